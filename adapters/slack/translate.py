@@ -1,0 +1,93 @@
+"""Slack events, slash commands, shortcuts and actions → `core.chat.Incoming`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from core.chat import (
+    Attachment,
+    ButtonIn,
+    ChatRef,
+    CommandIn,
+    Envelope,
+    FileIn,
+    ForwardOrigin,
+    Incoming,
+    Sender,
+    TextIn,
+    VoiceIn,
+)
+
+PLATFORM = "slack"
+WORD_COMMANDS = {"help", "start", "log", "c", "find", "todo", "done", "new", "lang", "status", "invite", "customers"}
+IGNORED_SUBTYPES = {"message_changed", "message_deleted", "bot_message", "channel_join", "channel_leave",
+                    "message_replied", "thread_broadcast"}
+
+
+def when(ts: str | None) -> datetime:
+    try:
+        return datetime.fromtimestamp(float(ts or 0), UTC)
+    except ValueError:
+        return datetime.now(UTC)
+
+
+def attachment(file: dict[str, Any]) -> Attachment:
+    return Attachment(PLATFORM, file.get("id", ""), file.get("name") or file.get("title"), file.get("mimetype"),
+                      file.get("size"), url=file.get("url_private_download") or file.get("url_private"))
+
+
+def is_audio(file: dict[str, Any]) -> bool:
+    mime = (file.get("mimetype") or "").lower()
+    return file.get("subtype") == "slack_audio" or mime.startswith(("audio/", "video/"))
+
+
+def split_command(text: str) -> tuple[str, str]:
+    head, _, rest = text.strip().partition(" ")
+    return head.lower(), rest.strip()
+
+
+def from_message(event: dict[str, Any], team_id: str | None, sender: Sender, event_id: str | None) -> Incoming | None:
+    """A DM to the bot: a note, a word command, or files (audio → VoiceIn)."""
+    if event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES:
+        return None
+    chat = ChatRef(PLATFORM, event.get("channel", ""), event.get("thread_ts"))
+    env = Envelope(chat, sender, event.get("ts", ""), when(event.get("ts")), update_id=event_id)
+    files = event.get("files") or []
+    if files:
+        file = files[0]
+        if is_audio(file):
+            return VoiceIn(env, attachment(file))
+        return FileIn(env, attachment(file), caption=event.get("text") or "")
+    text = event.get("text") or ""
+    word, rest = split_command(text)
+    if word in WORD_COMMANDS:
+        return CommandIn(env, word, rest)
+    return TextIn(env, text)
+
+
+def from_slash(body: dict[str, Any], sender: Sender) -> CommandIn:
+    word, rest = split_command(body.get("text") or "")
+    chat = ChatRef(PLATFORM, body.get("channel_id", ""))
+    trigger = body.get("trigger_id") or f"{body.get('user_id')}:{datetime.now(UTC).timestamp()}"
+    return CommandIn(Envelope(chat, sender, "", datetime.now(UTC), update_id=f"cmd:{trigger}"),
+                     word or "help", rest)
+
+
+def from_shortcut(body: dict[str, Any], sender: Sender, dm_channel: str, author_name: str | None) -> TextIn:
+    """'Log to CRM' on a message: the message, as forwarded by the member, answered in their DM."""
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id", "")
+    origin = ForwardOrigin("slack_message", author_name or message.get("user"), message.get("user"),
+                           when(message.get("ts")))
+    env = Envelope(ChatRef(PLATFORM, dm_channel), sender, f"{channel}:{message.get('ts', '')}", datetime.now(UTC),
+                   forwarded=origin)
+    return TextIn(env, message.get("text") or "")
+
+
+def from_action(body: dict[str, Any], action: dict[str, Any], sender: Sender) -> ButtonIn:
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
+    message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts", "")
+    env = Envelope(ChatRef(PLATFORM, channel), sender, message_ts, datetime.now(UTC))
+    return ButtonIn(env, action.get("value") or "", callback_id=f"{body.get('trigger_id')}:{action.get('action_ts')}")

@@ -1,0 +1,133 @@
+"""Telegram `Update` → `core.chat.Incoming` (or None for what the bot must ignore)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from telegram import (
+    Message,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+    Update,
+)
+from telegram.constants import ChatType, MessageEntityType
+
+from core.chat import (
+    Attachment,
+    ButtonIn,
+    ChatRef,
+    CommandIn,
+    ContactIn,
+    Envelope,
+    FileIn,
+    ForwardOrigin,
+    Incoming,
+    Sender,
+    TextIn,
+    VoiceIn,
+)
+
+PLATFORM = "telegram"
+GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+def _sender(update: Update) -> Sender:
+    user = update.effective_user
+    if user is None:
+        return Sender("0", "")
+    name = " ".join(part for part in (user.first_name, user.last_name) if part)
+    return Sender(str(user.id), name or user.username or str(user.id), user.username, user.language_code)
+
+
+def _origin(message: Message) -> ForwardOrigin | None:
+    origin = message.forward_origin
+    if origin is None:
+        return None
+    sent_at = origin.date.astimezone(UTC) if origin.date else None
+    if isinstance(origin, MessageOriginUser):
+        person = origin.sender_user
+        name = " ".join(part for part in (person.first_name, person.last_name) if part)
+        return ForwardOrigin("user", name, str(person.id), sent_at)
+    if isinstance(origin, MessageOriginHiddenUser):
+        return ForwardOrigin("hidden_user", origin.sender_user_name, None, sent_at)
+    if isinstance(origin, MessageOriginChat):
+        name = origin.author_signature or origin.sender_chat.title
+        return ForwardOrigin("chat", name, str(origin.sender_chat.id), sent_at)
+    if isinstance(origin, MessageOriginChannel):
+        return ForwardOrigin("channel", origin.author_signature or origin.chat.title, str(origin.chat.id), sent_at)
+    return ForwardOrigin("user", None, None, sent_at)
+
+
+def _addressed(message: Message, bot_username: str) -> tuple[bool, str]:
+    """In a group: is the message for the bot (command, @mention, reply to it)? And its text without the mention."""
+    text = message.text or message.caption or ""
+    mention = f"@{bot_username}".lower()
+    for entity in message.entities or message.caption_entities or ():
+        piece = text[entity.offset:entity.offset + entity.length]
+        if entity.type == MessageEntityType.BOT_COMMAND and entity.offset == 0:
+            command = piece.split("@", 1)
+            if len(command) == 1 or command[1].lower() == bot_username.lower():
+                return True, text
+        if entity.type == MessageEntityType.MENTION and piece.lower() == mention:
+            return True, (text[:entity.offset] + text[entity.offset + entity.length:]).strip()
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and (reply.from_user.username or "").lower() == bot_username.lower():
+        return True, text
+    return False, text
+
+
+def to_incoming(update: Update, bot_username: str) -> Incoming | None:
+    if update.callback_query is not None:
+        query = update.callback_query
+        message = query.message
+        chat_id = str(message.chat.id) if message else str(query.from_user.id)
+        env = Envelope(ChatRef(PLATFORM, chat_id), _sender(update), str(message.message_id if message else ""),
+                       (message.date if message else update.callback_query.message.date).astimezone(UTC)
+                       if message else _now(), update_id=str(update.update_id))
+        return ButtonIn(env, query.data or "", callback_id=query.id)
+    message = update.message or update.edited_message
+    if message is None or update.edited_message is not None:
+        return None  # edits and channel posts are not notes
+    is_group = message.chat.type in GROUPS
+    text = message.text or ""
+    if is_group:
+        addressed, text = _addressed(message, bot_username)
+        if not addressed:
+            return None
+    thread = str(message.message_thread_id) if message.is_topic_message and message.message_thread_id else None
+    env = Envelope(ChatRef(PLATFORM, str(message.chat.id), thread), _sender(update), str(message.message_id),
+                   message.date.astimezone(UTC), forwarded=_origin(message), is_group=is_group,
+                   update_id=str(update.update_id))
+    if message.voice or message.audio or message.video_note:
+        media = message.voice or message.audio or message.video_note
+        name = getattr(media, "file_name", None) or ("voice.ogg" if message.voice else "audio")
+        mime = getattr(media, "mime_type", None) or ("audio/ogg" if message.voice else "video/mp4")
+        seconds = media.duration.total_seconds() if hasattr(media.duration, "total_seconds") else media.duration
+        return VoiceIn(env, Attachment(PLATFORM, media.file_id, name, mime, media.file_size,
+                                       float(seconds) if seconds is not None else None))
+    if message.document:
+        document = message.document
+        return FileIn(env, Attachment(PLATFORM, document.file_id, document.file_name, document.mime_type,
+                                      document.file_size), caption=message.caption or "")
+    if message.photo:
+        photo = message.photo[-1]
+        return FileIn(env, Attachment(PLATFORM, photo.file_id, "photo.jpg", "image/jpeg", photo.file_size),
+                      caption=message.caption or "")
+    if message.contact:
+        contact = message.contact
+        name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
+        return ContactIn(env, name, contact.phone_number, str(contact.user_id) if contact.user_id else None)
+    if text.startswith("/") and not env.forwarded:
+        head, _, args = text[1:].partition(" ")
+        return CommandIn(env, head.split("@", 1)[0].lower(), args.strip())
+    if message.text is not None or message.caption:
+        return TextIn(env, text or message.caption or "")
+    return None  # stickers, photos without caption, locations…: nothing to log
+
+
+def _now():
+    from datetime import datetime
+
+    return datetime.now(UTC)

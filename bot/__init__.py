@@ -1,0 +1,1 @@
+"""The conversation: routing, handlers, rendering, message catalogues and the composition root."""

@@ -1,0 +1,1 @@
+"""One module per group of sub-commands, each with `register(app: typer.Typer) -> None`."""

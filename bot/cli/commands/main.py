@@ -1,0 +1,46 @@
+"""`chatcrm run` and `chatcrm migrate`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+
+import typer
+
+from core.settings import SettingsError, load_settings
+
+
+def _settings():
+    try:
+        return load_settings()
+    except SettingsError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def run() -> None:
+        """Start the bot: Telegram and/or Slack when their tokens are set, else a chat in this terminal."""
+        settings = _settings()
+        logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: already running" is expected
+        if settings.platforms == ["console"]:
+            logging.getLogger().setLevel(logging.WARNING)  # keep the terminal chat readable
+        from bot.run import serve
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(settings))
+
+    @app.command()
+    def migrate() -> None:
+        """Upgrade the database schema to the newest version."""
+        from core.db import make_engine, upgrade
+
+        settings = _settings()
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        typer.echo(f"database is up to date: {engine.url.render_as_string(hide_password=True)}")

@@ -1,0 +1,1 @@
+"""Handler modules, one per area; each registers its routes with the decorators in `bot.router`."""

@@ -1,0 +1,75 @@
+"""`chatcrm run`: start the bot on every platform whose tokens are set, or on the console."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from bot.bootstrap import ChatCRM, build
+from core.db import session_scope, upgrade
+from core.services.teams import Newcomer, ensure_local_owner
+from core.settings import Settings
+
+log = logging.getLogger("chatcrm")
+
+
+def console_adapter(app: ChatCRM, **io: Any) -> Any:
+    from adapters.console import ConsoleAdapter
+
+    settings = app.settings
+    adapter = ConsoleAdapter(app.handle, language=settings.default_language, clock=app.clock.now, **io)
+    upgrade(app.engine)
+    with session_scope(app.engine) as session:
+        ensure_local_owner(session, Newcomer("console", adapter.sender.platform_user_id, adapter.chat.chat_id,
+                                             adapter.sender.display_name, language=settings.default_language,
+                                             timezone=settings.default_timezone, country=settings.default_country))
+    return adapter
+
+
+def platform_adapters(app: ChatCRM) -> list[Any]:
+    adapters: list[Any] = []
+    if app.settings.telegram_bot_token:
+        from bot.platforms import telegram_adapter
+
+        adapters.append(telegram_adapter(app))
+    if app.settings.slack_bot_token:
+        from bot.platforms import slack_adapter
+
+        adapters.append(slack_adapter(app))
+    return adapters
+
+
+async def serve(settings: Settings, **console_io: Any) -> None:
+    """Run until interrupted (platforms) or until the console input ends."""
+    app = build(settings)
+    adapters = platform_adapters(app)
+    console = None if adapters else console_adapter(app, **console_io)
+    for adapter in [*adapters, *([console] if console else [])]:
+        app.attach(adapter)
+    await app.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signame in ("SIGINT", "SIGTERM"):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(getattr(signal, signame), stop.set)
+    try:
+        for adapter in adapters:
+            await adapter.start()
+        if console is not None:
+            await console.start()
+            runner = asyncio.create_task(console.run())
+            waiter = asyncio.create_task(stop.wait())
+            await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+        else:
+            log.info("chatcrm is running on %s", ", ".join(a.platform for a in adapters))
+            await stop.wait()
+    finally:
+        for adapter in adapters:
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        await app.stop()
+        app.engine.dispose()

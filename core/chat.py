@@ -1,0 +1,163 @@
+"""Platform-neutral chat boundary types shared by adapters and the bot layer.
+
+Reply text uses a tiny HTML subset (`<b>`, `<i>`, `<code>`, `<a href>`) with every user-supplied
+string escaped by `html.escape`: Telegram sends it as HTML, Slack converts the tags to mrkdwn
+(its escaping of `& < >` is the same), the console strips them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+MAX_PAYLOAD_BYTES = 64  # Telegram's callback_data limit; Slack allows more, we keep one rule.
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """Where to answer or nudge; round-trips through a string (`telegram:12345`, `slack:D1:T9.2`)."""
+
+    platform: str
+    chat_id: str
+    thread_id: str | None = None
+
+    def __str__(self) -> str:
+        base = f"{self.platform}:{self.chat_id}"
+        return f"{base}:{self.thread_id}" if self.thread_id else base
+
+    @classmethod
+    def parse(cls, value: str) -> ChatRef:
+        platform, _, rest = value.partition(":")
+        if not platform or not rest:
+            raise ValueError(f"not a chat reference: {value!r}")
+        chat_id, _, thread = rest.partition(":")
+        return cls(platform, chat_id, thread or None)
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """The person who sent an update, as the platform names them."""
+
+    platform_user_id: str
+    display_name: str
+    username: str | None = None
+    language_code: str | None = None
+    workspace_id: str | None = None  # Slack team id; None elsewhere
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardOrigin:
+    """Who originally wrote a forwarded message (Telegram forward_origin, Slack shortcut)."""
+
+    kind: str  # user | hidden_user | chat | channel | slack_message
+    name: str | None = None
+    platform_user_id: str | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    chat: ChatRef
+    sender: Sender
+    message_id: str
+    sent_at: datetime
+    forwarded: ForwardOrigin | None = None
+    is_group: bool = False
+    update_id: str | None = None  # the platform's delivery id, for idempotency
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file the adapter can download through its own SDK (`Messenger.download`)."""
+
+    platform: str
+    file_id: str
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    duration: float | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextIn:
+    env: Envelope
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandIn:
+    env: Envelope
+    command: str  # without slash, lower case: "start", "c", "find"
+    args: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceIn:
+    env: Envelope
+    attachment: Attachment
+
+
+@dataclass(frozen=True, slots=True)
+class FileIn:
+    env: Envelope
+    attachment: Attachment
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactIn:
+    """A shared phone contact card."""
+
+    env: Envelope
+    name: str
+    phone: str | None = None
+    platform_user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonIn:
+    env: Envelope  # env.message_id is the message that carries the button
+    payload: str
+    callback_id: str | None = None
+
+
+Incoming = TextIn | CommandIn | VoiceIn | FileIn | ContactIn | ButtonIn
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    payload: str
+
+    def __post_init__(self) -> None:
+        if len(self.payload.encode()) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"button payload over {MAX_PAYLOAD_BYTES} bytes: {self.payload!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class OutFile:
+    name: str
+    data: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the bot says. `edit=True` asks the adapter to replace the message a button was pressed on."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    image: OutFile | None = None
+    file: OutFile | None = None
+    edit: bool = False
+    notice: str | None = None  # a short toast for a button press (Telegram answerCallbackQuery text)
+    extra: dict = field(default_factory=dict, compare=False)
+
+
+class IncomingHandler(Protocol):
+    """What an adapter calls for every update; the returned replies answer in the same chat."""
+
+    async def __call__(self, incoming: Incoming) -> Sequence[Reply]: ...

@@ -1,0 +1,14 @@
+"""Alembic environment: the engine is handed in by core.db (no URL in an ini file)."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import core.models  # noqa: F401  (registers the tables)
+
+engine = context.config.attributes["engine"]
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=SQLModel.metadata,
+                      render_as_batch=engine.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

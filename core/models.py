@@ -1,0 +1,325 @@
+"""Domain tables. Every row carries its team; timestamps are timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as UTC; reads them back aware (SQLite keeps no offset by itself)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; attach a time zone first")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def when(*, nullable: bool = True, index: bool = False, default_now: bool = False) -> Any:
+    kwargs: dict[str, Any] = {"sa_column": Column(UTCDateTime(), nullable=nullable, index=index)}
+    if default_now:
+        kwargs["default_factory"] = utcnow
+    elif nullable:
+        kwargs["default"] = None
+    return Field(**kwargs)
+
+
+def json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+def json_dict(nullable: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_column=Column(JSON, nullable=True))
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Role(StrEnum):
+    owner = "owner"
+    manager = "manager"
+    sales = "sales"
+
+
+class InteractionKind(StrEnum):
+    visit = "visit"
+    call = "call"
+    meeting = "meeting"
+    message = "message"
+    note = "note"
+    voice = "voice"
+    forwarded = "forwarded"
+
+
+class FollowUpStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    done = "done"
+    snoozed = "snoozed"
+    cancelled = "cancelled"
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    timezone: str = "Asia/Taipei"
+    language: str = "zh-Hant"
+    country: str = "TW"
+    silent_days: int = 30
+    workspace_id: str | None = Field(default=None, index=True)  # Slack team id when the team lives in Slack
+    created_at: datetime = when(nullable=False, default_now=True)
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    name: str
+    role: str = Role.sales.value
+    timezone: str = "Asia/Taipei"
+    language: str = "zh-Hant"
+    country: str = "TW"
+    work_start: str = "09:00"
+    work_end: str = "18:00"
+    work_days: str = "12345"  # ISO weekdays, Monday = 1
+    digest_time: str = "08:30"
+    active: bool = True
+    unreachable_since: datetime | None = when()
+    created_at: datetime = when(nullable=False, default_now=True)
+
+
+class Invite(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    code: str = Field(unique=True, index=True)
+    role: str = Role.sales.value
+    created_by: int = Field(foreign_key="member.id")
+    created_at: datetime = when(nullable=False, default_now=True)
+    expires_at: datetime = when(nullable=False)
+    used_by: int | None = Field(default=None, foreign_key="member.id")
+    used_at: datetime | None = when()
+
+
+class ChatIdentity(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id", name="uq_identity_platform_user"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    platform: str
+    platform_user_id: str
+    chat_id: str  # the DM chat where nudges go
+    workspace_id: str | None = None
+    display_name: str = ""
+    created_at: datetime = when(nullable=False, default_now=True)
+
+
+class Customer(SQLModel, table=True):
+    __table_args__ = (Index("ix_customer_team_key", "team_id", "name_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    name: str
+    name_key: str  # core.text.match_key(name)
+    aliases: list[str] = json_list()
+    phones: list[str] = json_list()
+    email: str | None = None
+    address: str | None = None
+    region: str | None = None
+    tags: list[str] = json_list()
+    owner_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    shared: bool = False
+    important: bool = False
+    silent_days: int | None = None
+    last_interaction_at: datetime | None = when()
+    silent_alerted_at: datetime | None = when()
+    merged_into_id: int | None = Field(default=None, foreign_key="customer.id")
+    created_at: datetime = when(nullable=False, default_now=True)
+    updated_at: datetime = when(nullable=False, default_now=True)
+
+
+class CustomerAlias(SQLModel, table=True):
+    """Every name a customer is known by (its name included), keyed for exact lookups."""
+
+    __table_args__ = (
+        UniqueConstraint("customer_id", "key", name="uq_alias_customer_key"),
+        Index("ix_alias_team_key", "team_id", "key"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    alias: str
+    key: str
+
+
+class Contact(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    name: str
+    name_key: str = ""
+    title: str | None = None
+    phones: list[str] = json_list()
+    email: str | None = None
+    notes: str | None = None
+    handles: dict[str, str] = json_dict()  # platform → platform user id, for matching forwarded senders
+    created_at: datetime = when(nullable=False, default_now=True)
+
+
+class Interaction(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("source_platform", "source_chat", "source_message_id", name="uq_interaction_source"),
+        Index("ix_interaction_customer_time", "customer_id", "occurred_at"),
+        Index("ix_interaction_team_time", "team_id", "occurred_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")  # None: waiting for "which customer?"
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    kind: str = InteractionKind.note.value
+    occurred_at: datetime = when(nullable=False, default_now=True)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    transcript: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    amounts: list[dict] = json_list()
+    details: dict[str, Any] = json_dict()  # audio hash/duration/language/engine, forward origin, parse draft…
+    source_platform: str | None = None
+    source_chat: str | None = None
+    source_message_id: str | None = None
+    deleted_at: datetime | None = when()  # undo
+    created_at: datetime = when(nullable=False, default_now=True)
+
+
+class ConversationMessage(SQLModel, table=True):
+    """One message of a forwarded batch or an imported chat, with its original sender and time."""
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "customer_key", "dedup_key", name="uq_conversation_message"),
+        Index("ix_conversation_interaction", "interaction_id", "sent_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    interaction_id: int = Field(foreign_key="interaction.id")
+    customer_key: str = ""  # str(customer id), so one chat re-imported for the same customer deduplicates
+    sender: str | None = None
+    from_member: bool = False
+    sent_at: datetime = when(nullable=False)
+    kind: str = "text"
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    dedup_key: str
+
+
+class AudioClip(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    interaction_id: int = Field(foreign_key="interaction.id", index=True)
+    sha256: str = Field(index=True)
+    mime_type: str | None = None
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class FollowUp(SQLModel, table=True):
+    __table_args__ = (Index("ix_followup_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    due_at: datetime = when(nullable=False)
+    action: str = ""
+    status: str = FollowUpStatus.pending.value
+    explicit_time: bool = False  # the user named the hour: honour it even outside working hours
+    source_interaction_id: int | None = Field(default=None, foreign_key="interaction.id")
+    # delivery bookkeeping
+    claimed_by: str | None = None
+    claimed_until: datetime | None = when()
+    attempts: int = 0
+    next_attempt_at: datetime | None = when()
+    last_error: str | None = None
+    sent_at: datetime | None = when()
+    sent_late: bool = False
+    message_ref: str | None = None  # ChatRef string of the nudge
+    message_id: str | None = None  # platform message id of the nudge
+    done_at: datetime | None = when()
+    created_at: datetime = when(nullable=False, default_now=True)
+    updated_at: datetime = when(nullable=False, default_now=True)
+
+
+class Deal(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    owner_id: int | None = Field(default=None, foreign_key="member.id")
+    title: str
+    stage: str = "lead"
+    amount: float | None = None
+    currency: str | None = None
+    closed_at: datetime | None = when()
+    created_at: datetime = when(nullable=False, default_now=True)
+    updated_at: datetime = when(nullable=False, default_now=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    action: str
+    entity: str
+    entity_id: int | None = None
+    before: dict[str, Any] | None = json_dict(nullable=True)
+    after: dict[str, Any] | None = json_dict(nullable=True)
+    at: datetime = when(nullable=False, default_now=True)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Idempotency: an update from outside (platform + key) is handled once."""
+
+    __table_args__ = (UniqueConstraint("platform", "key", name="uq_processed_update"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    key: str
+    at: datetime = when(nullable=False, default_now=True)
+
+
+class ChatState(SQLModel, table=True):
+    """What the bot is waiting for in a member's chat (a typed date, a customer choice…)."""
+
+    __table_args__ = (UniqueConstraint("member_id", "chat", name="uq_chat_state"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    member_id: int = Field(foreign_key="member.id")
+    chat: str
+    kind: str
+    payload: dict[str, Any] = json_dict()
+    expires_at: datetime = when(nullable=False)
+
+
+class Notice(SQLModel, table=True):
+    """A digest, silent-customer alert or weekly summary, sent once per key (e.g. `digest:2026-11-22`)."""
+
+    __table_args__ = (UniqueConstraint("member_id", "key", name="uq_notice_member_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    key: str
+    kind: str
+    status: str = "pending"  # pending | sent | failed
+    attempts: int = 0
+    message_id: str | None = None
+    sent_at: datetime | None = when()
+    created_at: datetime = when(nullable=False, default_now=True)

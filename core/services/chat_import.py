@@ -1,0 +1,198 @@
+"""Store an exported conversation on a customer's timeline, once, and propose follow-ups from it.
+
+The messages are written at once (nothing is lost while the bot asks questions), on an interaction
+that may still be unfiled; filing it under a customer re-keys the messages so that re-importing
+the same or an overlapping export adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import delete, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from core.models import ConversationMessage, Customer, Interaction, InteractionKind
+from core.services import customers as customer_service
+from core.services import interactions
+from core.services.actor import Actor
+from core.text import match_key
+
+CHUNK = 2000
+SCAN_FOR_PROMISES = 400  # the most recent text messages searched for promises
+MAX_PROPOSALS = 5
+SUMMARY_CHARS = 12_000
+_PROMISE_HINT = re.compile(
+    r"\d|[明後后下週周星禮礼月號号日天點点]|tomorrow|next|monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|week|month|\b(mon|tue|wed|thu|fri|sat|sun)\b|[ap]\.?m\b", re.I)
+
+
+class ExportedMessage(Protocol):
+    sender: str | None
+    timestamp: datetime
+    text: str
+    kind: str
+
+
+@dataclass
+class Proposal:
+    due: datetime
+    action: str
+    quote: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"due": self.due.isoformat(), "action": self.action, "quote": self.quote}
+
+
+@dataclass
+class ImportResult:
+    interaction: Interaction | None
+    added: int
+    duplicates: int
+    first: datetime | None = None
+    last: datetime | None = None
+    proposals: list[Proposal] = field(default_factory=list)
+
+
+def dedup_key(message: ExportedMessage) -> str:
+    raw = f"{message.sender or ''}\x1f{message.timestamp.isoformat()}\x1f{message.text}"
+    return hashlib.sha1(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def member_side(participants: Sequence[str], member_names: Iterable[str]) -> str | None:
+    """The participant who is the salesperson, when exactly one matches one of their names."""
+    keys = {match_key(name) for name in member_names if match_key(name)}
+    matches = [p for p in participants if match_key(p) in keys]
+    return matches[0] if len(matches) == 1 else None
+
+
+def guess_customer(session: Session, actor: Actor, others: Sequence[str], title: str | None) -> Customer | None:
+    """The customer whose contact is one of the other participants, or whose name is the chat title."""
+    found: set[int] = set()
+    for name in others:
+        found.update(c.customer_id for c in customer_service.contacts_named(session, actor, name))
+    if len(found) == 1:
+        return customer_service.get_visible(session, actor, found.pop())
+    for name in [title, *others]:
+        if name:
+            resolution = customer_service.resolve_customer(session, actor, name)
+            if resolution.customer is not None:
+                return resolution.customer
+    return None
+
+
+def _insert(session: Session):
+    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+
+
+def store_conversation(session: Session, actor: Actor, messages: Iterable[ExportedMessage], *, fmt: str,
+                       title: str | None, me: str | None, customer: Customer | None,
+                       note_parser: Any = None, now: datetime | None = None, tz: str = "UTC") -> ImportResult:
+    """Write the messages (skipping ones this customer already has) on one interaction."""
+    interaction, _ = interactions.log_interaction(
+        session, actor, text="", kind=InteractionKind.message.value,
+        customer_id=customer.id if customer else None,
+        details={"import": {"format": fmt, "title": title, "me": me}})
+    key = str(customer.id) if customer else f"i{interaction.id}"
+    added = duplicates = 0
+    first = last = None
+    summary: list[str] = []
+    recent: list[ExportedMessage] = []
+    batch: list[dict[str, Any]] = []
+    insert = _insert(session)
+    for message in messages:
+        first = message.timestamp if first is None or message.timestamp < first else first
+        last = message.timestamp if last is None or message.timestamp > last else last
+        batch.append({"team_id": actor.team_id, "interaction_id": interaction.id, "customer_key": key,
+                      "sender": message.sender, "from_member": bool(me and message.sender == me),
+                      "sent_at": message.timestamp, "kind": message.kind, "text": message.text,
+                      "dedup_key": dedup_key(message)})
+        if message.kind == "text":
+            if sum(len(line) for line in summary) < SUMMARY_CHARS:
+                summary.append(f"{message.sender or ''}: {message.text}")
+            recent.append(message)
+            if len(recent) > SCAN_FOR_PROMISES * 2:
+                recent = recent[-SCAN_FOR_PROMISES:]
+        if len(batch) >= CHUNK:
+            inserted = _flush(session, insert, batch)
+            added, duplicates, batch = added + inserted, duplicates + len(batch) - inserted, []
+    if batch:
+        inserted = _flush(session, insert, batch)
+        added, duplicates = added + inserted, duplicates + len(batch) - inserted
+    if added == 0:
+        session.delete(interaction)
+        session.flush()
+        return ImportResult(None, 0, duplicates, first, last)
+    interaction.text = "\n".join(summary)
+    interaction.search_text = _search_text(interaction.text)
+    if last is not None:
+        interaction.occurred_at = last
+    proposals = _promises(recent[-SCAN_FOR_PROMISES:], note_parser, now, tz) if note_parser else []
+    interaction.details = {**interaction.details, "import": {**interaction.details["import"], "messages": added},
+                           "proposals": [p.as_json() for p in proposals]}
+    session.add(interaction)
+    session.flush()
+    return ImportResult(interaction, added, duplicates, first, last, proposals)
+
+
+def _search_text(text: str) -> str:
+    from core.text import search_form
+
+    return search_form(text)
+
+
+def _flush(session: Session, insert: Any, rows: list[dict[str, Any]]) -> int:
+    statement = insert(ConversationMessage).values(rows).on_conflict_do_nothing(
+        index_elements=["team_id", "customer_key", "dedup_key"]).returning(ConversationMessage.id)
+    return len(session.execute(statement).all())
+
+
+def _promises(messages: Sequence[ExportedMessage], parse: Any, now: datetime | None, tz: str) -> list[Proposal]:
+    """Future promises in the conversation, newest first, as proposals (never scheduled silently)."""
+    found: list[Proposal] = []
+    for message in reversed(messages):
+        if not _PROMISE_HINT.search(message.text):
+            continue
+        draft = parse(message.text, now=message.timestamp, tz=tz)
+        follow_up = getattr(draft, "follow_up", None)
+        if follow_up is None or (now is not None and follow_up.due <= now):
+            continue
+        found.append(Proposal(follow_up.due, follow_up.action or message.text[:40], message.text[:120]))
+        if len(found) >= MAX_PROPOSALS:
+            break
+    return found
+
+
+def file_conversation(session: Session, actor: Actor, interaction_id: int, customer: Customer) -> int:
+    """Put an unfiled import on `customer`; messages the customer already has are dropped. Returns kept count."""
+    interaction = interactions.get_own(session, actor, interaction_id)
+    key = str(customer.id)
+    existing = sa_select(ConversationMessage.dedup_key).where(ConversationMessage.team_id == actor.team_id,
+                                                              ConversationMessage.customer_key == key)
+    session.execute(delete(ConversationMessage).where(col(ConversationMessage.interaction_id) == interaction.id,
+                                                      col(ConversationMessage.dedup_key).in_(existing))
+                    .execution_options(synchronize_session=False))
+    session.execute(update(ConversationMessage).where(col(ConversationMessage.interaction_id) == interaction.id)
+                    .values(customer_key=key).execution_options(synchronize_session=False))
+    interactions.file_under(session, actor, interaction_id, customer.id or 0)
+    return len(session.exec(select(ConversationMessage.id)
+                            .where(ConversationMessage.interaction_id == interaction.id)).all())
+
+
+def set_member_side(session: Session, actor: Actor, interaction_id: int, me: str) -> None:
+    interaction = interactions.get_own(session, actor, interaction_id)
+    session.execute(update(ConversationMessage).where(col(ConversationMessage.interaction_id) == interaction.id)
+                    .values(from_member=col(ConversationMessage.sender) == me)
+                    .execution_options(synchronize_session=False))
+    details = dict(interaction.details)
+    details["import"] = {**details.get("import", {}), "me": me}
+    interaction.details = details
+    session.add(interaction)

@@ -1,0 +1,135 @@
+"""Log an interaction (idempotently), file it under a customer, undo it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from core.models import Customer, FollowUp, FollowUpStatus, Interaction, InteractionKind, utcnow
+from core.services import audit
+from core.services.actor import Actor
+from core.services.customers import get_visible
+from core.services.errors import InvalidInput, NotFound
+from core.text import search_form
+
+MAX_TEXT = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a record came from: platform + chat + message id (the idempotency key)."""
+
+    platform: str
+    chat: str
+    message_id: str
+
+
+def find_by_source(session: Session, source: Source) -> Interaction | None:
+    return session.exec(select(Interaction).where(Interaction.source_platform == source.platform,
+                                                  Interaction.source_chat == source.chat,
+                                                  Interaction.source_message_id == source.message_id)).first()
+
+
+def log_interaction(session: Session, actor: Actor, *, text: str, kind: str = InteractionKind.note.value,
+                    customer_id: int | None = None, contact_id: int | None = None,
+                    occurred_at: datetime | None = None, amounts: list[dict] | None = None,
+                    details: dict[str, Any] | None = None, transcript: str | None = None,
+                    source: Source | None = None) -> tuple[Interaction, bool]:
+    """Record an interaction; a source seen before returns the existing record and False."""
+    if kind not in InteractionKind.__members__:
+        raise InvalidInput(f"unknown kind {kind!r}")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"notes are at most {MAX_TEXT} characters")
+    if source and (existing := find_by_source(session, source)):
+        return existing, False
+    customer = get_visible(session, actor, customer_id) if customer_id is not None else None
+    now = utcnow()
+    interaction = Interaction(
+        team_id=actor.team_id, customer_id=customer_id, contact_id=contact_id, member_id=actor.member_id,
+        kind=kind, occurred_at=occurred_at or now, text=text, transcript=transcript,
+        search_text=search_form(" ".join(filter(None, [text, transcript]))),
+        amounts=list(amounts or []), details=dict(details or {}), created_at=now,
+        source_platform=source.platform if source else None, source_chat=source.chat if source else None,
+        source_message_id=source.message_id if source else None)
+    try:
+        with session.begin_nested():
+            session.add(interaction)
+            session.flush()
+    except IntegrityError:
+        if source and (existing := find_by_source(session, source)):
+            return existing, False  # a concurrent delivery of the same update won the race
+        raise
+    if customer is not None:
+        _touch_customer(session, customer, interaction.occurred_at)
+    audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="create", entity=interaction,
+                 after=audit.snapshot(interaction))
+    return interaction, True
+
+
+def _touch_customer(session: Session, customer: Customer, at: datetime) -> None:
+    if customer.last_interaction_at is None or at > customer.last_interaction_at:
+        customer.last_interaction_at = at
+        customer.silent_alerted_at = None
+        session.add(customer)
+
+
+def get_own(session: Session, actor: Actor, interaction_id: int) -> Interaction:
+    """An interaction the actor may change: their own, or any of the team for managers."""
+    interaction = session.get(Interaction, interaction_id)
+    if interaction is None or interaction.team_id != actor.team_id:
+        raise NotFound("no such record")
+    if interaction.member_id != actor.member_id and not actor.sees_whole_team:
+        raise NotFound("no such record")
+    return interaction
+
+
+def file_under(session: Session, actor: Actor, interaction_id: int, customer_id: int,
+               contact_id: int | None = None) -> Interaction:
+    """Attach a record (and its follow-ups) to a customer. Setting the same customer again changes nothing."""
+    interaction = get_own(session, actor, interaction_id)
+    customer = get_visible(session, actor, customer_id)
+    if interaction.customer_id == customer.id and (contact_id is None or interaction.contact_id == contact_id):
+        return interaction
+    before = audit.snapshot(interaction)
+    interaction.customer_id = customer.id
+    if contact_id is not None:
+        interaction.contact_id = contact_id
+    session.add(interaction)
+    for follow_up in session.exec(select(FollowUp).where(FollowUp.source_interaction_id == interaction.id)):
+        follow_up.customer_id = customer.id
+        session.add(follow_up)
+    if interaction.deleted_at is None:
+        _touch_customer(session, customer, interaction.occurred_at)
+    audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="file", entity=interaction,
+                 before=before, after=audit.snapshot(interaction))
+    return interaction
+
+
+def undo(session: Session, actor: Actor, interaction_id: int) -> tuple[Interaction, bool]:
+    """Withdraw a record and cancel its open follow-ups. False when it was already undone."""
+    interaction = get_own(session, actor, interaction_id)
+    if interaction.deleted_at is not None:
+        return interaction, False
+    before = audit.snapshot(interaction)
+    interaction.deleted_at = utcnow()
+    session.add(interaction)
+    open_states = (FollowUpStatus.pending.value, FollowUpStatus.sent.value, FollowUpStatus.snoozed.value)
+    for follow_up in session.exec(select(FollowUp).where(FollowUp.source_interaction_id == interaction.id,
+                                                         col(FollowUp.status).in_(open_states))):
+        follow_up.status = FollowUpStatus.cancelled.value
+        follow_up.updated_at = utcnow()
+        session.add(follow_up)
+    audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="undo", entity=interaction,
+                 before=before, after=audit.snapshot(interaction))
+    return interaction, True
+
+
+def recent(session: Session, actor: Actor, customer_id: int, limit: int = 1) -> list[Interaction]:
+    return list(session.exec(select(Interaction).where(Interaction.customer_id == customer_id,
+                                                       Interaction.team_id == actor.team_id,
+                                                       col(Interaction.deleted_at).is_(None))
+                             .order_by(col(Interaction.occurred_at).desc()).limit(limit)))

@@ -1,0 +1,145 @@
+"""Onboarding: the first person creates the team and becomes owner; others join with an invite code."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from core.models import ChatIdentity, Invite, Member, Role, Team, utcnow
+from core.services import audit
+from core.services.actor import Actor
+from core.services.errors import AlreadyMember, InvalidInput, InvalidInvite, NotAllowed
+from core.settings import LANGUAGES
+
+INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+INVITE_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Newcomer:
+    """A chat user as the platform describes them."""
+
+    platform: str
+    platform_user_id: str
+    chat_id: str
+    name: str
+    workspace_id: str | None = None
+    language: str = "zh-Hant"
+    timezone: str = "Asia/Taipei"
+    country: str = "TW"
+
+
+def member_for(session: Session, platform: str, platform_user_id: str) -> Member | None:
+    query = (select(Member).join(ChatIdentity, col(ChatIdentity.member_id) == col(Member.id))
+             .where(ChatIdentity.platform == platform, ChatIdentity.platform_user_id == platform_user_id))
+    return session.exec(query).first()
+
+
+def identity_of(session: Session, member_id: int, platform: str | None = None) -> ChatIdentity | None:
+    query = select(ChatIdentity).where(ChatIdentity.member_id == member_id)
+    if platform:
+        query = query.where(ChatIdentity.platform == platform)
+    return session.exec(query.order_by(col(ChatIdentity.id).desc())).first()
+
+
+def any_team(session: Session) -> bool:
+    return session.exec(select(Team.id).limit(1)).first() is not None
+
+
+def found_team(session: Session, who: Newcomer, team_name: str | None = None) -> Member:
+    """Create the first team with `who` as its owner. Refused once any team exists."""
+    if any_team(session):
+        raise InvalidInvite("a team exists; joining needs an invite code")
+    team = Team(name=team_name or f"{who.name}'s team", timezone=who.timezone, language=who.language,
+                country=who.country, workspace_id=who.workspace_id)
+    session.add(team)
+    session.flush()
+    return _enrol(session, team, who, Role.owner.value, actor_id=None)
+
+
+def create_invite(session: Session, actor: Actor, role: str = Role.sales.value,
+                  now: datetime | None = None) -> Invite:
+    if not actor.sees_whole_team:
+        raise NotAllowed("only owners and managers invite")
+    if role not in (Role.sales.value, Role.manager.value):
+        raise InvalidInput("role must be sales or manager")
+    now = now or utcnow()
+    code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(8))
+    invite = Invite(team_id=actor.team_id, code=code, role=role, created_by=actor.member_id,
+                    created_at=now, expires_at=now + timedelta(days=INVITE_DAYS))
+    session.add(invite)
+    session.flush()
+    audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="create", entity=invite,
+                 after={"role": role, "expires_at": invite.expires_at.isoformat()})
+    return invite
+
+
+def join(session: Session, code: str, who: Newcomer, now: datetime | None = None) -> Member:
+    """Use an invite code; single use, expires after a week, bound to the team's Slack workspace."""
+    now = now or utcnow()
+    if member_for(session, who.platform, who.platform_user_id):
+        raise AlreadyMember()
+    normalized = code.strip().upper()
+    invite = session.exec(select(Invite).where(Invite.code == normalized)).first()
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        raise InvalidInvite("unknown, used or expired invite code")
+    team = session.get(Team, invite.team_id)
+    assert team is not None
+    if team.workspace_id and who.workspace_id and team.workspace_id != who.workspace_id:
+        raise InvalidInvite("invite belongs to another workspace")
+    member = _enrol(session, team, who, invite.role, actor_id=invite.created_by)
+    invite.used_by, invite.used_at = member.id, now
+    session.add(invite)
+    return member
+
+
+def _enrol(session: Session, team: Team, who: Newcomer, role: str, actor_id: int | None) -> Member:
+    assert team.id is not None
+    member = Member(team_id=team.id, name=who.name, role=role, timezone=who.timezone,
+                    language=who.language, country=who.country)
+    session.add(member)
+    session.flush()
+    assert member.id is not None
+    session.add(ChatIdentity(team_id=team.id, member_id=member.id, platform=who.platform,
+                             platform_user_id=who.platform_user_id, chat_id=who.chat_id,
+                             workspace_id=who.workspace_id, display_name=who.name))
+    audit.record(session, team_id=team.id, actor_id=actor_id or member.id, action="join", entity=member,
+                 after=audit.snapshot(member))
+    return member
+
+
+def set_language(session: Session, actor: Actor, language: str) -> Member:
+    if language not in LANGUAGES:
+        raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}")
+    member = session.get(Member, actor.member_id)
+    assert member is not None
+    before = member.language
+    member.language = language
+    session.add(member)
+    audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="update", entity=member,
+                 before={"language": before}, after={"language": language})
+    return member
+
+
+def team_members(session: Session, team_id: int) -> list[Member]:
+    return list(session.exec(select(Member).where(Member.team_id == team_id, col(Member.active).is_(True))))
+
+
+def ensure_local_owner(session: Session, who: Newcomer) -> Member:
+    """The console user: founds the team on first run, or is linked to the team's first owner."""
+    member = member_for(session, who.platform, who.platform_user_id)
+    if member is not None:
+        return member
+    if not any_team(session):
+        return found_team(session, who, team_name="chatcrm")
+    owner = session.exec(select(Member).where(Member.role == Role.owner.value).order_by(col(Member.id))).first()
+    assert owner is not None and owner.id is not None
+    session.add(ChatIdentity(team_id=owner.team_id, member_id=owner.id, platform=who.platform,
+                             platform_user_id=who.platform_user_id, chat_id=who.chat_id,
+                             display_name=who.name))
+    audit.record(session, team_id=owner.team_id, actor_id=owner.id, action="link", entity="chatidentity",
+                 after={"platform": who.platform})
+    return owner

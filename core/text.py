@@ -1,0 +1,89 @@
+"""Text normalisation shared by matching, search and parsing (width, case, script)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_T2S = opencc.OpenCC("t2s")
+_S2T = opencc.OpenCC("s2twp")
+_S2HK = opencc.OpenCC("s2hk")
+_NON_KEY = re.compile(r"[\s\W_]+", re.UNICODE)
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def nfkc(text: str) -> str:
+    """Fold full-width letters, digits and punctuation to their ordinary forms."""
+    return unicodedata.normalize("NFKC", text)
+
+
+@lru_cache(maxsize=65536)
+def to_simplified(text: str) -> str:
+    return _T2S.convert(text)
+
+
+def to_traditional(text: str, region: str = "TW") -> str:
+    return (_S2HK if region.upper() == "HK" else _S2T).convert(text)
+
+
+def to_script(text: str, language: str) -> str:
+    """Write Chinese text in the member's script: zh-Hant → Traditional, zh-Hans → Simplified."""
+    if language == "zh-Hant":
+        return to_traditional(text)
+    if language == "zh-Hans":
+        return to_simplified(text)
+    return text
+
+
+@lru_cache(maxsize=65536)
+def match_key(text: str) -> str:
+    """A key for equality matching: width-, case- and script-insensitive, punctuation and spaces removed.
+
+    `永豐五金行`, `永丰五金行` and `永豐 五金行` share one key; `ACME Ltd.` and `acme ltd` too.
+    """
+    folded = to_simplified(nfkc(text)).casefold()
+    return _NON_KEY.sub("", folded)
+
+
+_TOKEN_RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u9fff\uf900-\ufaff]+", re.UNICODE)
+
+
+def search_tokens(text: str) -> list[str]:
+    """Index terms for full-text search: words for alphabetic scripts, overlapping bigrams for Chinese.
+
+    Width- and script-folded and lower-cased, so `報價`, `报价` and `ＡＢＣ` match `报价` and `abc`.
+    A Chinese run of one character stays one term (`王`); `報價單` gives `报价 价单`.
+    """
+    folded = to_simplified(nfkc(text)).casefold()
+    terms: list[str] = []
+    for run in _TOKEN_RUNS.findall(folded):
+        if has_han(run[0]):
+            terms.extend(run[i:i + 2] for i in range(max(1, len(run) - 1)))
+        else:
+            terms.append(run)
+    return terms
+
+
+def search_form(text: str) -> str:
+    """The form stored for full-text search: the index terms joined by spaces."""
+    return " ".join(search_tokens(text))
+
+
+def has_han(text: str) -> bool:
+    return bool(_HAN.search(text))
+
+
+def guess_language(text: str) -> str | None:
+    """zh-Hant, zh-Hans or en from the text itself; None when it cannot tell."""
+    if not has_han(text):
+        return "en" if re.search(r"[A-Za-z]{2,}", text) else None
+    simplified = to_simplified(text)
+    traditional = _S2T.convert(text)
+    if simplified != text and traditional == text:
+        return "zh-Hant"
+    if simplified == text and traditional != text:
+        return "zh-Hans"
+    return None

@@ -1,0 +1,103 @@
+"""Quantities and money in a note: 一百件, 500 箱, 80 萬, 4.5 万, NT$1,500, $120k, 1,200 units."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.understanding.numerals import ARABIC, CN_CHARS, to_number
+
+NUMBER = rf"((?<![a-z0-9.]){ARABIC}|(?<![{CN_CHARS}])[{CN_CHARS}]+)"
+UNITS = ("件", "個", "个", "箱", "台", "臺", "套", "組", "组", "支", "隻", "只", "片", "包", "盒", "瓶", "張", "张",
+         "顆", "颗", "條", "条", "捲", "卷", "桶", "袋", "噸", "吨", "公噸", "公吨", "公斤", "千克", "斤", "米", "公尺",
+         "碼", "码", "打", "批", "櫃", "柜", "車", "车", "pcs", "pc", "piece", "pieces", "unit", "units", "set", "sets",
+         "box", "boxes", "carton", "cartons", "ctn", "ctns", "pallet", "pallets", "ton", "tons", "kg", "kgs", "roll",
+         "rolls", "bag", "bags", "bottle", "bottles", "meter", "meters", "m2", "sqm", "container", "containers", "servers",
+         "server", "samples", "sample", "licenses", "license", "licences", "seats", "seat", "machines", "machine",
+         "users", "trucks", "truck", "devices", "items", "cases", "drums", "coils", "sheets", "pairs")
+CURRENCY_WORDS = {"元": None, "塊": None, "块": None, "台幣": "TWD", "台币": "TWD", "新台幣": "TWD", "新台币": "TWD",
+                  "美金": "USD", "美元": "USD", "人民幣": "CNY", "人民币": "CNY", "港幣": "HKD", "港币": "HKD",
+                  "usd": "USD", "ntd": "TWD", "twd": "TWD", "rmb": "CNY", "cny": "CNY", "hkd": "HKD", "eur": "EUR",
+                  "dollars": "USD", "bucks": "USD", "日圓": "JPY", "日元": "JPY"}
+PREFIXES = {"nt$": "TWD", "ntd": "TWD", "twd": "TWD", "us$": "USD", "usd": "USD", "hk$": "HKD", "hkd": "HKD",
+            "rmb": "CNY", "cny": "CNY", "¥": "CNY", "￥": "CNY", "$": "USD", "€": "EUR", "eur": "EUR", "s$": "SGD"}
+ZONE_CURRENCY = {"Asia/Taipei": "TWD", "Asia/Shanghai": "CNY", "Asia/Chongqing": "CNY", "Asia/Hong_Kong": "HKD",
+                 "Asia/Macau": "MOP", "Asia/Singapore": "SGD", "Asia/Kuala_Lumpur": "MYR", "Asia/Tokyo": "JPY"}
+MULTIPLIERS = {"k": 1e3, "千": 1e3, "m": 1e6, "mn": 1e6, "萬": 1e4, "万": 1e4, "百萬": 1e6, "百万": 1e6,
+               "千萬": 1e7, "千万": 1e7, "億": 1e8, "亿": 1e8, "million": 1e6, "thousand": 1e3}
+
+_UNIT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+_PREFIX = "|".join(sorted((re.escape(p) for p in PREFIXES), key=len, reverse=True))
+_MULT = "百萬|百万|千萬|千万|million|thousand|mn|萬|万|億|亿|千|k|m"
+_CUR_WORD = "|".join(sorted((re.escape(w) for w in CURRENCY_WORDS), key=len, reverse=True))
+_MONEY_PREFIX = re.compile(rf"(?<![a-z])({_PREFIX})\s?{NUMBER}\s?({_MULT})?(?![a-z0-9])", re.I)
+_MONEY_SUFFIX = re.compile(rf"{NUMBER}\s?({_MULT})?\s?({_CUR_WORD})(?![a-z])", re.I)
+_BARE_WAN = re.compile(rf"{NUMBER}\s?(萬|万|億|亿)(?!\s?(?:{_UNIT}))", re.I)
+_QUANTITY = re.compile(rf"{NUMBER}\s?(萬|万|千|k)?\s?(?:多)?\s?({_UNIT})(?![a-z])", re.I)
+_BARE_K = re.compile(r"(?<![\w$.])(\d+(?:\.\d+)?)\s?(k|m)\b(?!\s?(?:g|m|l)\b)", re.I)
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: float
+    unit: str | None = None
+    currency: str | None = None
+
+    def as_json(self) -> dict:
+        value: float | int = int(self.value) if float(self.value).is_integer() else self.value
+        return {"value": value, "currency": self.currency} if self.currency else {"value": value, "unit": self.unit}
+
+
+def _value(number: str, multiplier: str | None) -> float | None:
+    value = to_number(number)
+    if value is None:
+        return None
+    return value * MULTIPLIERS.get((multiplier or "").lower(), 1)
+
+
+def find_amounts(text: str, *, tz: str, skip: list[tuple[int, int]]) -> list[tuple[Amount, int, int]]:
+    """Amounts with their spans; spans in `skip` (dates, times) and model numbers (A100) are not amounts."""
+    found: list[tuple[Amount, int, int]] = []
+    taken = list(skip)
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e in taken)
+
+    def add(amount: Amount | None, start: int, end: int) -> None:
+        if amount is not None and amount.value > 0 and free(start, end):
+            found.append((amount, start, end))
+            taken.append((start, end))
+
+    for m in _MONEY_PREFIX.finditer(text):
+        value = _value(m.group(2), m.group(3))
+        add(Amount(value, currency=PREFIXES[m.group(1).lower()]) if value else None, m.start(), m.end())
+    for m in _MONEY_SUFFIX.finditer(text):
+        value = _value(m.group(1), m.group(2))
+        currency = CURRENCY_WORDS.get(m.group(3).lower()) or ZONE_CURRENCY.get(tz, "USD")
+        add(Amount(value, currency=currency) if value else None, m.start(), m.end())
+    for m in _QUANTITY.finditer(text):
+        if _model_number(text, m.start()):
+            continue
+        value = _value(m.group(1), m.group(2))
+        add(Amount(value, unit=_unit_name(m.group(3))) if value else None, m.start(), m.end())
+    for m in _BARE_WAN.finditer(text):
+        value = _value(m.group(1), m.group(2))
+        add(Amount(value, currency=ZONE_CURRENCY.get(tz, "USD")) if value else None, m.start(), m.end())
+    for m in _BARE_K.finditer(text):
+        value = _value(m.group(1), m.group(2))
+        add(Amount(value, currency=ZONE_CURRENCY.get(tz, "USD")) if value else None, m.start(), m.end())
+    return sorted(found, key=lambda item: item[1])
+
+
+def _model_number(text: str, start: int) -> bool:
+    """A100, SKU-22: digits glued to letters are a model, not a quantity."""
+    return start > 0 and ((text[start - 1].isascii() and text[start - 1].isalpha()) or text[start - 1] == "-")
+
+
+def _unit_name(unit: str) -> str:
+    lowered = unit.lower()
+    if lowered in ("pc", "piece", "pieces"):
+        return "pcs"
+    if lowered in ("unit",):
+        return "units"
+    return lowered if lowered.isascii() else unit

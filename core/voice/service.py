@@ -1,0 +1,51 @@
+"""Transcription off the event loop: a bounded queue in front of a small worker pool sharing one model."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from core.ports import Transcript
+from core.settings import Settings
+from core.voice.errors import AudioError, VoiceSetupError
+from core.voice.faster import FasterWhisper
+from core.voice.model import assemble_default_model, check_model_dir
+
+QUEUE_LIMIT = 32
+
+
+def model_dir(settings: Settings) -> Path:
+    if settings.whisper_model_dir is not None:
+        return check_model_dir(Path(settings.whisper_model_dir))
+    return assemble_default_model(Path(settings.whisper_cache_dir))
+
+
+class TranscriptionService:
+    def __init__(self, engine: FasterWhisper, workers: int = 2) -> None:
+        self.engine = engine
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whisper")
+        self._slots = asyncio.Semaphore(QUEUE_LIMIT)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TranscriptionService:
+        if settings.whisper_engine != "faster":
+            raise VoiceSetupError(f"WHISPER_ENGINE={settings.whisper_engine!r} is not available in this build; "
+                                  "use 'faster'")
+        engine = FasterWhisper(model_dir(settings), cpu_threads=settings.whisper_cpu_threads,
+                               num_workers=settings.whisper_workers, max_seconds=settings.voice_max_seconds)
+        return cls(engine, workers=settings.whisper_workers)
+
+    async def preload(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._pool, self.engine.load)
+
+    async def transcribe(self, audio: bytes, *, language: str | None = None, script: str | None = None) -> Transcript:
+        if self._slots.locked():
+            raise AudioError("timeout", "too many voice notes waiting")
+        async with self._slots:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._pool, lambda: self.engine.transcribe(audio, language=language, script=script))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,186 @@
+"""A fake Slack Web API on 127.0.0.1, and helpers that deliver events to an app the way Slack does.
+
+Serves auth.test, chat.postMessage, chat.update, views.publish, files.info, conversations.open,
+users.info and file downloads (an HTML login page for a wrong token, as Slack does). Records request
+bodies; injects faults (429 with Retry-After, ok:false errors, 500, delays).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import aiohttp
+from aiohttp import web
+
+BOT_TOKEN = "xoxb-1-fake-bot-token"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TEAM = "T0TEAM"
+BOT_USER = "U0BOT"
+
+
+@dataclass
+class Call:
+    method: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    faults: dict[str, list[dict]] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=lambda: {"U1": "Amy Lin", "U2": "Bob Chen", "U9": "陳小姐"})
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _runner: web.AppRunner | None = None
+    port: int = 0
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/files/{file_id}", self._download)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    def fail(self, method: str, *, status: int = 200, error: str = "internal_error", retry_after: int | None = None,
+             delay: float = 0.0) -> None:
+        self.faults.setdefault(method, []).append({"status": status, "error": error, "retry_after": retry_after,
+                                                   "delay": delay})
+
+    def sent(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.sent(method)) >= count:
+                return self.sent(method)
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{method} called {len(self.sent(method))} times, expected {count}; "
+                             f"methods seen: {sorted({c.method for c in self.calls})}")
+
+    def add_file(self, file_id: str, data: bytes, **info: Any) -> dict:
+        self.files[file_id] = data
+        return {"id": file_id, "name": info.get("name", "file.bin"), "mimetype": info.get("mimetype", "application/octet-stream"),
+                "subtype": info.get("subtype"), "size": len(data),
+                "url_private_download": f"http://127.0.0.1:{self.port}/files/{file_id}", "user": info.get("user", "U1"),
+                "timestamp": int(time.time()), "channels": info.get("channels", [])}
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        raw = await request.text()
+        if request.content_type == "application/json":
+            body = json.loads(raw or "{}")
+        else:
+            body = {k: (json.loads(v) if k in ("blocks", "view") else v) for k, v in parse_qsl(raw)}
+        self.calls.append(Call(method, body, dict(request.headers)))
+        if self.faults.get(method):
+            fault = self.faults[method].pop(0)
+            if fault["delay"]:
+                await asyncio.sleep(fault["delay"])
+            if fault["retry_after"] is not None:
+                return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                         headers={"Retry-After": str(fault["retry_after"])})
+            if fault["status"] != 200:
+                return web.Response(status=fault["status"], text="upstream error")
+            return web.json_response({"ok": False, "error": fault["error"]})
+        return web.json_response({"ok": True, **self._result(method, body)})
+
+    def _result(self, method: str, body: dict) -> dict:
+        if method == "auth.test":
+            return {"user_id": BOT_USER, "bot_id": "B0BOT", "team_id": TEAM, "team": "Sales", "user": "chatcrm",
+                    "url": "https://sales.slack.test/"}
+        if method in ("chat.postMessage", "chat.update"):
+            return {"channel": body.get("channel"), "ts": body.get("ts") or f"{int(time.time())}.{next(self._ts):06d}",
+                    "message": {"text": body.get("text")}}
+        if method == "conversations.open":
+            return {"channel": {"id": f"D{body.get('users')}"}}
+        if method == "users.info":
+            user = body.get("user")
+            return {"user": {"id": user, "name": user, "real_name": self.users.get(user, user),
+                             "profile": {"display_name": self.users.get(user, "")}}}
+        if method == "files.info":
+            return {"file": self.add_file(body.get("file"), self.files.get(body.get("file"), b""),
+                                          name="voice.m4a", mimetype="audio/mp4", subtype="slack_audio",
+                                          channels=["C1"])}
+        return {}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+            return web.Response(text="<!DOCTYPE html><html><body>Sign in to Slack</body></html>",
+                                content_type="text/html")
+        data = self.files.get(request.match_info["file_id"])
+        return web.Response(body=data) if data is not None else web.Response(status=404)
+
+
+# -- delivering requests the way Slack does ---------------------------------------------------
+def signed_headers(body: str, *, secret: str = SIGNING_SECRET, content_type: str, retry: int | None = None,
+                   timestamp: int | None = None) -> dict[str, str]:
+    ts = str(timestamp or int(time.time()))
+    signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+    if retry is not None:
+        headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
+    return headers
+
+
+async def deliver(url: str, body: str, headers: dict[str, str]) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session, session.post(url, data=body.encode(), headers=headers) as response:
+        return response.status, await response.text()
+
+
+_events = itertools.count(1)
+
+
+async def event(url: str, event_body: dict, *, retry: int | None = None, event_id: str | None = None,
+                secret: str = SIGNING_SECRET) -> tuple[int, str]:
+    payload = json.dumps({"token": "x", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
+                          "event_id": event_id or f"Ev{next(_events)}", "event_time": int(time.time()),
+                          "event": event_body})
+    return await deliver(url, payload, signed_headers(payload, secret=secret, content_type="application/json",
+                                                      retry=retry))
+
+
+async def slash(url: str, text: str, *, user: str = "U1") -> tuple[int, str]:
+    body = urlencode({"token": "x", "team_id": TEAM, "channel_id": "C1", "user_id": user, "command": "/crm",
+                      "text": text, "trigger_id": f"t{next(_events)}", "response_url": "http://127.0.0.1:9/r"})
+    return await deliver(url, body, signed_headers(body, content_type="application/x-www-form-urlencoded"))
+
+
+async def interactive(url: str, payload: dict) -> tuple[int, str]:
+    body = urlencode({"payload": json.dumps(payload)})
+    return await deliver(url, body, signed_headers(body, content_type="application/x-www-form-urlencoded"))
+
+
+def dm(text: str, *, user: str = "U1", ts: str | None = None, **extra: Any) -> dict:
+    return {"type": "message", "channel": f"D{user}", "channel_type": "im", "user": user, "text": text,
+            "ts": ts or f"{time.time():.6f}", **extra}
+
+
+def block_action(value: str, *, user: str = "U1", channel: str = "DU1", message_ts: str = "1700000000.000100") -> dict:
+    return {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": user, "team_id": TEAM},
+            "trigger_id": f"t{next(_events)}", "container": {"type": "message", "channel_id": channel,
+                                                            "message_ts": message_ts},
+            "channel": {"id": channel}, "message": {"ts": message_ts},
+            "actions": [{"action_id": "crm:0:0", "block_id": "row0", "value": value, "type": "button",
+                         "action_ts": f"{time.time():.6f}"}]}

@@ -1,0 +1,38 @@
+"""A bot app on a real database with a fake clock and a recording messenger."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.bootstrap import build
+from core.settings import load_settings
+from tests.conversation import Chat, RecordingMessenger
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return load_settings(tmp_path / "none.toml", default_timezone="Asia/Taipei", default_language="en",
+                         forward_batch_seconds=0.05)
+
+
+@pytest.fixture
+def app(engine, clock, settings):
+    application = build(settings, clock=clock, engine=engine)
+    application.attach(RecordingMessenger("test"))
+    return application
+
+
+@pytest.fixture
+async def owner(app) -> Chat:
+    chat = Chat(app, "owner", "Amy Lin", "en")
+    await chat.say("/start")
+    return chat
+
+
+@pytest.fixture
+async def sales(app, owner) -> Chat:
+    replies = await owner.say("/invite")
+    code = replies[0].text.split("<code>")[1].split("</code>")[0]
+    chat = Chat(app, "sales1", "陳小姐", "zh-TW")
+    await chat.say(f"/start {code}")
+    return chat

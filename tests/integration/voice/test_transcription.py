@@ -1,0 +1,117 @@
+"""A real Whisper model on real speech: accuracy, formats, long notes, bad audio."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import av
+import numpy as np
+import pytest
+
+from core.text import to_simplified
+from core.voice import AudioError
+from core.voice.faster import decode
+from tests.integration.voice.conftest import AUDIO, wav
+
+pytestmark = pytest.mark.slow
+REFERENCES = {
+    "jfk.ogg": ("en", "And so my fellow Americans, ask not what your country can do for you, ask what you can do "
+                      "for your country."),
+    "librispeech-1995-1837-0001.ogg": ("en", "IT WAS THE FIRST GREAT SORROW OF HIS LIFE IT WAS NOT SO MUCH THE LOSS "
+                                             "OF THE COTTON ITSELF BUT THE FANTASY THE HOPES THE DREAMS BUILT AROUND IT"),
+    "aishell-BAC009S0724W0121.ogg": ("zh", "广州市房地产中介协会分析"),
+    "funasr_asr_example.ogg": ("zh", "欢迎大家来体验达摩院推出的语音识别模型"),
+}
+
+
+def edit_distance(a: list, b: list) -> int:
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
+    return row[-1]
+
+
+def units(text: str, language: str) -> list[str]:
+    if language == "zh":
+        return [c for c in to_simplified(text) if re.match(r"\w", c)]
+    return re.findall(r"[a-z']+", text.lower())
+
+
+def error_rate(reference: str, hypothesis: str, language: str) -> float:
+    ref = units(reference, language)
+    return edit_distance(ref, units(hypothesis, language)) / len(ref)
+
+
+@pytest.mark.parametrize(("language", "target"), [("en", 0.05), ("zh", 0.15)])
+async def test_real_speech_within_the_error_targets(service, language, target, capsys):
+    """English WER and Mandarin CER over the shared recordings (errors / reference length, pooled)."""
+    errors = total = 0
+    for name, (clip_language, reference) in sorted(REFERENCES.items()):
+        if clip_language != language:
+            continue
+        result = await service.transcribe((AUDIO / name).read_bytes(), language=language, script="zh-Hans")
+        ref = units(reference, language)
+        errors += edit_distance(ref, units(result.text, language))
+        total += len(ref)
+        assert result.language == language and result.duration > 3
+        with capsys.disabled():
+            print(f"\n{name}: {result.text!r} ({error_rate(reference, result.text, language):.1%})")
+    assert errors / total <= target, f"{language}: {errors / total:.1%}"
+
+
+async def test_language_is_detected_between_mandarin_and_english(service):
+    english = await service.transcribe((AUDIO / "jfk.ogg").read_bytes())
+    mandarin = await service.transcribe((AUDIO / "funasr_asr_example.ogg").read_bytes())
+    assert (english.language, mandarin.language) == ("en", "zh")
+
+
+async def test_chinese_comes_out_in_the_members_script(service):
+    audio = (AUDIO / "funasr_asr_example.ogg").read_bytes()
+    traditional = await service.transcribe(audio, language="zh", script="zh-Hant")
+    simplified = await service.transcribe(audio, language="zh", script="zh-Hans")
+    assert "歡迎" in traditional.text and "语音识别" in simplified.text
+
+
+async def test_a_multi_sentence_mandarin_note_keeps_every_sentence(service):
+    first = decode((AUDIO / "funasr_asr_example.ogg").read_bytes())
+    second = decode((AUDIO / "aishell-BAC009S0724W0121.ogg").read_bytes())
+    gap = np.zeros(16000, dtype=np.float32)
+    note = np.concatenate([first, gap, second, gap, first])
+    assert 15 <= note.size / 16000 <= 20
+    result = await service.transcribe(wav(note), language="zh", script="zh-Hans")
+    text = to_simplified(result.text)
+    assert text.count("欢迎大家") == 2 and "协会" in text
+
+
+async def test_m4a_aac_as_slack_clips_arrive(service):
+    samples = decode((AUDIO / "jfk.ogg").read_bytes())
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("aac", rate=16000)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray((samples * 32767).astype(np.int16).reshape(1, -1), format="s16",
+                                           layout="mono")
+        frame.sample_rate = 16000
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    result = await service.transcribe(buffer.getvalue(), language="en")
+    assert error_rate(REFERENCES["jfk.ogg"][1], result.text, "en") <= 0.1
+
+
+@pytest.mark.parametrize(("data", "code"), [
+    (b"", "empty"),
+    (b"%PDF-1.7 this is a brochure, not a voice note" * 20, "not_audio"),
+    ((AUDIO / "jfk.ogg").read_bytes()[:300], "truncated"),
+    (wav(np.zeros(16000 * 6, dtype=np.float32)), "silence"),
+    (wav(np.random.default_rng(7).normal(0, 0.05, 16000 * 6).astype(np.float32)), "silence"),
+    (wav(np.zeros(16000 * 301, dtype=np.float32) + 0.01), "too_long"),
+])
+async def test_bad_audio_gets_a_clear_error_and_no_invented_words(service, data, code):
+    with pytest.raises(AudioError) as caught:
+        await service.transcribe(data, language="en")
+    assert caught.value.code == code
