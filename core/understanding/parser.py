@@ -38,6 +38,9 @@ ZH_STOP = re.compile(r"[,,。;;!!??\s::、(（)）]|說|说|要|想|的|表示|�
 COMPANY_SUFFIX = re.compile(r"(股份有限公司|有限公司|公司|企業|企业|工業|工业|實業|实业|貿易|贸易|五金行|五金|電子|电子|科技|"
                             r"機械|机械|工廠|工厂|廠|厂|集團|集团|商行|行|百貨|百货|建材|塑膠|塑胶|食品|印刷|紡織|纺织|"
                             r"精密|材料|餐廳|餐厅|診所|诊所|醫院|医院|學校|学校|飯店|饭店|超市)$")
+EN_VERB_BEFORE_ZH = re.compile(r"(?i:\b(?:visited|visit|met with|met|called|call|phoned|rang|emailed|texted|messaged|"
+                               r"spoke to|spoke with|talked to|talked with|lunch with|dinner with|went to|"
+                               r"stopped by|dropped by))\s+(?=[\u4e00-\u9fff])")
 EN_VERB = re.compile(r"\b(?i:visited|visit|met with|met|meeting with|meeting at|call with|called|call|phoned|rang|"
                      r"emailed|email|e-mailed|texted|messaged|spoke with|spoke to|talked to|talked with|lunch with|"
                      r"dinner with|demo for|demo at|demo to|went to|stopped by|dropped by|quote for|quote to|"
@@ -46,7 +49,7 @@ EN_VERB = re.compile(r"\b(?i:visited|visit|met with|met|meeting with|meeting at|
 EN_LEADING = re.compile(r"^\s*([A-Z0-9][\w&.'-]*(?:\s+(?:[A-Z0-9][\w&.'-]*|&))*)\s*(?=[:,-]|\s+(?:Mr|Mrs|Ms|Dr|Miss)\b|"
                         r"\s+(?:wants|needs|asked|says|said|agreed|called|ordered|emailed|complained|signed|is|was|has)\b|"
                         r"\s+[A-Z][a-z]+\s+[A-Z][a-z]+|\s+\w+\s+(?:wants|needs|asked|says|said|agreed|called|ordered))")
-EN_FROM = re.compile(r"\b(?:from|at|of)\s+((?:the\s+)?[A-Z][\w&.'-]*(?:\s+(?:[A-Z][\w&.'-]*|&))*)")
+EN_FROM = re.compile(r"\b(?:from|at|of|for)\s+((?:the\s+)?[A-Z][\w&.'-]*(?:\s+(?:[A-Z][\w&.'-]*|&))*)")
 EN_STOPWORDS = {"mr", "mrs", "ms", "dr", "miss", "the", "today", "tomorrow", "yesterday", "next", "this", "last",
                 "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "i", "we", "he", "she",
                 "they", "follow", "quote", "price", "sample", "samples", "invoice", "visited", "called", "met", "a",
@@ -236,8 +239,8 @@ def _leading_known(text: str, index: CustomerIndex) -> str | None:
 
 
 def _zh_slot(text: str, contact_start: int | None) -> str | None:
-    """拜訪<大同五金行>王總…, 打給<大同>…, or a note that starts with the company before the contact."""
-    for verb in ZH_VERBS.finditer(text):
+    """拜訪<大同五金行>王總…, 打給<大同>…, Called <大同五金>…, or a note that starts with the company."""
+    for verb in (*EN_VERB_BEFORE_ZH.finditer(text), *ZH_VERBS.finditer(text)):
         rest = text[verb.end():]
         name = _zh_name(rest, contact_start - verb.end() if contact_start and contact_start > verb.end() else None)
         if name:
@@ -358,6 +361,7 @@ def _action(text: str, moment: Moment) -> str:
         remainder = (text[clause.start():moment.start] + " " + text[moment.end:clause.end()]).strip()
         remainder = ACTION_NOISE.sub("", remainder).strip()
         remainder = re.sub(r"\b(follow[- ]?up|f/u)\b", "", remainder, flags=re.I).strip()
+        remainder = re.sub(r"[ \t]{2,}", " ", remainder)
     chinese = bool(re.search(r"[\u4e00-\u9fff]", text))
     strong = next((names[0] if chinese else names[1] for names, pattern in STRONG_ACTIONS if pattern.search(text)),
                   None)

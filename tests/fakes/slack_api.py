@@ -38,6 +38,8 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     faults: dict[str, list[dict]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
+    answered: list[str] = field(default_factory=list)  # methods whose (possibly delayed) answer was sent
+    login_page_for: set[str] = field(default_factory=set)  # downloads answered with Slack's HTML sign-in page
     users: dict[str, str] = field(default_factory=lambda: {"U1": "Amy Lin", "U2": "Bob Chen", "U9": "陳小姐"})
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
@@ -50,6 +52,7 @@ class FakeSlack:
     async def start(self) -> FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_get("/files/{file_id}", self._download)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -66,6 +69,10 @@ class FakeSlack:
              delay: float = 0.0) -> None:
         self.faults.setdefault(method, []).append({"status": status, "error": error, "retry_after": retry_after,
                                                    "delay": delay})
+
+    def slow(self, method: str, seconds: float) -> None:
+        """The next call of `method` succeeds, after `seconds`."""
+        self.faults.setdefault(method, []).append({"delay": seconds, "pass": True})
 
     def sent(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -89,21 +96,28 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         raw = await request.text()
-        if request.content_type == "application/json":
+        if request.method == "GET":
+            body: dict[str, Any] = dict(request.query)
+        elif request.content_type == "application/json":
             body = json.loads(raw or "{}")
         else:
             body = {k: (json.loads(v) if k in ("blocks", "view") else v) for k, v in parse_qsl(raw)}
+        body = {**request.query, **body}  # the SDK sends some arguments as query parameters
         self.calls.append(Call(method, body, dict(request.headers)))
         if self.faults.get(method):
             fault = self.faults[method].pop(0)
             if fault["delay"]:
                 await asyncio.sleep(fault["delay"])
+            if fault.get("pass"):
+                self.answered.append(method)
+                return web.json_response({"ok": True, **self._result(method, body)})
             if fault["retry_after"] is not None:
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                          headers={"Retry-After": str(fault["retry_after"])})
             if fault["status"] != 200:
                 return web.Response(status=fault["status"], text="upstream error")
             return web.json_response({"ok": False, "error": fault["error"]})
+        self.answered.append(method)
         return web.json_response({"ok": True, **self._result(method, body)})
 
     def _result(self, method: str, body: dict) -> dict:
@@ -126,7 +140,9 @@ class FakeSlack:
         return {}
 
     async def _download(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+        self.calls.append(Call("download", {"file": request.match_info["file_id"]}, dict(request.headers)))
+        if (request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}"
+                or request.match_info["file_id"] in self.login_page_for):
             return web.Response(text="<!DOCTYPE html><html><body>Sign in to Slack</body></html>",
                                 content_type="text/html")
         data = self.files.get(request.match_info["file_id"])
