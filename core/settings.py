@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = 5.0
     max_message_chars: int = 4096
     max_import_bytes: int = 50 * 1024 * 1024
+    import_spool_dir: Path = Path("data/imports")  # exports parked while the bot asks a question about them
     forward_batch_seconds: float = 2.5  # forwarded messages this close together form one conversation
 
     @classmethod

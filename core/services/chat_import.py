@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import delete, update
-from sqlalchemy import select as sa_select
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -173,16 +172,7 @@ def _promises(messages: Sequence[ExportedMessage], parse: Any, now: datetime | N
 
 def file_conversation(session: Session, actor: Actor, interaction_id: int, customer: Customer) -> int:
     """Put an unfiled import on `customer`; messages the customer already has are dropped. Returns kept count."""
-    interaction = interactions.get_own(session, actor, interaction_id)
-    key = str(customer.id)
-    existing = sa_select(ConversationMessage.dedup_key).where(ConversationMessage.team_id == actor.team_id,
-                                                              ConversationMessage.customer_key == key)
-    session.execute(delete(ConversationMessage).where(col(ConversationMessage.interaction_id) == interaction.id,
-                                                      col(ConversationMessage.dedup_key).in_(existing))
-                    .execution_options(synchronize_session=False))
-    session.execute(update(ConversationMessage).where(col(ConversationMessage.interaction_id) == interaction.id)
-                    .values(customer_key=key).execution_options(synchronize_session=False))
-    interactions.file_under(session, actor, interaction_id, customer.id or 0)
+    interaction = interactions.file_under(session, actor, interaction_id, customer.id or 0)
     return len(session.exec(select(ConversationMessage.id)
                             .where(ConversationMessage.interaction_id == interaction.id)).all())
 

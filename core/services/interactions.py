@@ -6,10 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.models import Customer, FollowUp, FollowUpStatus, Interaction, InteractionKind, utcnow
+from core.models import (
+    ConversationMessage,
+    Customer,
+    FollowUp,
+    FollowUpStatus,
+    Interaction,
+    InteractionKind,
+    utcnow,
+)
 from core.services import audit
 from core.services.actor import Actor
 from core.services.customers import get_visible
@@ -102,11 +112,25 @@ def file_under(session: Session, actor: Actor, interaction_id: int, customer_id:
     for follow_up in session.exec(select(FollowUp).where(FollowUp.source_interaction_id == interaction.id)):
         follow_up.customer_id = customer.id
         session.add(follow_up)
+    _rekey_messages(session, actor, interaction.id or 0, str(customer.id))
     if interaction.deleted_at is None:
         _touch_customer(session, customer, interaction.occurred_at)
     audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="file", entity=interaction,
                  before=before, after=audit.snapshot(interaction))
     return interaction
+
+
+def _rekey_messages(session: Session, actor: Actor, interaction_id: int, key: str) -> None:
+    """Move a record's conversation messages to the customer's key, dropping ones the customer already has
+    (so that re-importing the same or an overlapping chat adds nothing twice)."""
+    existing = sa_select(ConversationMessage.dedup_key).where(ConversationMessage.team_id == actor.team_id,
+                                                              ConversationMessage.customer_key == key,
+                                                              ConversationMessage.interaction_id != interaction_id)
+    session.execute(delete(ConversationMessage).where(col(ConversationMessage.interaction_id) == interaction_id,
+                                                      col(ConversationMessage.dedup_key).in_(existing))
+                    .execution_options(synchronize_session=False))
+    session.execute(update(ConversationMessage).where(col(ConversationMessage.interaction_id) == interaction_id)
+                    .values(customer_key=key).execution_options(synchronize_session=False))
 
 
 def undo(session: Session, actor: Actor, interaction_id: int) -> tuple[Interaction, bool]:

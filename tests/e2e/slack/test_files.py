@@ -77,3 +77,16 @@ async def test_an_uploaded_customer_list_is_imported_and_other_files_declined(fa
     assert all(d.headers["Authorization"] == f"Bearer {BOT_TOKEN}" for d in downloads)
     with session_scope(app.engine) as session:
         assert [c.name for c in session.exec(select(Customer))] == ["永豐電子"]
+
+
+async def test_an_uploaded_chat_export_is_imported_with_a_summary(fake, running):
+    app, url = running
+    await event(url, dm("start"))
+    await fake.wait_for("chat.postMessage")
+    export = Path("tests/fixtures/exports/telegram_result.json").read_bytes()
+    file = fake.add_file("F5", export, name="result.json", mimetype="application/json")
+    await event(url, clip_message(file))
+    replies = await fake.wait_for("chat.postMessage", 3)
+    assert "Imported 5 messages" in replies[1].body["text"] and "Which customer" in replies[2].body["text"]
+    with session_scope(app.engine) as session:
+        assert session.exec(select(Interaction)).one().kind == "message"

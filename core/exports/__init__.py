@@ -1,0 +1,119 @@
+"""Exported chats (WhatsApp, Telegram Desktop, Slack, WeChat tools) → `ParsedConversation`.
+
+The format is told from the content, not the file name. Naive local times are read in `tz`;
+epoch times are used as given; every timestamp comes out aware, in UTC.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from core.exports import slack, telegram, wechat, whatsapp
+from core.exports.model import MAX_EXPORT_BYTES, ExportError, ParsedConversation, ParsedMessage
+
+__all__ = ["MAX_EXPORT_BYTES", "ExportError", "ParsedConversation", "ParsedMessage", "looks_like_export",
+           "parse_export"]
+WHATSAPP_TITLE = re.compile(r"^WhatsApp Chat (?:with|-) (?P<name>.+?)(?:\.txt|\.zip)?$|^與(?P<zh>.+?)的 WhatsApp 對話")
+
+
+def parse_export(data: bytes, *, tz: ZoneInfo, file_name: str | None = None,
+                 date_order: Literal["dmy", "mdy"] | None = None) -> ParsedConversation:
+    """Parse one export; raises `ExportError` (with a code) for anything that is not a readable chat."""
+    if len(data) > MAX_EXPORT_BYTES:
+        raise ExportError("too_large", f"exports up to {MAX_EXPORT_BYTES // 2**20} MB are read")
+    if not data.strip():
+        raise ExportError("empty", "the file is empty")
+    if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
+        conversation = _zip(data, tz, file_name, date_order)
+    else:
+        conversation = _text(decode(data), tz, file_name, date_order)
+    if not conversation.messages:
+        raise ExportError("no_messages", "the export holds no messages")
+    return conversation
+
+
+def looks_like_export(data: bytes, file_name: str | None = None) -> bool:
+    """A cheap sniff: would `parse_export` recognise the format? (A customer-list CSV is not an export.)"""
+    if not data.strip() or len(data) > MAX_EXPORT_BYTES:
+        return False
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, EOFError, ValueError):
+            return False
+        return slack.sniff(names) or any(n.lower().endswith(".txt") and "/" not in n.strip("/") for n in names)
+    try:
+        text = decode(data[:65536], partial=True)
+    except ExportError:
+        return False
+    head = text.lstrip()
+    if head.startswith("{"):
+        return '"messages"' in text or '"chats"' in text
+    return whatsapp.sniff(text) or wechat.csv_flavour(text) is not None or wechat.sniff_txt(text)
+
+
+def decode(data: bytes, *, partial: bool = False) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 with BOM; anything else is not a text export."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="strict" if not partial else "ignore")
+    if b"\x00" in data[:8192]:
+        raise ExportError("binary", "this is not a text file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if partial and error.start >= len(data) - 4:  # a character cut by the sniff window
+            return data[:error.start].decode("utf-8-sig")
+        raise ExportError("binary", "this file is not UTF-8 text") from error
+
+
+def _text(text: str, tz: ZoneInfo, file_name: str | None, date_order: str | None) -> ParsedConversation:
+    head = text.lstrip()
+    if head.startswith("{") or re.match(r"\[\s*[{\]]", head):  # not iOS WhatsApp's "[12/7/2024 …"
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ExportError("invalid_json", f"invalid JSON at line {error.lineno}: {error.msg}") from error
+        if telegram.sniff(document):
+            return telegram.parse(document, tz)
+        raise ExportError("unknown_format", "a JSON file that is not a Telegram Desktop export")
+    if whatsapp.sniff(text):
+        return whatsapp.parse(text, tz, date_order, _whatsapp_title(file_name))
+    flavour = wechat.csv_flavour(text)
+    if flavour:
+        return wechat.parse_csv(text, tz, flavour)
+    if wechat.sniff_txt(text):
+        return wechat.parse_txt(text, tz)
+    raise ExportError("unknown_format", "not a WhatsApp, Telegram, Slack or WeChat export")
+
+
+def _zip(data: bytes, tz: ZoneInfo, file_name: str | None, date_order: str | None) -> ParsedConversation:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = archive.namelist()
+    except (zipfile.BadZipFile, EOFError, ValueError) as error:
+        raise ExportError("truncated_zip", f"the zip file is damaged: {error}") from error
+    with archive:
+        if slack.sniff(names):
+            return slack.parse(archive)
+        texts = sorted((n for n in names if n.lower().endswith(".txt")), key=lambda n: (n != "_chat.txt", len(n)))
+        if not texts:
+            raise ExportError("unknown_format", "the zip holds no chat export")
+        try:
+            inner = archive.read(texts[0])
+        except (zipfile.BadZipFile, EOFError, OSError) as error:  # CRC errors are BadZipFile
+            raise ExportError("truncated_zip", f"{texts[0]} in the zip is damaged: {error}") from error
+    name = file_name if file_name and "_chat" not in texts[0] else texts[0]
+    return _text(decode(inner), tz, name if not name.endswith("_chat.txt") else file_name, date_order)
+
+
+def _whatsapp_title(file_name: str | None) -> str | None:
+    if not file_name:
+        return None
+    found = WHATSAPP_TITLE.match(file_name.rsplit("/", 1)[-1])
+    return (found.group("name") or found.group("zh")) if found else None

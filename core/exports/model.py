@@ -1,0 +1,47 @@
+"""What every export parser produces, and the one error type they raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+MAX_EXPORT_BYTES = 60 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMessage:
+    sender: str | None  # display name as in the export; None for system lines
+    timestamp: datetime  # aware, UTC
+    text: str
+    kind: str = "text"  # text | system | media | deleted | voice | photo | sticker | file
+    edited: bool = False
+    forwarded_from: str | None = None
+    reply_to: str | None = None
+
+
+@dataclass
+class ParsedConversation:
+    format: str  # whatsapp | telegram | slack | wechat-txt | wechat-csv | pywxdump-csv
+    title: str | None
+    messages: list[ParsedMessage]
+    participants: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.participants:
+            seen: dict[str, None] = {}
+            for message in self.messages:
+                if message.sender is not None and message.sender not in seen:
+                    seen[message.sender] = None
+            self.participants = list(seen)
+
+
+class ExportError(Exception):
+    """A file that cannot be imported; `code` names why (the bot words it per language)."""
+
+    CODES = ("empty", "unknown_format", "truncated_zip", "invalid_json", "too_large", "binary",
+             "ambiguous_dates", "no_messages")
+
+    def __init__(self, code: str, message: str) -> None:
+        assert code in self.CODES, code
+        super().__init__(message)
+        self.code = code

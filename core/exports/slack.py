@@ -1,0 +1,84 @@
+"""Slack workspace exports: `users.json` and one folder per channel (DMs by id) of daily `YYYY-MM-DD.json`."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from datetime import UTC, datetime
+from typing import Any
+
+from core.exports.model import ExportError, ParsedConversation, ParsedMessage
+
+DAY_FILE = re.compile(r"^(?:.*/)?(?P<channel>[^/]+)/\d{4}-\d{2}-\d{2}\.json$")
+MENTION = re.compile(r"<@(?P<id>[UW][A-Z0-9]+)(?:\|[^>]*)?>")
+SYSTEM_SUBTYPES = {"channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name",
+                   "channel_archive", "group_join", "group_leave", "pinned_item"}
+
+
+def sniff(names: list[str]) -> bool:
+    return any(DAY_FILE.match(n) for n in names) and any(n.rsplit("/", 1)[-1] == "users.json" for n in names)
+
+
+def parse(archive: zipfile.ZipFile) -> ParsedConversation:
+    names = archive.namelist()
+    users = _users(archive, next(n for n in names if n.rsplit("/", 1)[-1] == "users.json"))
+    messages: list[tuple[float, ParsedMessage]] = []
+    channels: list[str] = []
+    for name in sorted(names):
+        day = DAY_FILE.match(name)
+        if not day:
+            continue
+        if day.group("channel") not in channels:
+            channels.append(day.group("channel"))
+        for raw in _load(archive, name):
+            if isinstance(raw, dict) and raw.get("ts"):
+                message = _message(raw, users)
+                if message is not None:
+                    messages.append((float(raw["ts"]), message))
+    messages.sort(key=lambda pair: pair[0])
+    return ParsedConversation("slack", ", ".join(channels) or None, [m for _, m in messages])
+
+
+def _load(archive: zipfile.ZipFile, name: str) -> Any:
+    try:
+        return json.loads(archive.read(name).decode("utf-8-sig"))
+    except (zipfile.BadZipFile, EOFError) as error:
+        raise ExportError("truncated_zip", f"{name} is damaged: {error}") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ExportError("invalid_json", f"{name} is not valid JSON: {error}") from error
+
+
+def _users(archive: zipfile.ZipFile, name: str) -> dict[str, str]:
+    users = {}
+    for user in _load(archive, name) or []:
+        if isinstance(user, dict) and user.get("id"):
+            profile = user.get("profile") or {}
+            users[user["id"]] = (profile.get("real_name") or user.get("real_name") or profile.get("display_name")
+                                 or user.get("name") or user["id"])
+    return users
+
+
+def _message(raw: dict[str, Any], users: dict[str, str]) -> ParsedMessage | None:
+    at = datetime.fromtimestamp(float(raw["ts"]), UTC)
+    text = MENTION.sub(lambda m: "@" + users.get(m.group("id"), m.group("id")), raw.get("text") or "")
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    subtype = raw.get("subtype")
+    if subtype in SYSTEM_SUBTYPES:
+        return ParsedMessage(None, at, text, "system")
+    if subtype == "bot_message" or (raw.get("bot_id") and not raw.get("user")):
+        sender = raw.get("username") or (raw.get("bot_profile") or {}).get("name") or "bot"
+    else:
+        user = raw.get("user")
+        sender = users.get(user) or (raw.get("user_profile") or {}).get("real_name") or user
+    kind = "text"
+    files = raw.get("files") or []
+    if files:
+        first = files[0] if isinstance(files[0], dict) else {}
+        mime = str(first.get("mimetype") or "")
+        kind = "voice" if mime.startswith("audio/") or first.get("subtype") == "slack_audio" else \
+            "photo" if mime.startswith("image/") else "file"
+        text = text or str(first.get("name") or first.get("title") or "")
+    thread = raw.get("thread_ts")
+    reply_to = thread if thread and thread != raw["ts"] else None
+    return ParsedMessage(sender, at, text, kind, edited=bool(raw.get("edited")), reply_to=reply_to)

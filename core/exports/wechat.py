@@ -1,0 +1,113 @@
+"""WeChat exports from the common desktop tools: MemoTrace/WeChatMsg TXT and CSV, and PyWxDump CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from core.exports.model import ExportError, ParsedConversation, ParsedMessage
+
+ME = "我"
+TXT_HEADER = re.compile(r"^(?P<at>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?: (?P<name>.+?))?\s*$")
+MEMOTRACE_COLUMNS = {"Type", "IsSender", "CreateTime", "StrContent"}
+PYWXDUMP_COLUMNS = {"type_name", "is_sender", "talker", "msg", "CreateTime"}
+TYPES = {"1": "text", "3": "photo", "34": "voice", "43": "media", "47": "sticker", "49": "file", "10000": "system",
+         "10002": "system"}
+TYPE_NAMES = {"文本": "text", "图片": "photo", "圖片": "photo", "语音": "voice", "語音": "voice", "视频": "media",
+              "動畫表情": "sticker", "动画表情": "sticker", "文件": "file", "系统通知": "system", "系統通知": "system",
+              "撤回消息": "system", "拍一拍": "system"}
+PLACEHOLDER = {"photo": "[图片]", "voice": "[语音]", "media": "[视频]", "sticker": "[表情]", "file": "[文件]"}
+
+
+def sniff_txt(text: str) -> bool:
+    lines = [line for line in text[:4000].splitlines() if line.strip()][:12]
+    return sum(bool(TXT_HEADER.match(line)) for line in lines) >= 1 and bool(lines) and \
+        bool(TXT_HEADER.match(lines[0]) or any(TXT_HEADER.match(x) for x in lines[:3]))
+
+
+def csv_flavour(text: str) -> str | None:
+    header = set(next(csv.reader(io.StringIO(text[:2000].splitlines()[0] if text else "")), []))
+    if header >= MEMOTRACE_COLUMNS:
+        return "wechat-csv"
+    if header >= PYWXDUMP_COLUMNS:
+        return "pywxdump-csv"
+    return None
+
+
+def parse_txt(text: str, tz: ZoneInfo, title: str | None = None) -> ParsedConversation:
+    messages: list[ParsedMessage] = []
+    current: tuple[datetime, str | None] | None = None
+    body: list[str] = []
+
+    def flush() -> None:
+        if current is not None:
+            at, name = current
+            content = "\n".join(body).strip("\n")
+            messages.append(ParsedMessage(name, at, content, "text" if name else "system"))
+
+    for line in text.splitlines():
+        header = TXT_HEADER.match(line)
+        if header:
+            flush()
+            local = datetime.strptime(header.group("at"), "%Y-%m-%d %H:%M:%S").replace(tzinfo=tz)
+            current, body = (local.astimezone(UTC), header.group("name")), []
+        elif current is not None:
+            body.append(line)
+    flush()
+    if not messages:
+        raise ExportError("no_messages", "no WeChat messages found")
+    return ParsedConversation("wechat-txt", title, [_kind_from_text(m) for m in messages])
+
+
+def _kind_from_text(message: ParsedMessage) -> ParsedMessage:
+    for kind, placeholder in PLACEHOLDER.items():
+        if message.sender and message.text.strip() == placeholder:
+            return ParsedMessage(message.sender, message.timestamp, message.text, kind)
+    return message
+
+
+def parse_csv(text: str, tz: ZoneInfo, flavour: str, title: str | None = None) -> ParsedConversation:
+    rows = csv.DictReader(io.StringIO(text))
+    messages = [m for row in rows if (m := (_memotrace(row) if flavour == "wechat-csv" else _pywxdump(row, tz)))]
+    if not messages:
+        raise ExportError("no_messages", "the CSV holds no messages")
+    return ParsedConversation(flavour, title, messages)
+
+
+def _epoch(value: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(float(value)), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _memotrace(row: dict[str, str]) -> ParsedMessage | None:
+    at = _epoch(row.get("CreateTime", ""))
+    if at is None:
+        return None
+    kind = TYPES.get((row.get("Type") or "").strip(), "media")
+    text = row.get("StrContent") or ""
+    if kind == "system":
+        return ParsedMessage(None, at, text, "system")
+    name = ME if (row.get("IsSender") or "").strip() == "1" else \
+        (row.get("Remark") or row.get("NickName") or row.get("Sender") or row.get("TalkerId") or None)
+    return ParsedMessage(name, at, text if kind == "text" else text or PLACEHOLDER.get(kind, ""), kind)
+
+
+def _pywxdump(row: dict[str, str], tz: ZoneInfo) -> ParsedMessage | None:
+    raw = (row.get("CreateTime") or "").strip()
+    at = _epoch(raw) if raw.isdigit() else None
+    if at is None:
+        try:
+            at = datetime.strptime(raw, "%Y-%m-%d %H:%M:%S").replace(tzinfo=tz).astimezone(UTC)
+        except ValueError:
+            return None
+    kind = TYPE_NAMES.get((row.get("type_name") or "").strip(), "media")
+    text = row.get("msg") or ""
+    if kind == "system":
+        return ParsedMessage(None, at, text, "system")
+    name = ME if (row.get("is_sender") or "").strip() == "1" else (row.get("talker") or None)
+    return ParsedMessage(name, at, text if kind == "text" else text or PLACEHOLDER.get(kind, ""), kind)
