@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from core.exports.model import ExportError, ParsedConversation, ParsedMessage
@@ -92,6 +93,7 @@ def _date_order(dates: list[str], given: str | None) -> str:
     raise ExportError("ambiguous_dates", "day/month order cannot be told from this file")
 
 
+@lru_cache(maxsize=8192)
 def _ymd(date: str, order: str) -> tuple[int, int, int]:
     zh = ZH_DATE.fullmatch(date)
     if zh:
@@ -104,9 +106,10 @@ def _ymd(date: str, order: str) -> tuple[int, int, int]:
 
 
 def _message(found: re.Match[str], more: list[str], order: str, tz: ZoneInfo) -> ParsedMessage:
-    year, month, day = _ymd(found.group("date"), order)
-    hour, minute = int(found.group("h")), int(found.group("m"))
-    marker = found.group("p1") or found.group("p2")
+    date, hour_text, minute_text, seconds, p1, p2, rest = found.group("date", "h", "m", "s", "p1", "p2", "rest")
+    year, month, day = _ymd(date, order)
+    hour, minute = int(hour_text), int(minute_text)
+    marker = p1 or p2
     if marker:
         pm = marker in PM_WORDS or marker[0] in "Pp"
         if marker == "中午":
@@ -116,18 +119,18 @@ def _message(found: re.Match[str], more: list[str], order: str, tz: ZoneInfo) ->
         elif not pm and hour == 12:
             hour = 0
     try:
-        local = datetime(year, month, day, hour, minute, int(found.group("s") or 0), tzinfo=tz)
+        local = datetime(year, month, day, hour, minute, int(seconds) if seconds else 0, tzinfo=tz)
     except ValueError as error:
-        raise ExportError("unknown_format", f"impossible date {found.group('date')}: {error}") from error
+        raise ExportError("unknown_format", f"impossible date {date}: {error}") from error
     at = local.astimezone(UTC)
-    rest = found.group("rest")
     if more:
         rest = "\n".join([rest, *more])
     said = SENDER.match(rest)
     if said is None:
         return ParsedMessage(None, at, rest.strip(), "system")
     name, text = said.group("name").strip(), said.group("text")
-    if ENCRYPTION.search(text) and len(text) < 300:
+    if len(text) < 300 and ("密" in text or "crypt" in text or "安全" in text or "ecurity" in text) \
+            and ENCRYPTION.search(text):
         return ParsedMessage(None, at, text.strip(), "system")
     edited = False
     if "<" in text and EDITED.search(text):
@@ -137,7 +140,7 @@ def _message(found: re.Match[str], more: list[str], order: str, tz: ZoneInfo) ->
         return ParsedMessage(name, at, text.strip(), MEDIA[key], edited)
     if key in DELETED:
         return ParsedMessage(name, at, text.strip(), "deleted", edited)
-    attached = ATTACHED.match(text.strip())
+    attached = ATTACHED.match(text.strip()) if text.endswith(("attached)", "附上)", ">")) else None
     if attached:
         file = attached.group("file") or attached.group("file2")
         kind = "voice" if VOICE_FILE.search(file) else "photo" if "PHOTO" in file or file.startswith("IMG-") else "media"

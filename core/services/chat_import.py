@@ -104,6 +104,7 @@ def store_conversation(session: Session, actor: Actor, messages: Iterable[Export
     added = duplicates = 0
     first = last = None
     summary: list[str] = []
+    summary_chars = 0
     recent: list[ExportedMessage] = []
     batch: list[dict[str, Any]] = []
     insert = _insert(session)
@@ -115,8 +116,9 @@ def store_conversation(session: Session, actor: Actor, messages: Iterable[Export
                       "sent_at": message.timestamp, "kind": message.kind, "text": message.text,
                       "dedup_key": dedup_key(message)})
         if message.kind == "text":
-            if sum(len(line) for line in summary) < SUMMARY_CHARS:
+            if summary_chars < SUMMARY_CHARS:
                 summary.append(f"{message.sender or ''}: {message.text}")
+                summary_chars += len(summary[-1])
             recent.append(message)
             if len(recent) > SCAN_FOR_PROMISES * 2:
                 recent = recent[-SCAN_FOR_PROMISES:]
@@ -149,9 +151,14 @@ def _search_text(text: str) -> str:
 
 
 def _flush(session: Session, insert: Any, rows: list[dict[str, Any]]) -> int:
-    statement = insert(ConversationMessage).values(rows).on_conflict_do_nothing(
-        index_elements=["team_id", "customer_key", "dedup_key"]).returning(ConversationMessage.id)
-    return len(session.execute(statement).all())
+    """Insert a chunk, skipping messages the customer already has; returns how many were new.
+
+    One prepared single-row statement run as executemany: compiling a multi-row VALUES for
+    thousands of rows costs more than the inserts themselves."""
+    statement = insert(ConversationMessage.__table__).on_conflict_do_nothing(
+        index_elements=["team_id", "customer_key", "dedup_key"])
+    result = session.connection().execute(statement, rows)
+    return int(result.rowcount)
 
 
 def _promises(messages: Sequence[ExportedMessage], parse: Any, now: datetime | None, tz: str) -> list[Proposal]:
