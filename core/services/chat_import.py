@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import update
+from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -101,7 +102,7 @@ def store_conversation(session: Session, actor: Actor, messages: Iterable[Export
         customer_id=customer.id if customer else None,
         details={"import": {"format": fmt, "title": title, "me": me}})
     key = str(customer.id) if customer else f"i{interaction.id}"
-    added = duplicates = 0
+    total = 0
     first = last = None
     summary: list[str] = []
     summary_chars = 0
@@ -122,12 +123,15 @@ def store_conversation(session: Session, actor: Actor, messages: Iterable[Export
             recent.append(message)
             if len(recent) > SCAN_FOR_PROMISES * 2:
                 recent = recent[-SCAN_FOR_PROMISES:]
+        total += 1
         if len(batch) >= CHUNK:
-            inserted = _flush(session, insert, batch)
-            added, duplicates, batch = added + inserted, duplicates + len(batch) - inserted, []
+            _flush(session, insert, batch)
+            batch = []
     if batch:
-        inserted = _flush(session, insert, batch)
-        added, duplicates = added + inserted, duplicates + len(batch) - inserted
+        _flush(session, insert, batch)
+    added = session.execute(sa_select(func.count()).select_from(ConversationMessage)
+                            .where(ConversationMessage.interaction_id == interaction.id)).scalar_one()
+    duplicates = total - added
     if added == 0:
         session.delete(interaction)
         session.flush()
@@ -150,15 +154,14 @@ def _search_text(text: str) -> str:
     return search_form(text)
 
 
-def _flush(session: Session, insert: Any, rows: list[dict[str, Any]]) -> int:
-    """Insert a chunk, skipping messages the customer already has; returns how many were new.
+def _flush(session: Session, insert: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert a chunk, skipping messages the customer already has.
 
     One prepared single-row statement run as executemany: compiling a multi-row VALUES for
     thousands of rows costs more than the inserts themselves."""
     statement = insert(ConversationMessage.__table__).on_conflict_do_nothing(
         index_elements=["team_id", "customer_key", "dedup_key"])
-    result = session.connection().execute(statement, rows)
-    return int(result.rowcount)
+    session.connection().execute(statement, rows)
 
 
 def _promises(messages: Sequence[ExportedMessage], parse: Any, now: datetime | None, tz: str) -> list[Proposal]:
