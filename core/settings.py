@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: str | None = None
     telegram_poll_timeout: float = 30.0
+    telegram_max_messages_per_second: float = 30.0  # Telegram's global bot limit; 0 = unlimited (local Bot API)
 
     slack_bot_token: str | None = None
     slack_app_token: str | None = None

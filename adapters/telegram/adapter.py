@@ -37,7 +37,8 @@ class TelegramAdapter:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         builder = (ApplicationBuilder().token(settings.telegram_bot_token or "")
                    .base_url(settings.telegram_api_base_url).base_file_url(settings.telegram_file_base_url)
-                   .rate_limiter(AIORateLimiter(max_retries=2)).concurrent_updates(64)
+                   .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_messages_per_second,
+                                                max_retries=2)).concurrent_updates(64)
                    .get_updates_read_timeout(settings.telegram_poll_timeout + 10))
         self.app: Application = builder.build()
         self.app.add_handler(TypeHandler(Update, self._on_update))
