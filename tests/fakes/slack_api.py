@@ -44,6 +44,8 @@ class FakeSlack:
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     port: int = 0
+    socket_acks: list[str] = field(default_factory=list)  # envelope ids acknowledged over Socket Mode
+    _socket: web.WebSocketResponse | None = None
 
     @property
     def api_url(self) -> str:
@@ -54,6 +56,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_get("/files/{file_id}", self._download)
+        app.router.add_get("/socket", self._socket_mode)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -127,6 +130,8 @@ class FakeSlack:
         if method in ("chat.postMessage", "chat.update"):
             return {"channel": body.get("channel"), "ts": body.get("ts") or f"{int(time.time())}.{next(self._ts):06d}",
                     "message": {"text": body.get("text")}}
+        if method == "apps.connections.open":
+            return {"url": f"ws://127.0.0.1:{self.port}/socket"}
         if method == "conversations.open":
             return {"channel": {"id": f"D{body.get('users')}"}}
         if method == "users.info":
@@ -138,6 +143,26 @@ class FakeSlack:
                                           name="voice.m4a", mimetype="audio/mp4", subtype="slack_audio",
                                           channels=["C1"])}
         return {}
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then push envelopes with `push`; the client acks each envelope id."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._socket = socket
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        async for frame in socket:
+            if frame.type == aiohttp.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(frame.data).get("envelope_id", ""))
+        return socket
+
+    async def push(self, kind: str, payload: dict, envelope_id: str) -> None:
+        deadline = time.monotonic() + 10
+        while self._socket is None:
+            if time.monotonic() > deadline:
+                raise AssertionError("the app never opened a Socket Mode connection")
+            await asyncio.sleep(0.02)
+        await self._socket.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                      "accepts_response_payload": kind != "events_api"})
 
     async def _download(self, request: web.Request) -> web.Response:
         self.calls.append(Call("download", {"file": request.match_info["file_id"]}, dict(request.headers)))

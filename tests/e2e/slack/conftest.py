@@ -18,10 +18,10 @@ async def fake():
 
 
 def slack_settings(fake: FakeSlack, tmp_path, **extra):
-    return load_settings(tmp_path / "none.toml", database_url=f"sqlite:///{tmp_path}/crm.db",
-                         slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-                         slack_api_url=fake.api_url, slack_http_host="127.0.0.1", slack_http_port=0,
-                         default_language="en", **extra)
+    values = {"database_url": f"sqlite:///{tmp_path}/crm.db", "slack_bot_token": BOT_TOKEN,
+              "slack_signing_secret": SIGNING_SECRET, "slack_api_url": fake.api_url, "slack_http_host": "127.0.0.1",
+              "slack_http_port": 0, "default_language": "en", **extra}
+    return load_settings(tmp_path / "none.toml", **values)
 
 
 async def start_bot(settings):
