@@ -15,6 +15,7 @@ import secrets
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import func
 from sqlmodel import select
 
 from bot.context import Ctx
@@ -22,8 +23,8 @@ from bot.notes import ask_customer
 from bot.render import esc, when
 from bot.router import button
 from core.chat import Button, Reply
-from core.exports import ExportError, ParsedConversation, looks_like_export, parse_export
-from core.models import ChatIdentity, Customer, Interaction
+from core.exports import ExportError, ParsedConversation, parse_export
+from core.models import ConversationMessage, Customer, Interaction
 from core.services import chat_import, followups, interactions
 from core.services import customers as customer_service
 from core.understanding import parse_note
@@ -33,19 +34,11 @@ PROGRESS_AT = 5_000  # messages; larger imports announce themselves before the w
 NOT_EXPORTS = {"unknown_format", "binary"}
 
 
-def is_chat_export(data: bytes, file_name: str | None) -> bool:
-    return looks_like_export(data, file_name)
-
-
-async def import_chat_file(ctx: Ctx, data: bytes, file_name: str | None) -> list[Reply] | None:
+async def import_chat_file(ctx: Ctx, data: bytes, file_name: str | None,
+                           date_order: str | None = None) -> list[Reply] | None:
     """Import a chat export; None when `data` is not one at all (the caller declines the file).
 
     A broken export (a truncated zip, invalid JSON, no messages) gets a reply saying what was expected."""
-    return await import_export(ctx, data, file_name)
-
-
-async def import_export(ctx: Ctx, data: bytes, file_name: str | None,
-                        date_order: str | None = None) -> list[Reply] | None:
     try:
         conversation = await asyncio.to_thread(parse_export, data, tz=ctx.actor.zone, file_name=file_name,
                                                date_order=date_order)  # type: ignore[arg-type]
@@ -72,11 +65,9 @@ async def _progress(ctx: Ctx, count: int) -> None:
 
 def member_names(ctx: Ctx) -> list[str]:
     """Every name the salesperson may appear under in an export."""
-    names = [ctx.member.name] if ctx.member else []
-    names += [ctx.incoming.env.sender.display_name, ctx.incoming.env.sender.username or ""]
-    names += ctx.session.exec(select(ChatIdentity.display_name)
-                              .where(ChatIdentity.member_id == ctx.actor.member_id)).all()
-    return [n for n in names if n]
+    sender = ctx.incoming.env.sender
+    names = chat_import.known_names(ctx.session, ctx.member) if ctx.member else []
+    return [*names, *(n for n in (sender.display_name, sender.username) if n)]
 
 
 def store(ctx: Ctx, conversation: ParsedConversation) -> list[Reply]:
@@ -136,10 +127,6 @@ def summary(ctx: Ctx, interaction: Interaction, *, edit: bool = False) -> Reply:
 
 
 def _range(ctx: Ctx, interaction: Interaction) -> tuple[str | None, str | None]:
-    from sqlalchemy import func
-
-    from core.models import ConversationMessage
-
     first, last = ctx.session.exec(select(func.min(ConversationMessage.sent_at), func.max(ConversationMessage.sent_at))
                                    .where(ConversationMessage.interaction_id == interaction.id)).one()
     if first is None:
@@ -214,7 +201,7 @@ async def _date_order_chosen(ctx: Ctx, token: str, order: str) -> list[Reply]:
         meta = json.loads(base.with_suffix(".json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return [Reply(ctx.t("imports.expired"), edit=True)]
-    replies = await import_export(ctx, data, meta.get("file_name"), date_order=order)
+    replies = await import_chat_file(ctx, data, meta.get("file_name"), date_order=order)
     ctx.after_commit.append(lambda: _discard(base))
     return replies or [Reply(ctx.t("files.unreadable", name=esc(meta.get("file_name") or "")))]
 

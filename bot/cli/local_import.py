@@ -6,11 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import typer
-from sqlmodel import select
 
 from core.db import make_engine, session_scope, upgrade
 from core.exports import ParsedConversation
-from core.models import ChatIdentity
 from core.services import chat_import, followups
 from core.services import customers as customer_service
 from core.services.actor import Actor
@@ -34,9 +32,7 @@ def import_locally(settings: Settings, conversation: ParsedConversation, tz: str
                                                           timezone=settings.default_timezone,
                                                           country=settings.default_country))
             actor = Actor.of(member)
-            names = [member.name, *session.exec(select(ChatIdentity.display_name)
-                                                .where(ChatIdentity.member_id == member.id)).all()]
-            me = chat_import.member_side(conversation.participants, names)
+            me = chat_import.member_side(conversation.participants, chat_import.known_names(session, member))
             if me is None and interactive and len(conversation.participants) >= 2:
                 me = _choose("Which participant is you?", conversation.participants, allow_none=True)
             others = [p for p in conversation.participants if p != me]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 from bot.context import Ctx
-from bot.imports import import_chat_file, is_chat_export
+from bot.imports import import_chat_file
 from bot.render import esc
 from bot.router import content
 from core.chat import FileIn, Reply
+from core.exports import looks_like_export
 from core.services.customer_lists import import_customer_list, is_customer_list
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,7 @@ async def document(ctx: Ctx) -> list[Reply]:
         return [Reply(ctx.t("files.empty"))]
     if len(data) > limit:
         return [Reply(ctx.t("files.too_big", mb=limit // (1024 * 1024)))]
-    if is_chat_export(data, attachment.file_name):
-        return await import_chat_file(ctx, data, attachment.file_name) or []
-    if is_customer_list(data):
+    if not looks_like_export(data, attachment.file_name) and is_customer_list(data):
         result = import_customer_list(ctx.session, ctx.actor, data)
         return [Reply(ctx.t("files.customers_imported", created=result.created, updated=result.updated,
                             skipped=result.skipped, names=esc(", ".join(result.names[:5]))))]

@@ -108,8 +108,7 @@ def _zip(data: bytes, tz: ZoneInfo, file_name: str | None, date_order: str | Non
             inner = archive.read(texts[0])
         except (zipfile.BadZipFile, EOFError, OSError) as error:  # CRC errors are BadZipFile
             raise ExportError("truncated_zip", f"{texts[0]} in the zip is damaged: {error}") from error
-    name = file_name if file_name and "_chat" not in texts[0] else texts[0]
-    return _text(decode(inner), tz, name if not name.endswith("_chat.txt") else file_name, date_order)
+    return _text(decode(inner), tz, file_name or texts[0], date_order)
 
 
 def _whatsapp_title(file_name: str | None) -> str | None:

@@ -24,8 +24,7 @@ PLACEHOLDER = {"photo": "[图片]", "voice": "[语音]", "media": "[视频]", "s
 
 def sniff_txt(text: str) -> bool:
     lines = [line for line in text[:4000].splitlines() if line.strip()][:12]
-    return sum(bool(TXT_HEADER.match(line)) for line in lines) >= 1 and bool(lines) and \
-        bool(TXT_HEADER.match(lines[0]) or any(TXT_HEADER.match(x) for x in lines[:3]))
+    return any(TXT_HEADER.match(line) for line in lines[:3])
 
 
 def csv_flavour(text: str) -> str | None:

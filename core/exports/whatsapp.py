@@ -38,7 +38,7 @@ VOICE_FILE = re.compile(r"(?i)(PTT-|AUDIO|\.opus$|\.m4a$|\.aac$)")
 DELETED = {"this message was deleted", "you deleted this message", "此訊息已刪除", "此消息已删除", "你刪除了此訊息",
            "你删除了此消息", "您刪除了此訊息", "您删除了此消息", "此訊息已被刪除", "你已刪除此訊息"}
 EDITED = re.compile(r"\s*<(?:This message was edited|此訊息已編輯|此消息已编辑|已編輯|已编辑)>\s*$", re.I)
-ENCRYPTION = re.compile(r"end-to-end encrypted|端對端加密|端到端加密|端對端加密|security code (changed|with)|"
+ENCRYPTION = re.compile(r"end-to-end encrypted|端對端加密|端到端加密|security code (changed|with)|"
                         r"安全碼已變更|安全码已更改")  # iOS attributes these notices to the chat's name
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from core.models import ConversationMessage, Customer, Interaction, InteractionKind
+from core.models import ChatIdentity, ConversationMessage, Customer, Interaction, InteractionKind, Member
 from core.services import customers as customer_service
 from core.services import interactions
 from core.services.actor import Actor
@@ -65,6 +65,13 @@ class ImportResult:
 def dedup_key(message: ExportedMessage) -> str:
     raw = f"{message.sender or ''}\x1f{message.timestamp.isoformat()}\x1f{message.text}"
     return hashlib.sha1(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def known_names(session: Session, member: Member) -> list[str]:
+    """The names a member goes by: their own and those of their chat accounts."""
+    names = [member.name, *session.exec(select(ChatIdentity.display_name)
+                                        .where(ChatIdentity.member_id == member.id)).all()]
+    return [name for name in names if name]
 
 
 def member_side(participants: Sequence[str], member_names: Iterable[str]) -> str | None:
