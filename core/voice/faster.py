@@ -2,44 +2,18 @@
 
 from __future__ import annotations
 
-import io
-import os
 import threading
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from core.ports import Transcript
 from core.text import to_script
+from core.voice.common import LANGUAGES, SAMPLE_RATE, _doubts, _join, check_samples, decode
 from core.voice.errors import AudioError
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
-SAMPLE_RATE = 16000
-LANGUAGES = ("zh", "en")
-
-
-def decode(audio: bytes) -> np.ndarray:
-    """16 kHz mono float32 samples from OGG/Opus, M4A/AAC, WebM, MP3, WAV or FLAC bytes (PyAV)."""
-    from faster_whisper.audio import decode_audio
-
-    if not audio:
-        raise AudioError("empty")
-    try:
-        samples = decode_audio(io.BytesIO(audio), sampling_rate=SAMPLE_RATE)
-    except Exception as error:  # PyAV raises many kinds for damaged or foreign data
-        raise AudioError("not_audio" if len(audio) < 64 or not _looks_like_audio(audio) else "truncated",
-                         str(error)[:200]) from error
-    if samples.size == 0:
-        raise AudioError("truncated" if _looks_like_audio(audio) else "not_audio")
-    return samples
-
-
-def _looks_like_audio(data: bytes) -> bool:
-    head = data[:12]
-    return (head.startswith((b"OggS", b"RIFF", b"fLaC", b"ID3", b"\x1aE\xdf\xa3")) or head[4:8] == b"ftyp"
-            or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf1", b"\xff\xf9"))
+__all__ = ["LANGUAGES", "SAMPLE_RATE", "FasterWhisper", "decode"]
 
 
 class FasterWhisper:
@@ -66,11 +40,7 @@ class FasterWhisper:
     def transcribe(self, audio: bytes, *, language: str | None = None, script: str | None = None) -> Transcript:
         started = time.perf_counter()
         samples = decode(audio)
-        duration = samples.size / SAMPLE_RATE
-        if duration > self.max_seconds:
-            raise AudioError("too_long", f"{duration:.0f} s")
-        if duration < 0.3 or float(np.abs(samples).max(initial=0.0)) < 1e-3:
-            raise AudioError("silence")
+        duration = check_samples(samples, self.max_seconds)
         model = self.load()
         language_probability = 1.0
         if language not in LANGUAGES:
@@ -106,21 +76,3 @@ class FasterWhisper:
         total = sum(scores.get(code, 0.0) for code in LANGUAGES) or 1.0
         return best, scores.get(best, 0.0) / total
 
-
-def _join(texts: list[str], language: str) -> str:
-    separator = "" if language == "zh" else " "
-    return separator.join(t for t in texts if t).strip()
-
-
-def _doubts(language_probability: float, logprobs: list[float], ratios: list[float], speech_end: float,
-            duration: float, text: str) -> tuple[str, ...]:
-    reasons = []
-    if language_probability < 0.6:
-        reasons.append("language")
-    if logprobs and sum(logprobs) / len(logprobs) < -1.0:
-        reasons.append("logprob")
-    if (ratios and max(ratios) > 2.4) or len(zlib.compress(text.encode())) * 3 < len(text.encode()) > 60:
-        reasons.append("repetition")
-    if duration > 8 and speech_end < duration * 0.5:
-        reasons.append("speech_ended_early")
-    return tuple(reasons)
