@@ -19,6 +19,10 @@ class RateLimited(DeliveryError):
         self.retry_after = retry_after
 
 
+class DeliveryUncertain(DeliveryError):
+    """The request may have reached the platform (a timeout or a dropped connection after sending): do not resend."""
+
+
 class Unreachable(DeliveryError):
     """The member blocked the bot or the chat is gone: stop retrying until they come back."""
 

@@ -1,29 +1,51 @@
 """Claim due follow-ups atomically, hand each to a sender, record the outcome.
 
-Delivery policy (at most once, never silently dropped): a claimed nudge is marked `sent` in its own
-transaction *before* the platform call; the message id is added after. A process that dies between
-the two leaves `sent` without a message id: it is not sent again (no duplicate) and /status and the
-digest list it as "may not have arrived". Claims carry a lease; a claim whose process died is taken
-over when the lease ends. PostgreSQL claims with FOR UPDATE SKIP LOCKED, so several processes never
-take the same row; SQLite has a single writer.
+The guarantee: **each nudge is sent at most once, and one that may not have arrived is never silently
+dropped.** The single point of truth is one conditional UPDATE, `pending|snoozed → sent`, committed
+*before* the platform call; only the process whose UPDATE matched may send, so no restart, crash or
+second process can send a nudge twice. What happens next:
+- the platform confirms → the message id is recorded: delivered once;
+- the platform refuses and the message surely did not go out (429, 5xx, connection refused, a
+  rendering error) → back to `pending` with a retry time: 429 after `retry_after` (not counted as an
+  attempt), others with exponential backoff; after MAX_ATTEMPTS it keeps retrying every 6 h, flagged
+  for /status and the digest;
+- blocked bot / chat gone → back to `pending`, the member is marked unreachable, nothing more is tried
+  until they write again;
+- no answer (a timeout or a connection dropped after the request left) or the process died during the
+  call → it stays `sent` without a message id: not resent (it may well have arrived), and /status
+  lists it as "sent but maybe not arrived".
+
+So "exactly once" holds whenever the platform answers; the only way to miss is a crash or a timeout in
+the few milliseconds of a platform call, and those are reported, never retried into a duplicate.
+
+Claims are leases (`claimed_by`, `claimed_until`): a claim whose process died is taken over when the
+lease ends. One UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) … RETURNING takes the rows (on
+SQLite the statement itself is the single writer), oldest due first. A member with a nudge in flight
+anywhere is skipped, so one chat is served by one process at a time, in order, at its platform's pace.
+Claimed nudges are delivered concurrently: one queue per chat waits its gap while other chats go on;
+the pacer holds the platform rate. A process claims only what it can send well within its lease.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import uuid
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, func, or_, select, update
 from sqlmodel import Session, col
 
 from core.models import FollowUp, FollowUpStatus, Member
-from core.ports import Clock, DeliveryError, RateLimited, Unreachable
+from core.ports import Clock, DeliveryError, DeliveryUncertain, RateLimited, Unreachable
 from core.scheduling.limits import Pacer
 from core.scheduling.workhours import next_working_start
 
@@ -32,6 +54,8 @@ DUE = (FollowUpStatus.pending.value, FollowUpStatus.snoozed.value)
 MAX_ATTEMPTS = 5
 GIVE_UP_RETRY = timedelta(hours=6)  # after MAX_ATTEMPTS: keep trying, slowly, and report it
 LATE_AFTER = timedelta(minutes=10)
+UNCERTAIN = "no answer from the platform; it may not have arrived"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -60,88 +84,225 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
 
+Destination = tuple[str, str]
+
+
 class Dispatcher:
+    """Claims due nudges and delivers them; `pump` starts deliveries, `run_once` also waits for them."""
+
     def __init__(self, engine: Engine, sender: NudgeSender, clock: Clock, *, worker: str | None = None,
-                 lease: timedelta = timedelta(minutes=2), batch: int = 100, pacer: Pacer | None = None) -> None:
+                 lease: timedelta = timedelta(minutes=2), batch: int = 100, pacer: Pacer | None = None,
+                 capacity: int = 500, concurrency: int = 16) -> None:
         self.engine, self.sender, self.clock = engine, sender, clock
         self.worker = worker or worker_name()
-        self.lease, self.batch = lease, batch
+        self.lease, self.batch, self.capacity = lease, batch, capacity
         self.pacer = pacer or Pacer()
+        self.sent = self.uncertain = 0  # totals since start
+        self._sending = asyncio.Semaphore(concurrency)  # platform calls in flight
+        self._queued: set[int] = set()
+        self._chats: dict[Destination, deque[Claimed]] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._pump_lock = asyncio.Lock()
+        self._closing = False
+        self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch-db")
+
+    async def _db(self, function: Callable[..., T], *args: object) -> T:
+        """Database work off the event loop, one statement at a time (SQLite has a single writer)."""
+        return await asyncio.get_running_loop().run_in_executor(self._db_thread, function, *args)
 
     # -- claiming --------------------------------------------------------------------------
-    def claim(self) -> list[Claimed]:
-        """Take up to `batch` due follow-ups (oldest first) for this worker."""
+    def claim(self, limit: int | None = None) -> list[Claimed]:
+        """Take up to `limit` due follow-ups (oldest first) for this worker; defer those outside working hours."""
         now = self.clock.now()
+        in_flight = select(FollowUp.member_id).where(FollowUp.claimed_until >= now).scalar_subquery()
+        due = (select(FollowUp.id).join(Member, col(Member.id) == col(FollowUp.member_id))
+               .where(col(FollowUp.status).in_(DUE), FollowUp.due_at <= now,
+                      or_(col(FollowUp.next_attempt_at).is_(None), FollowUp.next_attempt_at <= now),
+                      or_(col(FollowUp.claimed_until).is_(None), FollowUp.claimed_until < now),
+                      col(FollowUp.member_id).not_in(in_flight),
+                      col(Member.unreachable_since).is_(None), col(Member.active).is_(True))
+               .order_by(col(FollowUp.due_at), col(FollowUp.id)).limit(limit or self.batch))
+        if self.engine.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True, of=FollowUp)
         with Session(self.engine) as session, session.begin():
-            query = (select(FollowUp.id).join(Member, col(Member.id) == col(FollowUp.member_id))
-                     .where(col(FollowUp.status).in_(DUE), FollowUp.due_at <= now,
-                            or_(col(FollowUp.next_attempt_at).is_(None), FollowUp.next_attempt_at <= now),
-                            or_(col(FollowUp.claimed_until).is_(None), FollowUp.claimed_until < now),
-                            col(Member.unreachable_since).is_(None), col(Member.active).is_(True))
-                     .order_by(col(FollowUp.due_at)).limit(self.batch))
-            if self.engine.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True, of=FollowUp)
-            ids = list(session.execute(query).scalars())
-            if not ids:
+            rows = sorted(session.execute(
+                update(FollowUp).where(col(FollowUp.id).in_(due.scalar_subquery()))
+                .values(claimed_by=self.worker, claimed_until=now + self.lease)
+                .returning(FollowUp.id, FollowUp.member_id, FollowUp.due_at, FollowUp.explicit_time)).all(),
+                key=lambda r: (r.due_at, r.id))
+            if not rows:
                 return []
-            session.execute(update(FollowUp).where(col(FollowUp.id).in_(ids))
-                            .values(claimed_by=self.worker, claimed_until=now + self.lease))
-            rows = session.execute(select(FollowUp.id, FollowUp.member_id, FollowUp.due_at, FollowUp.explicit_time)
-                                   .where(col(FollowUp.id).in_(ids)).order_by(col(FollowUp.due_at))).all()
             members = {m.id: m for m in session.execute(
                 select(Member).where(col(Member.id).in_({r.member_id for r in rows}))).scalars()}
             claimed: list[Claimed] = []
             for row in rows:
-                member = members[row.member_id]
-                if not row.explicit_time and (start := next_working_start(now, member)) > now:
+                if not row.explicit_time and (start := next_working_start(now, members[row.member_id])) > now:
                     session.execute(update(FollowUp).where(FollowUp.id == row.id).values(
                         claimed_by=None, claimed_until=None, next_attempt_at=start))
                     continue
                 claimed.append(Claimed(row.id, row.member_id, row.due_at, now - row.due_at > LATE_AFTER))
             return claimed
 
+    def next_due(self, within: timedelta) -> datetime | None:
+        """The earliest moment in (now, now + within] at which a follow-up becomes sendable."""
+        now = self.clock.now()
+        until = now + within
+        with Session(self.engine) as session:
+            first_due = session.execute(select(func.min(FollowUp.due_at)).where(
+                col(FollowUp.status).in_(DUE), FollowUp.due_at > now, FollowUp.due_at <= until)).scalar()
+            first_retry = session.execute(select(func.min(FollowUp.next_attempt_at)).where(
+                col(FollowUp.status).in_(DUE), FollowUp.next_attempt_at > now,
+                FollowUp.next_attempt_at <= until)).scalar()
+        found = [moment for moment in (first_due, first_retry) if moment is not None]
+        return min(found) if found else None
+
+    def release(self, ids: list[int]) -> None:
+        """Give claims back untouched (not sendable within the lease, or shutting down)."""
+        if ids:
+            with Session(self.engine) as session, session.begin():
+                session.execute(update(FollowUp).where(col(FollowUp.id).in_(ids), FollowUp.claimed_by == self.worker,
+                                                       col(FollowUp.status).in_(DUE))
+                                .values(claimed_by=None, claimed_until=None))
+
     def _mine(self, follow_up_id: int):
         return update(FollowUp).where(FollowUp.id == follow_up_id, FollowUp.claimed_by == self.worker)
 
-    # -- sending ---------------------------------------------------------------------------
-    async def run_once(self) -> int:
-        """Claim and send what is due; returns how many were sent."""
-        claimed = await asyncio.to_thread(self.claim)
-        sent = 0
-        for item in claimed:
-            sent += await self._deliver(item)
-        return sent
+    # -- scheduling deliveries ----------------------------------------------------------------
+    def _per_chat(self, platform: str) -> int:
+        """How many nudges one chat may queue: all must leave within half the lease."""
+        gap = self.pacer.gap(platform)
+        return self.capacity if gap <= 0 else max(1, int(self.lease.total_seconds() / 2 / gap))
 
-    async def _deliver(self, item: Claimed) -> int:
-        destination = await self.sender.destination(item)
-        if destination is None:
-            self._record_failure(item, "no chat for this member", retry=GIVE_UP_RETRY)
+    def _fits(self) -> int:
+        room = self.capacity - len(self._queued)
+        rates = [r for r in (self.pacer.rate(p) for p, _ in self._chats) if r]
+        if rates:  # the platform queue must also drain within half the lease
+            room = min(room, int(min(rates) * self.lease.total_seconds() / 2) - len(self._queued))
+        return max(0, min(self.batch, room))
+
+    async def pump(self) -> int:
+        """Claim what fits and start delivering it in the background; returns how many were claimed."""
+        if self._closing:
             return 0
-        await self.pacer.wait(*destination)
-        if not self._mark_sent(item):
-            return 0  # someone else took it (lease lost) or it was done/snoozed meanwhile
+        async with self._pump_lock:
+            total = 0
+            while (room := self._fits()) > 0:
+                claimed = [c for c in await self._db(self.claim, room) if c.follow_up_id not in self._queued]
+                if not claimed:
+                    break
+                total += len(claimed)
+                await self._enqueue(claimed)
+                if len(claimed) < room:
+                    break
+            return total
+
+    async def _enqueue(self, claimed: list[Claimed]) -> None:
+        destinations: dict[int, Destination | None] = {}
+        spare: list[int] = []
+        for item in claimed:
+            if item.member_id not in destinations:
+                destinations[item.member_id] = await self.sender.destination(item)
+            destination = destinations[item.member_id]
+            if destination is None:
+                await self._db(self._record_failure, item, "no chat for this member", GIVE_UP_RETRY)
+                continue
+            queue = self._chats.get(destination)
+            if queue is not None and len(queue) >= self._per_chat(destination[0]):
+                spare.append(item.follow_up_id)
+                continue
+            self._queued.add(item.follow_up_id)
+            if queue is None:
+                queue = self._chats[destination] = deque()
+                task = asyncio.create_task(self._serve(destination, queue), name=f"nudges {destination}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            queue.append(item)
+        await self._db(self.release, spare)
+
+    async def _serve(self, destination: Destination, queue: deque[Claimed]) -> None:
+        """One chat's nudges in order, each after the pacer allows it."""
         try:
-            chat_ref, message_id = await self.sender.send_nudge(item)
+            while queue and not self._closing:
+                item = queue.popleft()
+                try:
+                    outcome = await self._deliver(item, destination)
+                finally:
+                    self._queued.discard(item.follow_up_id)
+                if outcome == "unreachable":
+                    break
+        finally:
+            rest = [item.follow_up_id for item in queue]
+            self._queued.difference_update(rest)
+            queue.clear()
+            self._chats.pop(destination, None)
+            if rest:
+                with contextlib.suppress(Exception):
+                    await self._db(self.release, rest)
+
+    async def drain(self) -> None:
+        """Wait until every started delivery has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks))
+
+    async def run_once(self) -> int:
+        """Claim and send what is due now, waiting for it; returns how many were confirmed sent."""
+        before = self.sent
+        await self.pump()
+        await self.drain()
+        return self.sent - before
+
+    @property
+    def busy(self) -> int:
+        """Nudges claimed by this process and not yet finished."""
+        return len(self._queued)
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Stop taking work; let calls in flight finish (up to `timeout`), give unsent claims back."""
+        self._closing = True
+        if self._tasks:
+            _, pending = await asyncio.wait(list(self._tasks), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        self._db_thread.shutdown(wait=True)
+
+    # -- sending ---------------------------------------------------------------------------
+    async def _deliver(self, item: Claimed, destination: Destination | None = None) -> str:
+        if destination is None:
+            destination = await self.sender.destination(item)
+            if destination is None:
+                await self._db(self._record_failure, item, "no chat for this member", GIVE_UP_RETRY)
+                return "no chat"
+        await self.pacer.wait(*destination)
+        if not await self._db(self._mark_sent, item):
+            return "skipped"  # done/snoozed meanwhile, member unreachable, or another process took it
+        try:
+            async with self._sending:
+                chat_ref, message_id = await self.sender.send_nudge(item)
         except RateLimited as error:
             self.pacer.back_off(destination[0], error.retry_after)
-            self._unmark(item, f"rate limited ({error.retry_after:.0f}s)", retry=timedelta(seconds=error.retry_after),
-                         count_attempt=False)
-            return 0
+            await self._db(self._unmark, item, f"rate limited ({error.retry_after:.0f}s)",
+                           timedelta(seconds=error.retry_after), False)
+            return "rate limited"
         except Unreachable as error:
-            self._unmark(item, f"unreachable: {error}", retry=None, count_attempt=False)
-            self._member_unreachable(item.member_id)
-            return 0
-        except (DeliveryError, TimeoutError, OSError) as error:
-            self._unmark(item, str(error) or error.__class__.__name__, retry=None, count_attempt=True)
-            return 0
+            await self._db(self._unmark, item, f"unreachable: {error}", None, False)
+            await self._db(self._member_unreachable, item.member_id)
+            return "unreachable"
+        except (DeliveryUncertain, TimeoutError) as error:
+            self.uncertain += 1
+            log.warning("nudge %s: %s (%s)", item.follow_up_id, UNCERTAIN, error or error.__class__.__name__)
+            await self._db(self._uncertain, item, f"{UNCERTAIN}: {error or error.__class__.__name__}"[:300])
+            return "uncertain"
+        except (DeliveryError, OSError) as error:
+            await self._db(self._unmark, item, str(error) or error.__class__.__name__, None, True)
+            return "failed"
         except Exception as error:  # a rendering bug must not lose the nudge
             log.exception("nudge %s failed", item.follow_up_id)
-            self._unmark(item, f"error: {error}", retry=None, count_attempt=True)
-            return 0
-        with Session(self.engine) as session, session.begin():
-            session.execute(update(FollowUp).where(FollowUp.id == item.follow_up_id)
-                            .values(message_ref=chat_ref, message_id=message_id, claimed_by=None, claimed_until=None))
-        return 1
+            await self._db(self._unmark, item, f"error: {error}", None, True)
+            return "failed"
+        await self._db(self._record_sent, item, chat_ref, message_id)
+        self.sent += 1
+        return "sent"
 
     def _mark_sent(self, item: Claimed) -> bool:
         now = self.clock.now()
@@ -156,11 +317,21 @@ class Dispatcher:
             session.execute(self._mine(item.follow_up_id).values(claimed_by=None, claimed_until=None))
             return False
 
-    def _unmark(self, item: Claimed, error: str, *, retry: timedelta | None, count_attempt: bool) -> None:
+    def _record_sent(self, item: Claimed, chat_ref: str, message_id: str) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.execute(update(FollowUp).where(FollowUp.id == item.follow_up_id).values(
+                message_ref=chat_ref, message_id=message_id, claimed_by=None, claimed_until=None))
+
+    def _uncertain(self, item: Claimed, error: str) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.execute(update(FollowUp).where(FollowUp.id == item.follow_up_id).values(
+                last_error=error, claimed_by=None, claimed_until=None))
+
+    def _unmark(self, item: Claimed, error: str, retry: timedelta | None, count_attempt: bool) -> None:
         now = self.clock.now()
         with Session(self.engine) as session, session.begin():
             row = session.get(FollowUp, item.follow_up_id)
-            if row is None or row.claimed_by != self.worker:
+            if row is None or row.claimed_by != self.worker or row.status != FollowUpStatus.sent.value:
                 return
             attempts = row.attempts + (1 if count_attempt else 0)
             delay = retry if retry is not None else (GIVE_UP_RETRY if attempts >= MAX_ATTEMPTS else backoff(attempts))
@@ -169,7 +340,7 @@ class Dispatcher:
             row.next_attempt_at, row.claimed_by, row.claimed_until = now + delay, None, None
             session.add(row)
 
-    def _record_failure(self, item: Claimed, error: str, *, retry: timedelta) -> None:
+    def _record_failure(self, item: Claimed, error: str, retry: timedelta) -> None:
         now = self.clock.now()
         with Session(self.engine) as session, session.begin():
             session.execute(self._mine(item.follow_up_id).values(

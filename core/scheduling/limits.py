@@ -1,4 +1,10 @@
-"""Pacing for platform limits: a global rate per platform and a minimum gap per chat."""
+"""Pacing for platform limits: a global rate per platform and a minimum gap per chat.
+
+Gaps are measured between actual departures (monotonic clock), never between reservations made in
+advance, so an event-loop stall cannot release a burst. Chats wait for their own gap outside the
+platform queue; the platform queue is FIFO and holds one departure at a time, so a chat waiting its
+1 s gap never blocks the others. Rates sit a few per cent under the published limits to absorb jitter.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,32 @@ import asyncio
 import time
 from collections import defaultdict
 
-PLATFORM_LIMITS = {"telegram": (30.0, 1.0), "slack": (20.0, 1.0)}  # messages per second, seconds between per chat
+# messages per second overall, seconds between two messages to one chat
+PLATFORM_LIMITS: dict[str, tuple[float, float]] = {
+    "telegram": (29.0, 1.05),  # Telegram: about 30/s per bot, 1/s per chat
+    "slack": (20.0, 1.05),  # Slack chat.postMessage: about 1/s per channel
+}
 
 
 class Pacer:
-    """Waits as long as needed so that no platform limit is exceeded (monotonic clock)."""
+    """`await wait(platform, chat)` returns when a message may leave now without exceeding a limit."""
 
     def __init__(self, limits: dict[str, tuple[float, float]] | None = None) -> None:
         self._limits = limits if limits is not None else PLATFORM_LIMITS
-        self._next_slot: dict[str, float] = defaultdict(float)
+        self._last: dict[str, float] = defaultdict(lambda: float("-inf"))
+        self._paused_until: dict[str, float] = defaultdict(float)
         self._chat_free: dict[tuple[str, str], float] = defaultdict(float)
-        self._lock = asyncio.Lock()
+        self._chat_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._platform_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def gap(self, platform: str) -> float:
+        """Seconds between two messages to one chat on this platform (0 when unlimited)."""
+        limit = self._limits.get(platform)
+        return limit[1] if limit else 0.0
+
+    def rate(self, platform: str) -> float | None:
+        limit = self._limits.get(platform)
+        return limit[0] if limit else None
 
     def chat_ready_in(self, platform: str, chat: str) -> float:
         return max(0.0, self._chat_free[(platform, chat)] - time.monotonic())
@@ -26,15 +47,27 @@ class Pacer:
         if limit is None:
             return
         per_second, chat_gap = limit
-        async with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next_slot[platform], self._chat_free[(platform, chat)])
-            self._next_slot[platform] = slot + 1.0 / per_second
-            self._chat_free[(platform, chat)] = slot + chat_gap
-        delay = slot - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        key = (platform, chat)
+        async with self._chat_locks[key]:
+            await _sleep_until(self._chat_free[key])
+            async with self._platform_locks[platform]:
+                while (ready := max(self._last[platform] + 1.0 / per_second, self._paused_until[platform],
+                                    self._chat_free[key])) > time.monotonic():
+                    await _sleep_until(ready)  # a back-off may arrive while sleeping: look again
+                now = time.monotonic()
+                self._last[platform] = now
+                self._chat_free[key] = now + chat_gap
 
-    def back_off(self, platform: str, seconds: float) -> None:
-        """After a 429: nothing more to this platform for `seconds`."""
-        self._next_slot[platform] = max(self._next_slot[platform], time.monotonic() + seconds)
+    def back_off(self, platform: str, seconds: float, chat: str | None = None) -> None:
+        """After a 429: nothing more to this platform (or to this chat only) for `seconds`."""
+        until = time.monotonic() + seconds
+        if chat is None:
+            self._paused_until[platform] = max(self._paused_until[platform], until)
+        else:
+            self._chat_free[(platform, chat)] = max(self._chat_free[(platform, chat)], until)
+
+
+async def _sleep_until(moment: float) -> None:
+    delay = moment - time.monotonic()
+    if delay > 0:
+        await asyncio.sleep(delay)

@@ -1,13 +1,17 @@
-"""The clock: APScheduler wakes the dispatcher every few seconds and the notices every minute.
+"""The clock: APScheduler wakes the dispatcher every few seconds, at the next due time, and on demand.
 
 No reminder is an APScheduler job: follow-up rows are the truth, so nothing is lost on restart and
-whatever fell due while the bot was down is sent on start (oldest first, marked late).
+whatever fell due while the bot was down is sent on start (oldest first, marked late). There are at
+most four jobs whatever the number of follow-ups: the interval sweep, one one-shot wake at the
+earliest due time within the next interval, one "wake now", and the notices. No misfire grace time:
+a late wake still runs (`misfire_grace_time=None`), and the rows decide what is due anyway.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -24,6 +28,10 @@ class NoticeSender(Protocol):
         ...
 
 
+def _real_now() -> datetime:
+    return datetime.now().astimezone()
+
+
 class FollowUpScheduler:
     def __init__(self, dispatcher: Dispatcher, notices: NoticeSender | None, clock: Clock, *,
                  interval: float = 5.0, notice_interval: float = 60.0) -> None:
@@ -33,11 +41,11 @@ class FollowUpScheduler:
 
     async def start(self) -> None:
         scheduler = AsyncIOScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
-        scheduler.add_job(self.dispatch, "interval", seconds=self.interval, id="dispatch",
-                          next_run_time=datetime.now().astimezone())  # catch up at once
+        scheduler.add_job(self.tick, "interval", seconds=self.interval, id="dispatch",
+                          next_run_time=_real_now())  # catch up at once
         if self.notices is not None:
             scheduler.add_job(self.send_notices, "interval", seconds=self.notice_interval, id="notices",
-                              next_run_time=datetime.now().astimezone())
+                              next_run_time=_real_now())
         scheduler.start()
         self._scheduler = scheduler
 
@@ -45,22 +53,35 @@ class FollowUpScheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        await self.dispatcher.close()
+
+    def _at(self, job_id: str, moment: datetime) -> None:
+        if self._scheduler is not None:
+            self._scheduler.add_job(self.tick, "date", run_date=moment, id=job_id, replace_existing=True)
 
     def wake(self) -> None:
         """Run the dispatcher now (a follow-up was just created or changed)."""
-        if self._scheduler is not None:
-            job = self._scheduler.get_job("dispatch")
-            if job is not None:
-                job.modify(next_run_time=datetime.now().astimezone())
+        self._at("wake-now", _real_now())
 
     async def dispatch(self) -> int:
-        total = 0
+        """Send what is due now and wait for it (tests, `chatcrm` commands); returns how many were sent."""
+        before = self.dispatcher.sent
+        await self.tick()
+        await self.dispatcher.drain()
+        return self.dispatcher.sent - before
+
+    async def tick(self) -> int:
+        """Claim what is due (deliveries go on in the background), then set the next wake-up."""
+        claimed = 0
         try:
-            while sent := await self.dispatcher.run_once():
-                total += sent
+            claimed = await self.dispatcher.pump()
+            upcoming = await asyncio.to_thread(self.dispatcher.next_due, timedelta(seconds=self.interval))
+            if upcoming is not None:
+                delay = max(timedelta(0), upcoming - self.clock.now()) + timedelta(milliseconds=5)
+                self._at("wake-at", _real_now() + delay)
         except Exception:
             log.exception("dispatcher run failed; it runs again shortly")
-        return total
+        return claimed
 
     async def send_notices(self) -> int:
         try:

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from core.db import session_scope
 from core.models import FollowUp, Member
-from core.ports import DeliveryError, RateLimited, Unreachable
+from core.ports import DeliveryError, DeliveryUncertain, RateLimited, Unreachable
 from core.scheduling import Claimed, Dispatcher
 from core.scheduling.dispatch import MAX_ATTEMPTS, mark_reachable
 from core.scheduling.limits import Pacer
@@ -180,12 +180,12 @@ async def test_a_crash_after_claiming_releases_the_claim_when_the_lease_ends(eng
     assert sender.sent == [fid]
 
 
-async def test_rate_limits_failures_and_timeouts_are_retried_never_dropped(engine, clock):
+async def test_rate_limits_and_failures_are_retried_never_dropped(engine, clock):
     clock.current = WED_10
     actor = setup(engine)
     fid = schedule(engine, actor, WED_10, explicit=True)
     sender = Sender()
-    sender.failures = [RateLimited(7), DeliveryError("502 bad gateway"), TimeoutError()]
+    sender.failures = [RateLimited(7), DeliveryError("502 bad gateway"), ConnectionRefusedError()]
     worker = dispatcher(engine, sender, clock)
     await worker.run_once()
     assert row(engine, fid).next_attempt_at == WED_10 + timedelta(seconds=7)
@@ -195,10 +195,26 @@ async def test_rate_limits_failures_and_timeouts_are_retried_never_dropped(engin
     assert row(engine, fid).attempts == 1 and "502" in row(engine, fid).last_error
     clock.advance(seconds=30)
     await worker.run_once()
-    assert row(engine, fid).attempts == 2
+    assert row(engine, fid).attempts == 2 and row(engine, fid).status == "pending"
     clock.advance(minutes=1)
     await worker.run_once()
-    assert sender.sent == [fid] and row(engine, fid).status == "sent"
+    assert sender.sent == [fid] and row(engine, fid).status == "sent" and row(engine, fid).message_id == "m1"
+
+
+@pytest.mark.parametrize("error", [DeliveryUncertain("timed out"), TimeoutError()])
+async def test_a_timeout_is_never_resent_and_is_reported_as_maybe_not_arrived(engine, clock, error):
+    clock.current = WED_10
+    actor = setup(engine)
+    fid = schedule(engine, actor, WED_10, explicit=True)
+    sender = Sender()
+    sender.failures = [error]
+    worker = dispatcher(engine, sender, clock)
+    assert await worker.run_once() == 0
+    clock.advance(hours=7)
+    assert await worker.run_once() == 0
+    saved = row(engine, fid)
+    assert saved.status == "sent" and saved.message_id is None and saved.claimed_by is None
+    assert "may not have arrived" in saved.last_error and worker.uncertain == 1 and sender.sent == []
 
 
 async def test_after_repeated_failure_the_nudge_stays_pending_and_flagged(engine, clock):
