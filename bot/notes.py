@@ -80,7 +80,7 @@ def log_note(ctx: Ctx, text: str, *, source: Source | None, kind: str | None = N
     interaction, _ = interactions.log_interaction(
         ctx.session, ctx.actor, text=text, kind=kind or draft.kind,
         customer_id=filing.customer.id if filing.customer else None, contact_id=contact_id,
-        occurred_at=draft.occurred_at, amounts=[_amount(a) for a in draft.amounts], details=info,
+        occurred_at=draft.occurred_at or ctx.now, amounts=[_amount(a) for a in draft.amounts], details=info,
         transcript=transcript, source=source)
     if draft.follow_up is not None:
         followups.schedule(ctx.session, ctx.actor, due_at=draft.follow_up.due, action=draft.follow_up.action,

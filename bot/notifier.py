@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -14,15 +17,21 @@ from bot.render import esc, overdue_text, when
 from core.chat import Button, ChatRef, Reply
 from core.db import session_scope
 from core.models import Customer, FollowUp, Interaction, Member
-from core.ports import Clock, Messenger
+from core.ports import Clock, DeliveryUncertain, Messenger, RateLimited, Unreachable
 from core.scheduling import Claimed, Dispatcher, FollowUpScheduler
+from core.scheduling.limits import Pacer
 from core.scheduling.notices import (
     OPEN,
     claim_notice,
     digest_key,
     digests_due,
+    member_unreachable,
+    notice_failed,
+    notice_sent,
     overdue_by_member,
+    release_silent_alert,
     silent_customers,
+    undeliverable,
     weekly_due,
     weekly_key,
 )
@@ -31,6 +40,8 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 SNIPPET = 70
+MINUTE = timedelta(minutes=1)
+DIGEST_ROWS = 20
 
 
 def _snippet(text: str) -> str:
@@ -38,26 +49,33 @@ def _snippet(text: str) -> str:
     return flat if len(flat) <= SNIPPET else flat[: SNIPPET - 1] + "…"
 
 
+def stamp(follow_up: FollowUp) -> str:
+    """The due minute a card was drawn for: a button from an older card changes nothing."""
+    return format(int(follow_up.due_at.timestamp()) // 60, "x")
+
+
 def nudge_buttons(language: str, follow_up: FollowUp) -> tuple[tuple[Button, ...], ...]:
-    fid = follow_up.id
+    fid, st = follow_up.id, stamp(follow_up)
     rows = [(Button(t(language, "nudges.btn_done"), f"fu:done:{fid}"),
-             Button(t(language, "nudges.btn_1h"), f"fu:snz:{fid}:1h"),
-             Button(t(language, "nudges.btn_tomorrow"), f"fu:snz:{fid}:tm"),
-             Button(t(language, "nudges.btn_next_week"), f"fu:snz:{fid}:nw")),
-            (Button(t(language, "nudges.btn_reschedule"), f"fu:rs:{fid}"),)]
+             Button(t(language, "nudges.btn_1h"), f"fu:snz:{fid}:1h:{st}"),
+             Button(t(language, "nudges.btn_tomorrow"), f"fu:snz:{fid}:tm:{st}"),
+             Button(t(language, "nudges.btn_next_week"), f"fu:snz:{fid}:nw:{st}")),
+            (Button(t(language, "nudges.btn_reschedule"), f"fu:rs:{fid}:{st}"),)]
     if follow_up.customer_id:
         rows[1] += (Button(t(language, "nudges.btn_open"), f"c:open:{follow_up.customer_id}"),)
     return tuple(rows)
 
 
-def render_nudge(session: Session, follow_up: FollowUp, member: Member, now: datetime) -> Reply:
+def render_nudge(session: Session, follow_up: FollowUp, member: Member, now: datetime, *,
+                 late: bool = False) -> Reply:
+    """Customer, promised action, how overdue, the last interaction in one line, and the buttons."""
     language, tz = member.language, member.timezone
     customer = session.get(Customer, follow_up.customer_id) if follow_up.customer_id else None
     name = esc(customer.name) if customer else t(language, "nudges.no_customer")
     lines = [t(language, "nudges.title", customer=name, action=esc(follow_up.action or t(language, "notes.follow_up")))]
     due = when(follow_up.due_at, tz=tz, language=language, now=now)
-    late = overdue_text(follow_up.due_at, now, language) if now - follow_up.due_at >= _minute() else ""
-    lines.append(t(language, "nudges.due", due=due) + (f" · {late}" if late else ""))
+    overdue = overdue_text(follow_up.due_at, now, language) if now - follow_up.due_at >= MINUTE else ""
+    lines.append(t(language, "nudges.due", due=due) + (f" · {overdue}" if overdue else ""))
     if customer is not None:
         last = session.exec(select(Interaction).where(Interaction.customer_id == customer.id,
                                                       col(Interaction.deleted_at).is_(None))
@@ -65,13 +83,9 @@ def render_nudge(session: Session, follow_up: FollowUp, member: Member, now: dat
         if last is not None:
             at = when(last.occurred_at, tz=tz, language=language, now=now)
             lines.append(t(language, "nudges.last", at=at, text=esc(_snippet(last.transcript or last.text))))
+    if late:
+        lines.append(t(language, "nudges.late"))
     return Reply("\n".join(lines), buttons=nudge_buttons(language, follow_up))
-
-
-def _minute():
-    from datetime import timedelta
-
-    return timedelta(minutes=1)
 
 
 class BotNudgeSender:
@@ -101,89 +115,141 @@ class BotNudgeSender:
             follow_up = session.get(FollowUp, claimed.follow_up_id)
             member = session.get(Member, claimed.member_id)
             assert follow_up is not None and member is not None
-            reply = render_nudge(session, follow_up, member, self.clock.now())
+            reply = render_nudge(session, follow_up, member, self.clock.now(), late=claimed.late)
         message_id = await self.messengers[target.platform].send(target, reply)
         return str(target), message_id
 
 
+@dataclass
+class _Outgoing:
+    member_id: int
+    reply: Reply
+    notice_id: int | None = None
+    silent: tuple[int, datetime] | None = None  # (customer id, silent_alerted_at) to release on failure
+
+
 class BotNotices:
-    """Morning digests, silent-customer alerts and weekly manager summaries."""
+    """Morning digests, silent-customer alerts and weekly manager summaries, paced like nudges.
 
-    def __init__(self, engine: Engine, sender: BotNudgeSender) -> None:
-        self.engine, self.sender = engine, sender
+    Each is reserved before sending and recorded only when the platform accepted it; a failed send
+    is released so a later run sends it again (see core.scheduling.notices)."""
 
-    async def _send(self, member_id: int, reply: Reply) -> bool:
-        target = self.sender._target(member_id)
-        if target is None:
-            return False
-        try:
-            await self.sender.messengers[target.platform].send(target, reply)
-            return True
-        except Exception:
-            log.exception("notice to member %s failed", member_id)
-            return False
+    def __init__(self, engine: Engine, sender: BotNudgeSender, pacer: Pacer | None = None) -> None:
+        self.engine, self.sender, self.pacer = engine, sender, pacer
 
     async def send_notices(self, now: datetime) -> int:
         sent = 0
-        for member_id, reply in self._collect(now):
-            sent += await self._send(member_id, reply)
+        for outgoing in await asyncio.to_thread(self._collect, now):
+            sent += await self._send(outgoing)
         return sent
 
-    def _collect(self, now: datetime) -> list[tuple[int, Reply]]:
+    async def _send(self, out: _Outgoing) -> bool:
+        target = await asyncio.to_thread(self.sender._target, out.member_id)
+        message_id: str | None = None
+        ok = unreachable = False
+        if target is not None:
+            try:
+                if self.pacer is not None:
+                    await self.pacer.wait(target.platform, target.chat_id)
+                message_id = await self.sender.messengers[target.platform].send(target, out.reply)
+                ok = True
+            except DeliveryUncertain:
+                ok = True  # it may have arrived: do not send it twice
+                log.warning("notice to member %s may not have arrived", out.member_id)
+            except RateLimited as error:
+                if self.pacer is not None:
+                    self.pacer.back_off(target.platform, error.retry_after)
+            except Unreachable:
+                unreachable = True
+            except Exception:
+                log.exception("notice to member %s failed; it is sent again later", out.member_id)
+        await asyncio.to_thread(self._record, out, ok, message_id, unreachable)
+        return ok
+
+    def _record(self, out: _Outgoing, ok: bool, message_id: str | None, unreachable: bool) -> None:
+        now = self.sender.clock.now()
+        with session_scope(self.engine) as session:
+            if out.notice_id is not None:
+                if ok:
+                    notice_sent(session, out.notice_id, now, message_id)
+                else:
+                    notice_failed(session, out.notice_id)
+            if out.silent is not None and not ok:
+                release_silent_alert(session, *out.silent)
+            if unreachable:
+                member_unreachable(session, out.member_id, now)
+
+    def _collect(self, now: datetime) -> list[_Outgoing]:
         """Reserve every notice due now (once per member and key) and render it."""
-        out: list[tuple[int, Reply]] = []
+        out: list[_Outgoing] = []
         with session_scope(self.engine) as session:
             for member, day in digests_due(session, now):
-                notice = claim_notice(session, member, digest_key(day), "digest")
+                notice = claim_notice(session, member, digest_key(day), "digest", now)
                 if notice is None:
                     continue
                 reply = digest(session, member, now)
-                notice.status = "sent" if reply is not None else "skipped"
-                notice.sent_at = now if reply is not None else None
-                session.add(notice)
-                if reply is not None:
-                    out.append((member.id or 0, reply))
+                if reply is None:
+                    notice.status = "skipped"
+                    session.add(notice)
+                else:
+                    out.append(_Outgoing(member.id or 0, reply, notice_id=notice.id))
             for member, day in weekly_due(session, now):
-                if claim_notice(session, member, weekly_key(day), "weekly"):
-                    out.append((member.id or 0, weekly_summary(session, member, now)))
+                if notice := claim_notice(session, member, weekly_key(day), "weekly", now):
+                    out.append(_Outgoing(member.id or 0, weekly_summary(session, member, now), notice_id=notice.id))
             for customer in silent_customers(session, now):
                 owner = session.get(Member, customer.owner_id)
                 if owner is None:
                     continue
                 customer.silent_alerted_at = now
                 session.add(customer)
-                out.append((owner.id or 0, silent_alert(customer, owner, now)))
+                out.append(_Outgoing(owner.id or 0, silent_alert(customer, owner, now),
+                                     silent=(customer.id or 0, now)))
         return out
 
 
 def digest(session: Session, member: Member, now: datetime) -> Reply | None:
-    """Today's and overdue follow-ups (and ones that could not be delivered); None when there is nothing."""
-    from datetime import timedelta
-    from zoneinfo import ZoneInfo
-
+    """Today's and overdue follow-ups, and nudges that could not be delivered; None when there is nothing."""
     language, tz = member.language, member.timezone
-    end_of_day = datetime.combine(now.astimezone(ZoneInfo(tz)).date() + timedelta(days=1), datetime.min.time(),
-                                  tzinfo=ZoneInfo(tz))
+    zone = ZoneInfo(tz)
+    end_of_day = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), datetime.min.time(), tzinfo=zone)
     rows = session.exec(select(FollowUp, Customer).join(Customer, col(Customer.id) == col(FollowUp.customer_id),
                                                         isouter=True)
                         .where(FollowUp.member_id == member.id, col(FollowUp.status).in_(OPEN),
                                FollowUp.due_at < end_of_day).order_by(col(FollowUp.due_at))).all()
+    failed = {f.id for f in undeliverable(session, member.id or 0, now)}
     if not rows:
         return None
     lines = [t(language, "nudges.digest_title", n=len(rows))]
-    for follow_up, customer in rows[:20]:
-        due = when(follow_up.due_at, tz=tz, language=language, now=now)
-        flag = " ⚠️" if follow_up.due_at < now else ""
-        if follow_up.last_error and follow_up.status != "sent":
-            flag += " " + t(language, "nudges.undeliverable_mark")
-        lines.append(f"• {due} <b>{esc(customer.name) if customer else '—'}</b> {esc(follow_up.action)}{flag}")
+    for follow_up, customer in rows[:DIGEST_ROWS]:
+        lines.append(_digest_line(follow_up, customer, member, now, follow_up.id in failed))
+    if len(rows) > DIGEST_ROWS:
+        lines.append(t(language, "nudges.digest_more", n=len(rows) - DIGEST_ROWS))
+    if failed:
+        lines.append(t(language, "nudges.digest_undelivered", n=len(failed)))
+    lines.append(t(language, "nudges.digest_hint"))
     return Reply("\n".join(lines))
 
 
+def _digest_line(follow_up: FollowUp, customer: Customer | None, member: Member, now: datetime,
+                 failed: bool) -> str:
+    language = member.language
+    due = when(follow_up.due_at, tz=member.timezone, language=language, now=now)
+    flag = " ⚠️" if follow_up.due_at < now else ""
+    if failed:
+        key = "nudges.uncertain_mark" if follow_up.status == "sent" else "nudges.undeliverable_mark"
+        flag += " " + t(language, key)
+    name = esc(customer.name) if customer else t(language, "nudges.no_customer")
+    return f"• {due} <b>{name}</b> {esc(follow_up.action)}{flag}"
+
+
 def weekly_summary(session: Session, member: Member, now: datetime) -> Reply:
-    lines = [t(member.language, "nudges.weekly_title")]
-    for person, count in overdue_by_member(session, member.team_id, now):
-        lines.append(f"• {esc(person.name)}: {count}")
+    """Overdue follow-ups per salesperson of the manager's own team."""
+    counts = overdue_by_member(session, member.team_id, now)
+    if not any(count for _, count in counts):
+        return Reply(t(member.language, "nudges.weekly_none"))
+    lines = [t(member.language, "nudges.weekly_title", n=sum(count for _, count in counts))]
+    lines += [t(member.language, "nudges.weekly_line", name=esc(person.name), n=count)
+              for person, count in counts if count]
     return Reply("\n".join(lines))
 
 
@@ -198,5 +264,6 @@ def create_scheduler(engine: Engine, settings: Settings, messengers: dict[str, M
                      **dispatcher_options: Any) -> FollowUpScheduler:
     sender = BotNudgeSender(engine, messengers, clock)
     dispatcher = Dispatcher(engine, sender, clock, **dispatcher_options)
-    return FollowUpScheduler(dispatcher, BotNotices(engine, sender), clock,
+    notices = BotNotices(engine, sender, pacer=getattr(dispatcher, "pacer", None))
+    return FollowUpScheduler(dispatcher, notices, clock,
                              interval=settings.dispatch_interval_seconds)

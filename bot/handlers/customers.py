@@ -1,4 +1,4 @@
-"""/c (the customer card), /find (search notes), /customers, and the Open customer button."""
+"""/c (the customer card), /find (search notes), /customers, /important, and the card's buttons."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from bot.context import Ctx
 from bot.render import amount_text, esc, when
 from bot.router import button, command
 from core.chat import Button, CommandIn, Reply
-from core.models import Customer
+from core.models import Customer, Team
 from core.services import customers as customer_service
 from core.services.search import search_notes
 
@@ -41,9 +41,45 @@ def _choices(found: list[Customer]) -> tuple[tuple[Button, ...], ...]:
 
 @button("c")
 def customer_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
-    if len(parts) != 2 or parts[0] != "open" or not parts[1].isdigit():
-        return [Reply(ctx.t("core.stale_button"))]
-    return [render_card(ctx, int(parts[1]))]
+    if len(parts) == 2 and parts[0] == "open" and parts[1].isdigit():
+        return [render_card(ctx, int(parts[1]))]
+    if len(parts) == 3 and parts[0] == "imp" and parts[1].isdigit() and parts[2] in ("0", "1"):
+        customer_service.set_important(ctx.session, ctx.actor, int(parts[1]), parts[2] == "1")
+        card = render_card(ctx, int(parts[1]))
+        return [Reply(card.text, buttons=card.buttons, edit=True)]
+    return [Reply(ctx.t("core.stale_button"))]
+
+
+def _quiet_days(ctx: Ctx, customer: Customer) -> int:
+    team = ctx.session.get(Team, customer.team_id)
+    return customer.silent_days or (team.silent_days if team else 30)
+
+
+IMPORTANT_OFF = {"off", "no", "none", "不重要", "取消", "關", "关"}
+
+
+@command("important", "imp", "重要")
+def important(ctx: Ctx) -> list[Reply]:
+    """`/important Acme [14|off]`: alert the owner once when Acme has been quiet that many days."""
+    assert isinstance(ctx.incoming, CommandIn)
+    words = ctx.incoming.args.split()
+    flag, days = True, None
+    if len(words) > 1 and words[-1].lower() in IMPORTANT_OFF:
+        flag, words = False, words[:-1]
+    elif len(words) > 1 and (number := words[-1].lower().removesuffix("天").removesuffix("days")).isdigit():
+        days, words = int(number), words[:-1]
+    name = " ".join(words)
+    if not name:
+        return [Reply(ctx.t("settings.important_usage"))]
+    resolution = customer_service.resolve_customer(ctx.session, ctx.actor, name)
+    if resolution.customer is None:
+        if resolution.candidates:
+            return [Reply(ctx.t("customers.which", name=esc(name)), buttons=_choices(list(resolution.candidates)))]
+        return [Reply(ctx.t("customers.unknown", name=esc(name)))]
+    customer, _ = customer_service.set_important(ctx.session, ctx.actor, resolution.customer.id or 0, flag, days)
+    if not flag:
+        return [Reply(ctx.t("settings.important_off", customer=esc(customer.name)))]
+    return [Reply(ctx.t("settings.important_set", customer=esc(customer.name), days=_quiet_days(ctx, customer)))]
 
 
 def render_card(ctx: Ctx, customer_id: int) -> Reply:
@@ -70,7 +106,11 @@ def render_card(ctx: Ctx, customer_id: int) -> Reply:
     for deal in card.deals:
         amount = amount_text({"value": deal.amount, "currency": deal.currency}) if deal.amount else ""
         lines.append(f"💼 {esc(deal.title)} · {esc(deal.stage)} {esc(amount)}".rstrip())
-    return Reply("\n".join(lines))
+    if customer.important:
+        lines.append(ctx.t("settings.card_important", days=_quiet_days(ctx, customer)))
+    toggle = (Button(ctx.t("settings.btn_not_important"), f"c:imp:{customer.id}:0") if customer.important
+              else Button(ctx.t("settings.btn_important"), f"c:imp:{customer.id}:1"))
+    return Reply("\n".join(lines), buttons=((toggle,),))
 
 
 @command("find", "search", "f", "搜尋", "搜索")

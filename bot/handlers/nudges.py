@@ -1,4 +1,8 @@
-"""Done / Snooze / Reschedule on a nudge or /todo, and /status. A second press changes nothing."""
+"""Done / Snooze / Reschedule on a nudge or /todo, the per-item card, and /status.
+
+Buttons carry the due minute of the card they were drawn on (`notifier.stamp`): a press on a card
+whose follow-up was moved or closed since changes nothing and says where it is now.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +12,34 @@ from sqlmodel import col, select
 
 from bot.bootstrap import set_state
 from bot.context import Ctx
-from bot.notifier import render_nudge
+from bot.notifier import render_nudge, stamp
 from bot.render import esc, when
 from bot.router import button, command, state
 from core.chat import Reply, TextIn
-from core.models import FollowUp, FollowUpStatus
-from core.scheduling.notices import OPEN
+from core.models import Customer, FollowUp, FollowUpStatus
+from core.scheduling.notices import OPEN, undeliverable
 from core.services import followups
 from core.services.errors import NotFound
 from core.timeutil import in_hours, next_week_morning, tomorrow_morning
 from core.understanding import parse_when
+from core.understanding.when import find_moments
+
+SNOOZES = {"1h": lambda now, tz: in_hours(now, 1), "tm": tomorrow_morning, "nw": next_week_morning}
+SHOWN_PROBLEMS = 5
 
 
 def _follow_up(ctx: Ctx, raw: str) -> FollowUp:
     if not raw.isdigit():
         raise NotFound("bad id")
     return followups.get_own(ctx.session, ctx.actor, int(raw))
+
+
+def _due(ctx: Ctx, follow_up: FollowUp) -> str:
+    return when(follow_up.due_at, tz=ctx.tz, language=ctx.language, now=ctx.now)
+
+
+def _answer(text: str, *, edit: bool = True) -> list[Reply]:
+    return [Reply(text, edit=edit, notice=text)]
 
 
 @button("fu")
@@ -34,57 +50,87 @@ def follow_up_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
     if verb == "done":
         _, changed = followups.complete(ctx.session, ctx.actor, follow_up.id or 0)
         key = "nudges.done" if changed else "nudges.already_done"
-        text = ctx.t(key, action=esc(follow_up.action or "—"))
-        return [Reply(text, edit=True, notice=text)]
+        return _answer(ctx.t(key, action=esc(follow_up.action or "—")))
     if follow_up.status not in OPEN:
-        text = ctx.t("nudges.already_done")
-        return [Reply(text, edit=True, notice=text)]
-    if verb == "snz" and len(parts) == 3:
-        until = {"1h": lambda: in_hours(ctx.now, 1), "tm": lambda: tomorrow_morning(ctx.now, ctx.tz),
-                 "nw": lambda: next_week_morning(ctx.now, ctx.tz)}.get(parts[2])
-        if until is None:
-            return [Reply(ctx.t("core.stale_button"))]
-        return _moved(ctx, follow_up, until(), explicit=parts[2] == "1h", key="nudges.snoozed")
+        return _answer(ctx.t("nudges.already_done"))
+    if verb == "card":
+        assert ctx.member is not None
+        return [render_nudge(ctx.session, follow_up, ctx.member, ctx.now)]
+    drawn_for = parts[3] if verb == "snz" and len(parts) == 4 else parts[2] if verb == "rs" and len(parts) == 3 else None
+    if drawn_for is not None and drawn_for != stamp(follow_up):
+        return _answer(ctx.t("nudges.already_moved", due=_due(ctx, follow_up)))
+    if verb == "snz" and len(parts) >= 3 and parts[2] in SNOOZES:
+        until = SNOOZES[parts[2]](ctx.now, ctx.tz)
+        return _moved(ctx, follow_up, until, explicit=parts[2] == "1h", key="nudges.snoozed")
     if verb == "rs":
-        set_state(ctx, "fu_time", {"follow_up": follow_up.id})
-        return [Reply(ctx.t("nudges.type_time"))]
+        set_state(ctx, "fu_time", {"follow_up": follow_up.id, "stamp": stamp(follow_up)})
+        return [Reply(ctx.t("nudges.type_time", action=esc(follow_up.action or "—")))]
     return [Reply(ctx.t("core.stale_button"))]
 
 
-def _moved(ctx: Ctx, follow_up: FollowUp, due: datetime, *, explicit: bool, key: str) -> list[Reply]:
-    followups.snooze(ctx.session, ctx.actor, follow_up.id or 0, due, explicit_time=explicit)
+def _moved(ctx: Ctx, follow_up: FollowUp, due: datetime, *, explicit: bool, key: str,
+           edit: bool = True) -> list[Reply]:
+    _, changed = followups.snooze(ctx.session, ctx.actor, follow_up.id or 0, due, explicit_time=explicit)
+    if not changed:
+        return _answer(ctx.t("nudges.already_moved", due=_due(ctx, follow_up)), edit=edit)
     ctx.after_commit.append(ctx.app.wake_scheduler)
-    text = ctx.t(key, due=when(due, tz=ctx.tz, language=ctx.language, now=ctx.now))
-    return [Reply(text, edit=True, notice=text)]
+    return _answer(ctx.t(key, due=when(due, tz=ctx.tz, language=ctx.language, now=ctx.now)), edit=edit)
+
+
+def _typed_moment(ctx: Ctx, text: str) -> tuple[datetime | None, bool, bool]:
+    """(the future time, whether an hour was named, whether only a past time was found)."""
+    due = parse_when(text, now=ctx.now, tz=ctx.tz)
+    try:
+        moments = [m for m in find_moments(text, now=ctx.now, tz=ctx.tz) if not m.weak]
+    except Exception:  # the parser already logged it in parse_when
+        moments = []
+    if due is None:
+        return None, False, bool(moments)
+    chosen = next((m for m in moments if m.at == due), None)
+    return due, chosen.explicit_time if chosen else True, False
 
 
 @state("fu_time")
 def typed_time(ctx: Ctx, payload: dict) -> list[Reply]:
     assert isinstance(ctx.incoming, TextIn)
     follow_up = _follow_up(ctx, str(payload.get("follow_up")))
-    due = parse_when(ctx.incoming.text, now=ctx.now, tz=ctx.tz)
+    if follow_up.status not in OPEN:
+        return [Reply(ctx.t("nudges.already_done"))]
+    if payload.get("stamp") not in (None, stamp(follow_up)):
+        return [Reply(ctx.t("nudges.already_moved", due=_due(ctx, follow_up)))]
+    due, explicit, past = _typed_moment(ctx, ctx.incoming.text)
     if due is None or due <= ctx.now:
         set_state(ctx, "fu_time", payload)
-        return [Reply(ctx.t("nudges.bad_time"))]
-    reply = _moved(ctx, follow_up, due, explicit=True, key="nudges.rescheduled")[0]
-    return [Reply(reply.text)]
+        return [Reply(ctx.t("nudges.past_time" if past else "nudges.bad_time"))]
+    return [Reply(_moved(ctx, follow_up, due, explicit=explicit, key="nudges.rescheduled", edit=False)[0].text)]
 
 
-@command("status")
+@command("status", "狀態", "状态")
 def status(ctx: Ctx) -> list[Reply]:
+    """Pending, overdue and undeliverable nudges, then the overdue ones as cards with their buttons."""
+    assert ctx.member is not None
     rows = ctx.session.exec(select(FollowUp).where(FollowUp.member_id == ctx.actor.member_id,
-                                                   col(FollowUp.status).in_(OPEN))).all()
+                                                   col(FollowUp.status).in_(OPEN))
+                            .order_by(col(FollowUp.due_at))).all()
     pending = [f for f in rows if f.status != FollowUpStatus.sent.value]
     overdue = [f for f in rows if f.due_at < ctx.now]
-    failed = [f for f in pending if f.last_error]
-    uncertain = [f for f in rows if f.status == FollowUpStatus.sent.value and not f.message_id]
+    problems = undeliverable(ctx.session, ctx.actor.member_id, ctx.now)
+    failed = [f for f in problems if f.status != FollowUpStatus.sent.value]
+    uncertain = [f for f in problems if f.status == FollowUpStatus.sent.value]
     lines = [ctx.t("nudges.status_title"), ctx.t("nudges.status_pending", n=len(pending)),
              ctx.t("nudges.status_overdue", n=len(overdue)), ctx.t("nudges.status_failed", n=len(failed)),
              ctx.t("nudges.status_uncertain", n=len(uncertain))]
-    for follow_up in (failed + uncertain)[:5]:
-        lines.append(f"• {esc(follow_up.action)} — {esc(follow_up.last_error or '?')}")
+    if pending and (upcoming := [f for f in pending if f.due_at >= ctx.now]):
+        lines.append(ctx.t("nudges.status_next", due=_due(ctx, upcoming[0]), action=esc(upcoming[0].action or "—")))
+    for follow_up in problems[:SHOWN_PROBLEMS]:
+        customer = ctx.session.get(Customer, follow_up.customer_id) if follow_up.customer_id else None
+        reason = follow_up.last_error if follow_up.status != FollowUpStatus.sent.value else ctx.t(
+            "nudges.uncertain_mark")
+        lines.append(f"• {_due(ctx, follow_up)} <b>{esc(customer.name if customer else '—')}</b> "
+                     f"{esc(follow_up.action)} — {esc(reason or '?')}")
+    if any((f.last_error or "").startswith("unreachable") for f in failed):
+        lines.append(ctx.t("nudges.status_unreachable"))
     replies = [Reply("\n".join(lines))]
     for follow_up in overdue[:3]:
-        assert ctx.member is not None
         replies.append(render_nudge(ctx.session, follow_up, ctx.member, ctx.now))
     return replies

@@ -1,8 +1,9 @@
-"""/todo (open follow-ups with Done/Snooze buttons) and /done N."""
+"""/todo (open follow-ups with Done / Snooze / the full card per item) and /done N."""
 
 from __future__ import annotations
 
 from bot.context import Ctx
+from bot.notifier import stamp
 from bot.render import esc, when
 from bot.router import command
 from core.chat import Button, CommandIn, Reply
@@ -24,7 +25,8 @@ def todo(ctx: Ctx) -> list[Reply]:
         name = esc(customer.name) if customer else ctx.t("todo.no_customer")
         lines.append(f"{number}. <b>{name}</b> · {esc(follow_up.action or '—')} · {due}{late}")
         rows.append((Button(f"✅ {number}", f"fu:done:{follow_up.id}"),
-                     Button(f"⏰ {number}", f"fu:snz:{follow_up.id}:tm")))
+                     Button(f"🌅 {number}", f"fu:snz:{follow_up.id}:tm:{stamp(follow_up)}"),
+                     Button(f"⋯ {number}", f"fu:card:{follow_up.id}")))
     lines.append(ctx.t("todo.hint"))
     return [Reply("\n".join(lines), buttons=tuple(rows))]
 
@@ -37,6 +39,8 @@ def done(ctx: Ctx) -> list[Reply]:
     if not arg.isdigit() or not 1 <= int(arg) <= len(items):
         return [Reply(ctx.t("todo.done_usage", n=len(items)))]
     follow_up, customer = items[int(arg) - 1]
-    followups.complete(ctx.session, ctx.actor, follow_up.id or 0)
+    _, changed = followups.complete(ctx.session, ctx.actor, follow_up.id or 0)
+    if not changed:
+        return [Reply(ctx.t("nudges.already_done"))]
     return [Reply(ctx.t("todo.done", action=esc(follow_up.action or "—"),
                         customer=esc(customer.name if customer else "")))]

@@ -1,31 +1,32 @@
-"""Who gets a digest, a silent-customer alert or a weekly summary now; each is sent once per key."""
+"""Who gets a digest, a silent-customer alert or a weekly summary now; each is sent once per key.
+
+A notice is reserved (a `Notice` row, unique per member and key) before it is sent and marked
+`sent` after. A failed send marks it `failed` and a later run takes it again (up to MAX_ATTEMPTS);
+a reservation left `pending` by a process that died is taken again after STALE, so a digest is
+never silently lost (a crash in the middle of a send may, rarely, repeat it).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.models import Customer, Deal, FollowUp, FollowUpStatus, Member, Notice, Role, Team
-from core.scheduling.workhours import is_working_day
+from core.scheduling.workhours import digest_at, is_working_day
 
 CLOSED_STAGES = ("won", "lost", "closed")
 OPEN = (FollowUpStatus.pending.value, FollowUpStatus.sent.value, FollowUpStatus.snoozed.value)
+WEEKLY_AT = time(8, 30)
+MAX_ATTEMPTS = 10
+STALE = timedelta(minutes=10)
 
 
 def _local(now: datetime, member: Member) -> datetime:
     return now.astimezone(ZoneInfo(member.timezone))
-
-
-def _at(value: str, default: time) -> time:
-    try:
-        hour, minute = value.split(":")
-        return time(int(hour), int(minute))
-    except (ValueError, AttributeError):
-        return default
 
 
 def digest_key(day: date) -> str:
@@ -37,74 +38,132 @@ def weekly_key(day: date) -> str:
     return f"weekly:{year}-W{week:02d}"
 
 
-def _sent_keys(session: Session, keys: set[str]) -> set[tuple[int, str]]:
-    rows = session.exec(select(Notice.member_id, Notice.key).where(col(Notice.key).in_(keys))).all()
+def _retryable(now: datetime):
+    """A reservation another run may take again: failed (not too often) or abandoned while pending."""
+    return or_(and_(col(Notice.status) == "failed", col(Notice.attempts) < MAX_ATTEMPTS),
+               and_(col(Notice.status) == "pending", col(Notice.created_at) < now - STALE))
+
+
+def _settled_keys(session: Session, keys: set[str], now: datetime) -> set[tuple[int, str]]:
+    rows = session.exec(select(Notice.member_id, Notice.key)
+                        .where(col(Notice.key).in_(keys), ~_retryable(now))).all()
     return {(m, k) for m, k in rows}
+
+
+def _reachable_members(session: Session):
+    return select(Member).where(col(Member.active).is_(True), col(Member.unreachable_since).is_(None))
 
 
 def digests_due(session: Session, now: datetime) -> list[tuple[Member, date]]:
     """Members whose digest time has come today (their zone), on a working day, not yet sent."""
-    members = list(session.exec(select(Member).where(col(Member.active).is_(True),
-                                                     col(Member.unreachable_since).is_(None))))
     wanted = []
-    for member in members:
-        local = _local(now, member)
-        if local.time() >= _at(member.digest_time, time(8, 30)) and is_working_day(local.date(), member):
+    for member in session.exec(_reachable_members(session)):
+        local, at = _local(now, member), digest_at(member)
+        if at is not None and local.time() >= at and is_working_day(local.date(), member):
             wanted.append((member, local.date()))
-    sent = _sent_keys(session, {digest_key(day) for _, day in wanted})
-    return [(m, d) for m, d in wanted if (m.id, digest_key(d)) not in sent]
+    settled = _settled_keys(session, {digest_key(day) for _, day in wanted}, now)
+    return [(m, d) for m, d in wanted if (m.id, digest_key(d)) not in settled]
 
 
 def weekly_due(session: Session, now: datetime) -> list[tuple[Member, date]]:
-    """Managers and owners on Monday from 08:30 their time, once a week."""
-    managers = session.exec(select(Member).where(col(Member.role).in_((Role.owner.value, Role.manager.value)),
-                                                 col(Member.active).is_(True)))
-    wanted = [(m, _local(now, m).date()) for m in managers
-              if _local(now, m).weekday() == 0 and _local(now, m).time() >= time(8, 30)]
-    sent = _sent_keys(session, {weekly_key(day) for _, day in wanted})
-    return [(m, d) for m, d in wanted if (m.id, weekly_key(d)) not in sent]
+    """Managers and owners, once a week: from 08:30 their time on the week's first working day (Monday,
+    or Tuesday when Monday is a holiday)."""
+    managers = session.exec(_reachable_members(session)
+                            .where(col(Member.role).in_((Role.owner.value, Role.manager.value))))
+    wanted = []
+    for member in managers:
+        local = _local(now, member)
+        if local.time() >= WEEKLY_AT and _first_working_day_of_week(local.date(), member) == local.date():
+            wanted.append((member, local.date()))
+    settled = _settled_keys(session, {weekly_key(day) for _, day in wanted}, now)
+    return [(m, d) for m, d in wanted if (m.id, weekly_key(d)) not in settled]
 
 
-def claim_notice(session: Session, member: Member, key: str, kind: str) -> Notice | None:
-    """Reserve a notice (unique per member and key); None when another process already did."""
-    notice = Notice(team_id=member.team_id, member_id=member.id or 0, key=key, kind=kind)
+def _first_working_day_of_week(day: date, member: Member) -> date | None:
+    monday = day - timedelta(days=day.weekday())
+    return next((d for d in (monday + timedelta(days=n) for n in range(7)) if is_working_day(d, member)), None)
+
+
+def claim_notice(session: Session, member: Member, key: str, kind: str, now: datetime) -> Notice | None:
+    """Reserve a notice (unique per member and key); None when it is sent or another process has it."""
+    notice = Notice(team_id=member.team_id, member_id=member.id or 0, key=key, kind=kind, created_at=now)
     try:
         with session.begin_nested():
             session.add(notice)
             session.flush()
+        return notice
     except IntegrityError:
+        pass
+    taken = session.execute(update(Notice).where(Notice.member_id == member.id, Notice.key == key, _retryable(now))
+                            .values(status="pending", created_at=now)
+                            .execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
         return None
-    return notice
+    return session.exec(select(Notice).where(Notice.member_id == member.id, Notice.key == key)
+                        .execution_options(populate_existing=True)).one()
+
+
+def notice_sent(session: Session, notice_id: int, now: datetime, message_id: str | None) -> None:
+    session.execute(update(Notice).where(Notice.id == notice_id)
+                    .values(status="sent", sent_at=now, message_id=message_id))
+
+
+def notice_failed(session: Session, notice_id: int) -> None:
+    """Not sent: a later run takes it again (see MAX_ATTEMPTS)."""
+    session.execute(update(Notice).where(Notice.id == notice_id)
+                    .values(status="failed", attempts=Notice.attempts + 1))
 
 
 def silent_customers(session: Session, now: datetime, limit: int = 200) -> list[Customer]:
     """Important customers, or ones with a deal in progress, quiet for their N days, not yet alerted."""
     in_progress = select(Deal.customer_id).where(col(Deal.closed_at).is_(None),
                                                  col(Deal.stage).not_in(CLOSED_STAGES))
-    candidates = session.exec(
-        select(Customer).join(Team, col(Team.id) == col(Customer.team_id))
-        .where(col(Customer.owner_id).is_not(None), col(Customer.silent_alerted_at).is_(None),
+    reachable = select(Member.id).where(col(Member.active).is_(True), col(Member.unreachable_since).is_(None))
+    quiet_since = func.coalesce(Customer.last_interaction_at, Customer.created_at)
+    rows = session.exec(
+        select(Customer, Team.silent_days).join(Team, col(Team.id) == col(Customer.team_id))
+        .where(col(Customer.owner_id).in_(reachable), col(Customer.silent_alerted_at).is_(None),
                col(Customer.merged_into_id).is_(None),
                or_(col(Customer.important).is_(True), col(Customer.id).in_(in_progress)),
-               or_(col(Customer.last_interaction_at).is_(None),
-                   and_(col(Customer.last_interaction_at) < now - timedelta(days=1))))
-        .limit(limit * 5))
+               quiet_since < now - timedelta(days=1))
+        .order_by(quiet_since).limit(limit * 5))
     quiet = []
-    for customer in candidates:
-        team = session.get(Team, customer.team_id)
-        days = customer.silent_days or (team.silent_days if team else 30)
-        last = customer.last_interaction_at or customer.created_at
-        if last < now - timedelta(days=days):
+    for customer, team_days in rows:
+        days = customer.silent_days or team_days or 30
+        if (customer.last_interaction_at or customer.created_at) < now - timedelta(days=days):
             quiet.append(customer)
     return quiet[:limit]
 
 
+def release_silent_alert(session: Session, customer_id: int, alerted_at: datetime) -> None:
+    """The alert did not go out: arm it again (unless something newer happened meanwhile)."""
+    session.execute(update(Customer).where(Customer.id == customer_id, Customer.silent_alerted_at == alerted_at)
+                    .values(silent_alerted_at=None))
+
+
 def overdue_by_member(session: Session, team_id: int, now: datetime) -> list[tuple[Member, int]]:
-    members = session.exec(select(Member).where(Member.team_id == team_id, col(Member.active).is_(True)))
-    result = []
-    for member in members:
-        count = len(session.exec(select(FollowUp.id).where(FollowUp.member_id == member.id,
-                                                           col(FollowUp.status).in_(OPEN),
-                                                           FollowUp.due_at < now)).all())
-        result.append((member, count))
-    return sorted(result, key=lambda pair: -pair[1])
+    """Every active member of the team with their number of overdue open follow-ups, most first."""
+    counts = dict(session.exec(select(FollowUp.member_id, func.count())
+                               .where(FollowUp.team_id == team_id, col(FollowUp.status).in_(OPEN),
+                                      FollowUp.due_at < now)
+                               .group_by(col(FollowUp.member_id))).all())
+    members = session.exec(select(Member).where(Member.team_id == team_id, col(Member.active).is_(True))
+                           .order_by(col(Member.id)))
+    return sorted(((m, int(counts.get(m.id, 0))) for m in members), key=lambda pair: -pair[1])
+
+
+def undeliverable(session: Session, member_id: int, now: datetime) -> list[FollowUp]:
+    """Open nudges that failed to go out (pending with an error) or may not have arrived (sent, no message id)."""
+    return list(session.exec(select(FollowUp).where(
+        FollowUp.member_id == member_id,
+        or_(and_(col(FollowUp.status).in_((FollowUpStatus.pending.value, FollowUpStatus.snoozed.value)),
+                 col(FollowUp.last_error).is_not(None)),
+            and_(col(FollowUp.status) == FollowUpStatus.sent.value, col(FollowUp.message_id).is_(None),
+                 or_(col(FollowUp.claimed_until).is_(None), col(FollowUp.claimed_until) < now)))
+    ).order_by(col(FollowUp.due_at))))
+
+
+def member_unreachable(session: Session, member_id: int, now: datetime) -> None:
+    """The platform said the chat is gone or the bot blocked: pause until the member writes again."""
+    session.execute(update(Member).where(Member.id == member_id, col(Member.unreachable_since).is_(None))
+                    .values(unreachable_since=now))

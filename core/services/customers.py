@@ -251,3 +251,25 @@ def list_customers(session: Session, actor: Actor, *, limit: int = 20) -> list[C
     query = (select(Customer).where(actor.customer_filter(), col(Customer.merged_into_id).is_(None))
              .order_by(col(Customer.last_interaction_at).desc().nulls_last(), col(Customer.id).desc()))
     return list(session.exec(query.limit(limit)))
+
+
+MAX_SILENT_DAYS = 365
+
+
+def set_important(session: Session, actor: Actor, customer_id: int, important: bool,
+                  silent_days: int | None = None) -> tuple[Customer, bool]:
+    """Mark a customer important (its owner is alerted once when it goes quiet) and its own quiet days.
+
+    Returns whether anything changed (a second identical request changes nothing)."""
+    customer = get_visible(session, actor, customer_id)
+    if silent_days is not None and not 1 <= silent_days <= MAX_SILENT_DAYS:
+        raise InvalidInput(f"between 1 and {MAX_SILENT_DAYS} days")
+    days = silent_days if silent_days is not None else customer.silent_days
+    if customer.important == important and customer.silent_days == days:
+        return customer, False
+    before = {"important": customer.important, "silent_days": customer.silent_days}
+    customer.important, customer.silent_days, customer.updated_at = important, days, utcnow()
+    session.add(customer)
+    audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="update", entity=customer,
+                 before=before, after={"important": important, "silent_days": days})
+    return customer, True

@@ -143,3 +143,63 @@ def ensure_local_owner(session: Session, who: Newcomer) -> Member:
     audit.record(session, team_id=owner.team_id, actor_id=owner.id, action="link", entity="chatidentity",
                  after={"platform": who.platform})
     return owner
+
+
+MEMBER_SETTINGS = ("timezone", "country", "work_start", "work_end", "work_days", "digest_time")
+MAX_SILENT_DAYS = 365
+
+
+def _checked_setting(name: str, value: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    from core.scheduling.workhours import DIGEST_OFF, is_supported_country, parse_clock
+
+    if name == "timezone":
+        try:
+            ZoneInfo(value)
+        except Exception as exc:
+            raise InvalidInput("unknown time zone") from exc
+    elif name == "country" and value and not is_supported_country(value):
+        raise InvalidInput("no holiday calendar for that country")
+    elif name in ("work_start", "work_end") and parse_clock(value) is None:
+        raise InvalidInput("a time of day looks like 09:00")
+    elif name == "digest_time" and value != DIGEST_OFF and parse_clock(value) is None:
+        raise InvalidInput("a time of day looks like 08:30")
+    elif name == "work_days" and (not value or not set(value) <= set("1234567")):
+        raise InvalidInput("working days are ISO weekday numbers")
+    return value
+
+
+def update_settings(session: Session, actor: Actor, **values: str) -> Member:
+    """Change the member's own zone, holiday country, working hours and days, or digest time (audited)."""
+    member = session.get(Member, actor.member_id)
+    assert member is not None
+    unknown = set(values) - set(MEMBER_SETTINGS)
+    if unknown:
+        raise InvalidInput(f"not a member setting: {', '.join(sorted(unknown))}")
+    before = {name: getattr(member, name) for name in values}
+    for name, value in values.items():
+        setattr(member, name, _checked_setting(name, value))
+    start, end = member.work_start, member.work_end
+    if start >= end:
+        raise InvalidInput("working hours must end after they start")
+    session.add(member)
+    audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="update", entity=member,
+                 before=before, after=dict(values))
+    return member
+
+
+def set_team_silent_days(session: Session, actor: Actor, days: int) -> Team:
+    """The team default for silent-customer alerts; owners and managers only."""
+    if not actor.sees_whole_team:
+        raise NotAllowed("only owners and managers change the team default")
+    if not 1 <= days <= MAX_SILENT_DAYS:
+        raise InvalidInput(f"between 1 and {MAX_SILENT_DAYS} days")
+    team = session.get(Team, actor.team_id)
+    assert team is not None
+    before = team.silent_days
+    team.silent_days = days
+    session.add(team)
+    audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="update", entity=team,
+                 before={"silent_days": before}, after={"silent_days": days})
+    return team

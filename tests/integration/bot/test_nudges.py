@@ -1,18 +1,36 @@
-"""Nudges rendered by the bot, sent through a Messenger, and answered with Done/Snooze/Reschedule."""
+"""Nudges rendered by the bot, sent through a Messenger, and answered with Done/Snooze/Reschedule.
+
+Everything goes through the conversation helpers and the scheduler built by the bot, on SQLite and
+PostgreSQL, with the fake clock (it starts on Wed 18 Nov 2026, 10:00 in Taipei).
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlmodel import select
 
 from bot.notifier import create_scheduler
 from core.db import session_scope
-from core.models import Customer, Deal, FollowUp, Notice
+from core.models import FollowUp
+
+UTC_9AM_TAIPEI = 1  # 09:00 in Taipei is 01:00 UTC
 
 
 def scheduler_for(app, settings):
     return create_scheduler(app.engine, settings, app.messengers, app.clock, pacer=None)
+
+
+def only_follow_up(engine) -> FollowUp:
+    """The first follow-up created in the test."""
+    with session_scope(engine) as session:
+        row = session.exec(select(FollowUp).order_by(FollowUp.id)).first()
+        session.expunge(row)
+        return row
+
+
+def labels(reply) -> list[str]:
+    return [b.label for row in reply.buttons for b in row]
 
 
 async def test_nudge_arrives_once_with_buttons_and_done_twice_does_nothing(app, owner, clock, settings, engine):
@@ -26,74 +44,161 @@ async def test_nudge_arrives_once_with_buttons_and_done_twice_does_nothing(app, 
     chat, nudge = messenger.sent[-1]
     assert chat.chat_id == "dm-owner"
     assert "Acme" in nudge.text and "quote" in nudge.text and "Visited Acme" in nudge.text
-    labels = [b.label for row in nudge.buttons for b in row]
-    assert labels == ["✅ Done", "⏰ 1 hour", "🌅 Tomorrow", "📅 Next week", "✏️ Reschedule", "🏢 Open customer"]
+    assert labels(nudge) == ["✅ Done", "⏰ 1 hour", "🌅 Tomorrow", "📅 Next week", "✏️ Reschedule", "🏢 Open customer"]
     first = await owner.press("Done", nudge)
     second = await owner.press("Done", nudge)
     assert "Done" in first[0].text and first[0].edit
     assert "already closed" in second[0].text
-    with session_scope(engine) as session:
-        assert session.exec(select(FollowUp.status)).one() == "done"
+    assert only_follow_up(engine).status == "done"
+    card = await owner.press("Open customer", nudge)
+    assert "Acme" in card[0].text
 
 
-async def test_snooze_and_typed_reschedule_from_the_nudge(app, owner, clock, settings, engine):
+async def test_nudge_in_traditional_and_simplified_chinese_with_how_overdue(app, owner, sales, clock, settings, engine):
+    replies = await sales.say("拜訪宏達電,王經理要報價,明天晚上7點再聯絡")
+    assert "宏達電" in replies[0].text
+    row = only_follow_up(engine)
+    assert row.due_at == datetime(2026, 11, 19, 11, 0, tzinfo=UTC) and row.explicit_time  # Thu 19:00 Taipei
+    scheduler = scheduler_for(app, settings)
+    clock.current = datetime(2026, 11, 19, 10, 59, tzinfo=UTC)
+    assert await scheduler.dispatch() == 0
+    clock.current = datetime(2026, 11, 19, 11, 0, tzinfo=UTC)  # after working hours, but the hour was named
+    assert await scheduler.dispatch() == 1
+    chat, nudge = app.messengers["test"].sent[-1]
+    assert chat.chat_id == "dm-sales1"
+    assert "🔔 <b>宏達電</b>" in nudge.text and "聯絡報價" in nudge.text
+    assert "⏰ 約定時間:今天 19:00" in nudge.text and "🗒 上次:昨天 10:00 · 拜訪宏達電" in nudge.text
+    assert labels(nudge) == ["✅ 完成", "⏰ 1 小時後", "🌅 明天", "📅 下週", "✏️ 改時間", "🏢 開啟客戶"]
+    clock.advance(hours=2, minutes=5)
+    status = await sales.say("/狀態")
+    card = status[1]
+    assert "已逾期 2 小時" in card.text and "宏達電" in card.text
+    await sales.say("/lang zh-Hans")
+    status = await sales.say("/status")
+    assert "你的提醒" in status[0].text and "已逾期:1" in status[0].text
+    card = status[1]
+    assert "⏰ 约定时间:今天 19:00 · 已逾期 2 小时" in card.text and "🗒 上次:昨天 10:00" in card.text
+    assert labels(card) == ["✅ 完成", "⏰ 1 小时后", "🌅 明天", "📅 下周", "✏️ 改时间", "🏢 打开客户"]
+    done = await sales.press("完成", card)
+    assert done[0].text.startswith("✅ 已完成")
+
+
+async def test_snooze_twice_and_typed_reschedule_from_the_nudge(app, owner, clock, settings, engine):
     await owner.say("Called Globex, send price list today")
     scheduler = scheduler_for(app, settings)
     await scheduler.dispatch()
     nudge = app.messengers["test"].sent[-1][1]
     replies = await owner.press("1 hour", nudge)
-    assert "remind you again" in replies[0].text
-    again = await owner.press("1 hour", nudge)
-    assert "remind you again" in again[0].text
-    await owner.press("Reschedule", nudge)
-    replies = await owner.say("next friday 4pm")
-    assert "Moved to" in replies[0].text and "16:00" in replies[0].text
-    with session_scope(engine) as session:
-        row = session.exec(select(FollowUp)).one()
-        assert row.due_at == datetime(2026, 11, 27, 8, 0, tzinfo=UTC) and row.status == "snoozed"
+    assert "remind you again Today 11:00" in replies[0].text and replies[0].edit
+    clock.advance(minutes=5)
+    again = await owner.press("1 hour", nudge)  # the same card, pressed again
+    assert "already moved" in again[0].text and "Today 11:00" in again[0].text
+    assert only_follow_up(engine).due_at == datetime(2026, 11, 18, 3, 0, tzinfo=UTC)
+    stale = await owner.press("Reschedule", nudge)
+    assert "already moved" in stale[0].text
+    todo = await owner.say("/todo")
+    card = (await owner.press("⋯ 1", todo[0]))[0]
+    assert "Globex" in card.text and len(labels(card)) == 6
+    question = await owner.press("Reschedule", card)
+    assert "send price list" in question[0].text
+    unreadable = await owner.say("whenever works")
+    assert "couldn't read a future time" in unreadable[0].text
+    past = await owner.say("yesterday 3pm")
+    assert "already passed" in past[0].text
+    moved = await owner.say("next friday 4pm")
+    assert "Moved to" in moved[0].text and "16:00" in moved[0].text
+    row = only_follow_up(engine)
+    assert row.due_at == datetime(2026, 11, 27, 8, 0, tzinfo=UTC) and row.status == "snoozed" and row.explicit_time
+    after = await owner.say("next monday")  # the question was answered: this is a note now, not a time
+    assert "Moved" not in after[0].text
+    assert only_follow_up(engine).due_at == datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+async def test_todo_rows_snooze_to_tomorrow_once_and_done_once(app, owner, clock, engine):
+    await owner.say("Visited Acme, wants a quote, follow up today 5pm")
+    todo = await owner.say("/todo")
+    assert labels(todo[0]) == ["✅ 1", "🌅 1", "⋯ 1"]
+    first = await owner.press("🌅 1", todo[0])
+    assert "Tomorrow 09:00" in first[0].text
+    second = await owner.press("🌅 1", todo[0])
+    assert "already moved" in second[0].text
+    assert only_follow_up(engine).due_at == datetime(2026, 11, 19, UTC_9AM_TAIPEI, 0, tzinfo=UTC)
+    done = await owner.say("/done 1")
+    assert "Done" in done[0].text
+    assert "Nothing to follow up" in (await owner.say("/todo"))[0].text
+    assert (await owner.press("✅ 1", todo[0]))[0].text == "This follow-up is already closed."
 
 
 async def test_status_lists_pending_overdue_and_undeliverable(app, owner, clock, engine):
     await owner.say("Visited Acme, wants a quote, follow up tomorrow")
+    await owner.say("Called Globex, send price list tomorrow 2pm")
+    await owner.say("Met Initech, follow up next friday")
     clock.advance(days=2)
     with session_scope(engine) as session:
-        row = session.exec(select(FollowUp)).one()
-        row.last_error = "Forbidden: bot was blocked by the user"
-        session.add(row)
+        acme, globex, _ = session.exec(select(FollowUp).order_by(FollowUp.id)).all()
+        acme.last_error = "unreachable: Forbidden: bot was blocked by the user"
+        globex.status, globex.sent_at = "sent", clock.now()  # sent, but no message id came back
+        session.add_all([acme, globex])
     replies = await owner.say("/status")
-    assert "Pending: 1" in replies[0].text and "Overdue: 1" in replies[0].text
-    assert "Could not be delivered: 1" in replies[0].text and "blocked" in replies[0].text
-    assert "Acme" in replies[1].text  # the overdue nudge itself, with its buttons
+    text = replies[0].text
+    assert "Pending: 2" in text and "Overdue: 2" in text
+    assert "Could not be delivered: 1" in text and "blocked" in text
+    assert "Sent but maybe not arrived: 1" in text and "Globex" in text
+    assert "Next: Fri 27 Nov 09:00 · follow up" in text
+    assert "reminders are paused" in text
+    assert [r.text.split("\n")[0] for r in replies[1:]] == ["🔔 <b>Acme</b>: quote", "🔔 <b>Globex</b>: send price list"]
     assert replies[1].buttons
 
 
-async def test_morning_digest_once_and_skipped_when_empty(app, owner, clock, settings, engine):
+async def test_default_time_waits_for_working_hours_and_holidays_explicit_time_does_not(app, owner, clock, settings,
+                                                                                      engine):
+    assert "Asia/Hong_Kong" in (await owner.say("/tz Asia/Hong_Kong"))[0].text
+    hours = await owner.say("/hours 10:00-19:00 mon-fri")
+    assert "10:00–19:00, Mon–Fri" in hours[0].text
+    clock.current = datetime(2026, 12, 24, 2, 0, tzinfo=UTC)  # Thu 24 Dec, 10:00 in Hong Kong
+    await owner.say("Visited Acme, wants a quote, follow up tomorrow")
+    row = only_follow_up(engine)
+    assert row.due_at == datetime(2026, 12, 25, 1, 0, tzinfo=UTC) and not row.explicit_time  # Fri 09:00 HK
     scheduler = scheduler_for(app, settings)
-    messenger = app.messengers["test"]
-    clock.current = datetime(2026, 11, 18, 0, 35, tzinfo=UTC)  # Wed 08:35 Taipei
-    assert await scheduler.send_notices() == 0  # nothing due: no digest
-    await owner.say("Visited Acme, wants a quote, follow up today 5pm")
-    clock.current = datetime(2026, 11, 19, 0, 31, tzinfo=UTC)  # Thu 08:31, the 17:00 one is overdue
-    assert await scheduler.send_notices() == 1
-    assert await scheduler.send_notices() == 0
-    digest = messenger.sent[-1][1].text
-    assert "Good morning" in digest and "Acme" in digest
-    with session_scope(engine) as session:
-        notices = {n.key: n.status for n in session.exec(select(Notice))}
-        assert notices == {"digest:2026-11-18": "skipped", "digest:2026-11-19": "sent"}
-    assert sum("Good morning" in reply.text for _, reply in messenger.sent) == 1
+    clock.current = row.due_at  # Christmas Day, then Saturday 26th (holiday), Sunday
+    assert await scheduler.dispatch() == 0
+    clock.current = datetime(2026, 12, 28, 1, 59, tzinfo=UTC)  # Mon 09:59 HK
+    assert await scheduler.dispatch() == 0
+    clock.current = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)  # Mon 10:00 HK: the next working start
+    assert await scheduler.dispatch() == 1
+    await owner.press("Done", app.messengers["test"].sent[-1][1])
+    await owner.say("Called Globex, call back on Saturday at 11am")
+    explicit = only_open(engine)
+    assert explicit.due_at == datetime(2027, 1, 2, 3, 0, tzinfo=UTC) and explicit.explicit_time
+    clock.current = explicit.due_at
+    assert await scheduler.dispatch() == 1
+    assert "Globex" in app.messengers["test"].sent[-1][1].text
 
 
-async def test_silent_important_customer_alerts_its_owner_once(app, owner, clock, settings, engine):
-    await owner.say("/new Acme")
+def only_open(engine) -> FollowUp:
     with session_scope(engine) as session:
-        acme = session.exec(select(Customer)).one()
-        acme.important = True
-        acme.last_interaction_at = clock.now() - timedelta(days=31)
-        session.add(acme)
-        session.add(Deal(team_id=acme.team_id, customer_id=acme.id, title="renewal"))
-    scheduler = scheduler_for(app, settings)
-    await scheduler.send_notices()
-    await scheduler.send_notices()
-    alerts = [reply for _, reply in app.messengers["test"].sent if "quiet" in reply.text]
-    assert len(alerts) == 1 and "31 days" in alerts[0].text
+        row = session.exec(select(FollowUp).where(FollowUp.status != "done")).one()
+        session.expunge(row)
+        return row
+
+
+async def test_settings_commands_show_and_change_with_chinese_aliases(app, owner, sales, clock):
+    shown = await sales.say("/設定")
+    assert "時區:Asia/Taipei" in shown[0].text and "工作時間:09:00–18:00,週一至週五" in shown[0].text
+    assert "早報:工作日 08:30" in shown[0].text and "TW 的國定假日算休假" in shown[0].text
+    assert "07:45" in (await sales.say("/早報 7:45"))[0].text
+    assert "09:30–18:30,週一至週六" in (await sales.say("/工作時間 9點半到下午6點半 週一至週六"))[0].text
+    assert "休息日:週日" in (await sales.say("/休息日 週日"))[0].text
+    assert "Asia/Shanghai" in (await sales.say("/時區 上海"))[0].text
+    shown = await sales.say("/settings")
+    assert "時區:Asia/Shanghai" in shown[0].text and "CN 的國定假日算休假" in shown[0].text
+    assert "早報:工作日 07:45" in shown[0].text and "09:30–18:30,週一至週六" in shown[0].text
+    assert "已關閉" in (await sales.say("/digest off"))[0].text
+    assert "早報:已關閉" in (await sales.say("/settings"))[0].text
+    assert "/digest 07:45" in (await sales.say("/digest sometime"))[0].text  # the usage, nothing changed
+    assert "/tz" in (await sales.say("/tz Mars/Olympus"))[0].text
+    assert "/hours" in (await sales.say("/hours whenever"))[0].text
+    await sales.say("/lang en")
+    assert "Only owners and managers" in (await sales.say("/silentdays 10"))[0].text
+    assert "after 10 days" in (await owner.say("/silentdays 10"))[0].text
+    assert "flagged after 10 days" in (await sales.say("/settings"))[0].text
