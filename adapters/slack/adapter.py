@@ -20,7 +20,7 @@ from adapters.slack.blocks import blocks, home_view, plain
 from adapters.slack.request import FormSafeRequest
 from adapters.slack.translate import PLATFORM, from_action, from_message, from_shortcut, from_slash
 from core.chat import Attachment, ButtonIn, ChatRef, Incoming, IncomingHandler, Reply, Sender
-from core.ports import DeliveryError, RateLimited, Unreachable
+from core.ports import DeliveryError, DeliveryUncertain, RateLimited, Unreachable
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -180,8 +180,10 @@ class SlackAdapter:
             if code in GONE:
                 raise Unreachable(code) from error
             raise DeliveryError(code or str(error)) from error
+        except (aiohttp.ClientConnectorError, aiohttp.ClientConnectionResetError) as error:
+            raise DeliveryError(str(error)) from error  # the request never reached Slack
         except (aiohttp.ClientError, TimeoutError) as error:
-            raise DeliveryError(str(error)) from error
+            raise DeliveryUncertain(str(error) or error.__class__.__name__) from error  # Slack may have posted it
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:

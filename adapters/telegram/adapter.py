@@ -8,6 +8,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
+import httpx
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -16,7 +17,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from adapters.telegram.render import keyboard, split_html
 from adapters.telegram.translate import PLATFORM, to_incoming
 from core.chat import Attachment, ButtonIn, ChatRef, IncomingHandler, Reply
-from core.ports import DeliveryError, RateLimited, Unreachable
+from core.ports import DeliveryError, DeliveryUncertain, RateLimited, Unreachable
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -191,4 +192,14 @@ class TelegramAdapter:
                 raise Unreachable(str(error)) from error
             raise DeliveryError(str(error)) from error
         except (TimedOut, NetworkError) as error:
+            if _maybe_sent(error):
+                raise DeliveryUncertain(str(error) or error.__class__.__name__) from error
             raise DeliveryError(str(error)) from error
+
+
+def _maybe_sent(error: TelegramError) -> bool:
+    """A timeout or a broken connection after the request left: Telegram may have delivered it."""
+    cause = error.__cause__
+    if cause is None or isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return False  # an HTTP error status (5xx) or a request that never left
+    return isinstance(cause, httpx.TransportError)

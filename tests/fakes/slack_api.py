@@ -2,7 +2,9 @@
 
 Serves auth.test, chat.postMessage, chat.update, views.publish, files.info, conversations.open,
 users.info and file downloads (an HTML login page for a wrong token, as Slack does). Records request
-bodies; injects faults (429 with Retry-After, ok:false errors, 500, delays).
+bodies and the status each was answered with; injects faults (429 with Retry-After, ok:false errors,
+500, delays). With `enforce_limits=True` chat.postMessage holds Slack's 1 message per second per
+channel and answers 429 with Retry-After beyond it; `rate_limited` counts those 429s.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +34,8 @@ class Call:
     method: str
     body: dict[str, Any]
     headers: dict[str, str]
+    status: int = 200
+    at: float = 0.0
 
 
 @dataclass
@@ -45,6 +50,10 @@ class FakeSlack:
     _runner: web.AppRunner | None = None
     port: int = 0
     socket_acks: list[str] = field(default_factory=list)  # envelope ids acknowledged over Socket Mode
+    enforce_limits: bool = False
+    channel_gap: float = 1.0
+    rate_limited: int = 0  # 429s answered because a channel got more than one message a second
+    _channel_last: dict[str, float] = field(default_factory=dict)
     _socket: web.WebSocketResponse | None = None
 
     @property
@@ -106,7 +115,27 @@ class FakeSlack:
         else:
             body = {k: (json.loads(v) if k in ("blocks", "view") else v) for k, v in parse_qsl(raw)}
         body = {**request.query, **body}  # the SDK sends some arguments as query parameters
-        self.calls.append(Call(method, body, dict(request.headers)))
+        call = Call(method, body, dict(request.headers), at=time.monotonic())
+        self.calls.append(call)
+        response = await self._answer(method, body, call)
+        call.status = response.status
+        return response
+
+    def _over_limit(self, method: str, body: dict, now: float) -> float:
+        if not self.enforce_limits or method != "chat.postMessage":
+            return 0.0
+        channel = str(body.get("channel"))
+        last = self._channel_last.get(channel)
+        if last is not None and now - last < self.channel_gap:
+            return last + self.channel_gap - now
+        self._channel_last[channel] = now
+        return 0.0
+
+    async def _answer(self, method: str, body: dict, call: Call) -> web.Response:
+        if wait := self._over_limit(method, body, call.at):
+            self.rate_limited += 1
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": str(math.ceil(wait))})
         if self.faults.get(method):
             fault = self.faults[method].pop(0)
             if fault["delay"]:

@@ -2,8 +2,11 @@
 
 Serves getMe, getUpdates (long polling with offsets), deleteWebhook/setWebhook, sendMessage,
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendChatAction, sendPhoto, sendDocument,
-getFile, file downloads and setMyCommands. Records every request with its decoded body and can inject
-faults per method: a 429 with retry_after, a 500, a 403 (blocked), a 400 (chat not found), a delay.
+getFile, file downloads and setMyCommands. Records every request with its decoded body and the status
+it was answered with, and can inject faults per method: a 429 with retry_after, a 500, a 403 (blocked),
+a 400 (chat not found), a delay. With `enforce_limits=True` it holds Telegram's real limits on messages
+sent (30 per second overall, 1 per second per chat, counted on accepted requests as they arrive) and
+answers 429 with `retry_after` when a request would exceed them; `rate_limited` counts those 429s.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,11 +27,15 @@ BOT_ID = 777000
 USERNAME = "chatcrm_test_bot"
 
 
+SENDING = {"sendMessage", "sendPhoto", "sendDocument", "sendVoice", "sendAudio", "copyMessage", "forwardMessage"}
+
+
 @dataclass
 class Call:
     method: str
     body: dict[str, Any]
     at: float
+    status: int = 200
 
 
 @dataclass
@@ -50,6 +59,12 @@ class FakeTelegram:
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
     port: int = 0
+    enforce_limits: bool = False
+    overall_per_second: int = 30
+    chat_gap: float = 1.0
+    rate_limited: int = 0  # 429s answered because a limit was exceeded
+    _accepted: deque = field(default_factory=deque)  # arrival times of accepted sends in the last second
+    _chat_last: dict[str, float] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -114,10 +129,38 @@ class FakeTelegram:
                 body[key] = value
         return body
 
+    def _over_limit(self, method: str, body: dict[str, Any], now: float) -> float:
+        """Seconds to wait when this send would exceed Telegram's limits (0: accept it and count it)."""
+        if not self.enforce_limits or method not in SENDING:
+            return 0.0
+        while self._accepted and self._accepted[0] <= now - 1.0:
+            self._accepted.popleft()
+        chat = str(body.get("chat_id"))
+        wait = 0.0
+        if len(self._accepted) >= self.overall_per_second:
+            wait = self._accepted[0] + 1.0 - now
+        if chat in self._chat_last and now - self._chat_last[chat] < self.chat_gap:
+            wait = max(wait, self._chat_last[chat] + self.chat_gap - now)
+        if wait <= 0:
+            self._accepted.append(now)
+            self._chat_last[chat] = now
+        return wait
+
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         body = await self._body(request)
-        self.calls.append(Call(method, body, time.monotonic()))
+        call = Call(method, body, time.monotonic())
+        self.calls.append(call)
+        response = await self._answer(method, body, call)
+        call.status = response.status
+        return response
+
+    async def _answer(self, method: str, body: dict[str, Any], call: Call) -> web.Response:
+        if wait := self._over_limit(method, body, call.at):
+            self.rate_limited += 1
+            return web.json_response({"ok": False, "error_code": 429,
+                                      "description": f"Too Many Requests: retry after {math.ceil(wait)}",
+                                      "parameters": {"retry_after": math.ceil(wait)}}, status=429)
         faults = self.faults.get(method) or []
         if faults:
             fault = faults[0]
