@@ -13,6 +13,8 @@ from core.voice.errors import AudioError
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
 SAMPLE_RATE = 16000
 LANGUAGES = ("zh", "en")
+# Silero VAD: 500 ms of silence ends a stretch of speech (the default 2000 ms dropped whole sentences)
+VAD_PARAMETERS = {"min_silence_duration_ms": 500}
 
 
 def decode(audio: bytes) -> np.ndarray:

@@ -6,7 +6,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from core.ports import Transcript
+from core.ports import Transcriber, Transcript
 from core.settings import Settings
 from core.voice.errors import AudioError, VoiceSetupError
 from core.voice.faster import FasterWhisper
@@ -22,19 +22,27 @@ def model_dir(settings: Settings) -> Path:
 
 
 class TranscriptionService:
-    def __init__(self, engine: FasterWhisper, workers: int = 2) -> None:
+    def __init__(self, engine: Transcriber, workers: int = 2) -> None:
         self.engine = engine
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whisper")
         self._slots = asyncio.Semaphore(QUEUE_LIMIT)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TranscriptionService:
-        if settings.whisper_engine != "faster":
-            raise VoiceSetupError(f"WHISPER_ENGINE={settings.whisper_engine!r} is not available in this build; "
-                                  "use 'faster'")
-        engine = FasterWhisper(model_dir(settings), cpu_threads=settings.whisper_cpu_threads,
-                               num_workers=settings.whisper_workers, max_seconds=settings.voice_max_seconds)
-        return cls(engine, workers=settings.whisper_workers)
+    def from_settings(cls, settings: Settings, engine: str | None = None) -> TranscriptionService:
+        """The engine named by `engine` or WHISPER_ENGINE: faster (default) or openai (optional extra)."""
+        name = engine or settings.whisper_engine
+        if name == "faster":
+            engine = FasterWhisper(model_dir(settings), cpu_threads=settings.whisper_cpu_threads,
+                                   num_workers=settings.whisper_workers, max_seconds=settings.voice_max_seconds)
+            return cls(engine, workers=settings.whisper_workers)
+        if name == "openai":
+            from core.voice.openai_engine import OpenAIWhisper
+
+            engine = OpenAIWhisper(model_dir(settings), Path(settings.whisper_cache_dir),
+                                   cpu_threads=settings.whisper_workers * settings.whisper_cpu_threads,
+                                   max_seconds=settings.voice_max_seconds)
+            return cls(engine, workers=1)
+        raise VoiceSetupError(f"WHISPER_ENGINE={name!r} is not an engine; use 'faster' or 'openai'")
 
     async def preload(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._pool, self.engine.load)

@@ -1,0 +1,124 @@
+"""openai-whisper (PyTorch) transcription, the optional second engine, with the faster engine's settings.
+
+The checkpoint is exported from the same CTranslate2 model (`core.voice.openai_export`). Audio is decoded
+with PyAV (`core.voice.common.decode`) and handed over as samples, so the ffmpeg binary that
+openai-whisper's own file loader calls is not needed. Silero VAD (shipped with faster-whisper) cuts the
+silence first, as the faster engine does, so silence and noise give no invented words.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core.ports import Transcript
+from core.text import to_script
+from core.voice.common import LANGUAGES, SAMPLE_RATE, VAD_PARAMETERS, _doubts, _join, check_samples, decode
+from core.voice.errors import AudioError, VoiceSetupError
+from core.voice.openai_export import cached_checkpoint
+
+INSTALL_HINT = "pip install -e '.[openai-whisper]'"
+
+
+def require_openai_whisper() -> None:
+    """A clear setup error when the optional extra is not installed."""
+    missing = [name for name in ("torch", "whisper") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise VoiceSetupError(f"WHISPER_ENGINE=openai needs {' and '.join(missing)} (openai-whisper, torch CPU): "
+                              f"{INSTALL_HINT}")
+
+
+class OpenAIWhisper:
+    """One shared model; one note at a time (openai-whisper's key/value cache hooks sit on the shared model)."""
+
+    engine = "openai-whisper"
+
+    def __init__(self, model_dir: Path, cache_dir: Path, *, cpu_threads: int | None = None,
+                 max_seconds: float = 300.0) -> None:
+        require_openai_whisper()
+        self.model_dir, self.cache_dir, self.cpu_threads = model_dir, cache_dir, cpu_threads
+        self.max_seconds = max_seconds
+        self._model = None
+        self._lock = threading.Lock()
+        self._deadline = 0.0
+
+    def load(self):
+        """Export the checkpoint on first use (cached by checksum) and load it on the CPU."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self):
+        import torch
+        import whisper
+
+        if self.cpu_threads:
+            torch.set_num_threads(self.cpu_threads)
+        checkpoint = cached_checkpoint(self.model_dir, self.cache_dir)
+        model = whisper.load_model(str(checkpoint), device="cpu")
+        decode_window = model.decode
+
+        def decode_within_deadline(mel, options):  # called once per 30-s window (and per fallback)
+            if time.perf_counter() > self._deadline:
+                raise AudioError("timeout", "transcription took too long")
+            return decode_window(mel, options)
+
+        model.decode = decode_within_deadline
+        return model
+
+    def transcribe(self, audio: bytes, *, language: str | None = None, script: str | None = None) -> Transcript:
+        started = time.perf_counter()
+        samples = decode(audio)
+        duration = check_samples(samples, self.max_seconds)
+        speech, to_original = _speech_only(samples)
+        model = self.load()
+        with self._lock:
+            self._deadline = started + 2 * duration + 10
+            language_probability = 1.0
+            if language not in LANGUAGES:
+                language, language_probability = self._detect(model, samples)
+            result = model.transcribe(
+                speech, language=language, task="transcribe", beam_size=5, best_of=5,
+                temperature=(0.0, 0.2, 0.4), condition_on_previous_text=False, fp16=False, verbose=None,
+                compression_ratio_threshold=2.4, logprob_threshold=-1.0, no_speech_threshold=0.6)
+        segments = result["segments"]
+        text = _join([segment["text"].strip() for segment in segments], language)
+        if not text:
+            raise AudioError("silence")
+        if language == "zh" and script in ("zh-Hant", "zh-Hans"):
+            text = to_script(text, script)
+        speech_end = max((to_original(segment["end"]) for segment in segments), default=0.0)
+        reasons = _doubts(language_probability, [s["avg_logprob"] for s in segments],
+                          [s["compression_ratio"] for s in segments], speech_end, duration, text)
+        return Transcript(text=text, language=language, language_probability=language_probability,
+                          duration=round(duration, 2), seconds=round(time.perf_counter() - started, 2),
+                          low_confidence=bool(reasons), reasons=reasons, engine=self.engine)
+
+    def _detect(self, model, samples: np.ndarray) -> tuple[str, float]:
+        """Mandarin or English, whichever Whisper finds more likely."""
+        import whisper
+
+        window = whisper.pad_or_trim(samples[: 30 * SAMPLE_RATE])
+        mel = whisper.log_mel_spectrogram(window, n_mels=model.dims.n_mels)
+        _, scores = model.detect_language(mel)
+        best = max(LANGUAGES, key=lambda code: scores.get(code, 0.0))
+        total = sum(scores.get(code, 0.0) for code in LANGUAGES) or 1.0
+        return best, scores.get(best, 0.0) / total
+
+
+def _speech_only(samples: np.ndarray):
+    """The speech with the silences cut (Silero VAD) and a map from its times back to the note's."""
+    from faster_whisper.vad import SpeechTimestampsMap, VadOptions, collect_chunks, get_speech_timestamps
+
+    chunks = get_speech_timestamps(samples, VadOptions(**VAD_PARAMETERS), sampling_rate=SAMPLE_RATE)
+    if not chunks:
+        raise AudioError("silence")
+    pieces, _ = collect_chunks(samples, chunks, sampling_rate=SAMPLE_RATE)
+    times = SpeechTimestampsMap(chunks, SAMPLE_RATE)
+    return np.concatenate(pieces).astype(np.float32), lambda t: times.get_original_time(t, is_end=True)
