@@ -14,7 +14,8 @@ from core.services import followups
 from core.services.actor import Actor
 from core.services.teams import member_for
 
-MENU = ("start", "help", "log", "c", "find", "todo", "done", "new", "status", "invite", "lang")
+MENU = ("start", "help", "log", "c", "find", "todo", "done", "new", "status", "settings", "digest", "hours", "tz",
+        "important", "invite", "lang")
 
 
 def command_menu() -> dict[str, list[tuple[str, str]]]:
