@@ -35,6 +35,7 @@ from core.scheduling.notices import (
     weekly_due,
     weekly_key,
 )
+from core.scheduling.workhours import within_working_time
 from core.services.teams import identity_of
 from core.settings import Settings
 
@@ -84,7 +85,8 @@ def render_nudge(session: Session, follow_up: FollowUp, member: Member, now: dat
             at = when(last.occurred_at, tz=tz, language=language, now=now)
             lines.append(t(language, "nudges.last", at=at, text=esc(_snippet(last.transcript or last.text))))
     if late:
-        lines.append(t(language, "nudges.late"))
+        held = not follow_up.explicit_time and not within_working_time(follow_up.due_at, member)
+        lines.append(t(language, "nudges.held" if held else "nudges.late"))
     return Reply("\n".join(lines), buttons=nudge_buttons(language, follow_up))
 
 

@@ -6,7 +6,8 @@ whose follow-up was moved or closed since changes nothing and says where it is n
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
@@ -16,15 +17,26 @@ from bot.notifier import render_nudge, stamp
 from bot.render import esc, when
 from bot.router import button, command, state
 from core.chat import Reply, TextIn
-from core.models import Customer, FollowUp, FollowUpStatus
+from core.models import Customer, FollowUp, FollowUpStatus, Member
 from core.scheduling.notices import OPEN, undeliverable
+from core.scheduling.workhours import next_working_start, work_hours
 from core.services import followups
 from core.services.errors import NotFound
 from core.timeutil import in_hours, next_week_morning, tomorrow_morning
 from core.understanding import parse_when
 from core.understanding.when import find_moments
 
-SNOOZES = {"1h": lambda now, tz: in_hours(now, 1), "tm": tomorrow_morning, "nw": next_week_morning}
+
+def _working_morning(day: datetime, member: Member) -> datetime:
+    """The start of the member's working hours on `day`'s date, or of their next working day after it."""
+    start, _ = work_hours(member)
+    local = day.astimezone(ZoneInfo(member.timezone))
+    return next_working_start(datetime.combine(local.date(), start, tzinfo=local.tzinfo), member).astimezone(UTC)
+
+
+SNOOZES = {"1h": lambda now, member: in_hours(now, 1),
+           "tm": lambda now, member: _working_morning(tomorrow_morning(now, member.timezone), member),
+           "nw": lambda now, member: _working_morning(next_week_morning(now, member.timezone), member)}
 SHOWN_PROBLEMS = 5
 
 
@@ -60,7 +72,8 @@ def follow_up_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
     if drawn_for is not None and drawn_for != stamp(follow_up):
         return _answer(ctx.t("nudges.already_moved", due=_due(ctx, follow_up)))
     if verb == "snz" and len(parts) >= 3 and parts[2] in SNOOZES:
-        until = SNOOZES[parts[2]](ctx.now, ctx.tz)
+        assert ctx.member is not None
+        until = SNOOZES[parts[2]](ctx.now, ctx.member)
         return _moved(ctx, follow_up, until, explicit=parts[2] == "1h", key="nudges.snoozed")
     if verb == "rs":
         set_state(ctx, "fu_time", {"follow_up": follow_up.id, "stamp": stamp(follow_up)})

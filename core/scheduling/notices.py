@@ -22,6 +22,7 @@ CLOSED_STAGES = ("won", "lost", "closed")
 OPEN = (FollowUpStatus.pending.value, FollowUpStatus.sent.value, FollowUpStatus.snoozed.value)
 WEEKLY_AT = time(8, 30)
 MAX_ATTEMPTS = 10
+DIGEST_WINDOW = timedelta(hours=3)  # a digest missed by more (the bot was down) waits for the next day
 STALE = timedelta(minutes=10)
 
 
@@ -55,11 +56,14 @@ def _reachable_members(session: Session):
 
 
 def digests_due(session: Session, now: datetime) -> list[tuple[Member, date]]:
-    """Members whose digest time has come today (their zone), on a working day, not yet sent."""
+    """Members whose digest time came within the last DIGEST_WINDOW (their zone), on a working day, not yet sent."""
     wanted = []
     for member in session.exec(_reachable_members(session)):
         local, at = _local(now, member), digest_at(member)
-        if at is not None and local.time() >= at and is_working_day(local.date(), member):
+        if at is None or not is_working_day(local.date(), member):
+            continue
+        start = datetime.combine(local.date(), at, tzinfo=local.tzinfo)
+        if start <= local < start + DIGEST_WINDOW:
             wanted.append((member, local.date()))
     settled = _settled_keys(session, {digest_key(day) for _, day in wanted}, now)
     return [(m, d) for m, d in wanted if (m.id, digest_key(d)) not in settled]

@@ -89,6 +89,15 @@ async def test_digest_at_the_chosen_time_lists_undeliverable_and_respects_off_da
     assert set(notices(engine)) == {"digest:2026-11-19", "digest:2026-11-30", "digest:2026-12-28"}
 
 
+async def test_digest_missed_by_hours_waits_for_the_next_day(app, owner, clock, settings, engine):
+    scheduler = scheduler_for(app, settings)
+    await owner.say("Visited Acme, wants a quote, follow up today 5pm")
+    clock.current = taipei(19, 11, 31)  # the bot was down from before 08:30 until 11:31
+    assert await scheduler.send_notices() == 0
+    clock.current = taipei(20, 8, 30)
+    assert await scheduler.send_notices() == 1
+
+
 async def test_digest_skipped_when_empty_and_in_chinese(app, sales, clock, settings, engine):
     scheduler = scheduler_for(app, settings)
     clock.current = taipei(18, 8, 35)

@@ -6,7 +6,7 @@ PostgreSQL, with the fake clock (it starts on Wed 18 Nov 2026, 10:00 in Taipei).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -166,13 +166,28 @@ async def test_default_time_waits_for_working_hours_and_holidays_explicit_time_d
     assert await scheduler.dispatch() == 0
     clock.current = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)  # Mon 10:00 HK: the next working start
     assert await scheduler.dispatch() == 1
+    assert "Held until your working hours" in app.messengers["test"].sent[-1][1].text
     await owner.press("Done", app.messengers["test"].sent[-1][1])
     await owner.say("Called Globex, call back on Saturday at 11am")
     explicit = only_open(engine)
     assert explicit.due_at == datetime(2027, 1, 2, 3, 0, tzinfo=UTC) and explicit.explicit_time
-    clock.current = explicit.due_at
+    clock.current = explicit.due_at + timedelta(minutes=40)  # the bot was down when it fell due
     assert await scheduler.dispatch() == 1
-    assert "Globex" in app.messengers["test"].sent[-1][1].text
+    late = app.messengers["test"].sent[-1][1].text
+    assert "Globex" in late and "due 40 min ago" in late and "Sent late" in late
+
+
+async def test_snooze_to_tomorrow_lands_on_the_next_working_morning(app, owner, clock, engine):
+    await owner.say("/hours 10:00-19:00")
+    clock.current = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # Fri 11:00 Taipei
+    await owner.say("Visited Acme, wants a quote, follow up today 5pm")
+    todo = await owner.say("/todo")
+    moved = await owner.press("🌅 1", todo[0])
+    assert "Mon 23 Nov 10:00" in moved[0].text
+    assert only_follow_up(engine).due_at == datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    card = (await owner.press("⋯ 1", (await owner.say("/todo"))[0]))[0]
+    week = await owner.press("Next week", card)  # from a Friday, next week starts on that same Monday
+    assert "already moved" in week[0].text and "Mon 23 Nov 10:00" in week[0].text
 
 
 def only_open(engine) -> FollowUp:
