@@ -273,8 +273,10 @@ class Dispatcher:
             if destination is None:
                 await self._db(self._record_failure, item, "no chat for this member", GIVE_UP_RETRY)
                 return "no chat"
-        await self.pacer.wait(*destination)
-        if not await self._db(self._mark_sent, item):
+        async def mark() -> bool:
+            return await self._db(self._mark_sent, item)
+
+        if not await self.pacer.wait(*destination, then=mark):
             return "skipped"  # done/snoozed meanwhile, member unreachable, or another process took it
         try:
             async with self._sending:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 
 # messages per second overall, seconds between two messages to one chat
 PLATFORM_LIMITS: dict[str, tuple[float, float]] = {
@@ -42,10 +43,15 @@ class Pacer:
     def chat_ready_in(self, platform: str, chat: str) -> float:
         return max(0.0, self._chat_free[(platform, chat)] - time.monotonic())
 
-    async def wait(self, platform: str, chat: str) -> None:
+    async def wait(self, platform: str, chat: str, then: Callable[[], Awaitable[bool]] | None = None) -> bool:
+        """Wait for the slot; `then` (e.g. marking the nudge sent) runs inside it, and False gives the slot back.
+
+        The departure is the moment `then` returned, so a slow database write cannot squeeze two sends
+        closer than the limits allow.
+        """
         limit = self._limits.get(platform)
         if limit is None:
-            return
+            return await then() if then else True
         per_second, chat_gap = limit
         key = (platform, chat)
         async with self._chat_locks[key]:
@@ -54,9 +60,12 @@ class Pacer:
                 while (ready := max(self._last[platform] + 1.0 / per_second, self._paused_until[platform],
                                     self._chat_free[key])) > time.monotonic():
                     await _sleep_until(ready)  # a back-off may arrive while sleeping: look again
+                if then is not None and not await then():
+                    return False
                 now = time.monotonic()
                 self._last[platform] = now
                 self._chat_free[key] = now + chat_gap
+                return True
 
     def back_off(self, platform: str, seconds: float, chat: str | None = None) -> None:
         """After a 429: nothing more to this platform (or to this chat only) for `seconds`."""

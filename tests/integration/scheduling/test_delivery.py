@@ -1,0 +1,168 @@
+"""Concurrent delivery on real SQLite and PostgreSQL: chats do not wait for each other, limits hold,
+claims fit the lease, and the APScheduler clock wakes at the due time, on demand and on start."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+from sqlmodel import select
+
+from core.db import session_scope
+from core.models import FollowUp, Member
+from core.ports import SystemClock
+from core.scheduling import Claimed, Dispatcher, FollowUpScheduler
+from core.scheduling.limits import Pacer
+from core.services import customers, followups, teams
+from core.services.actor import Actor
+
+WED_10 = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Taipei
+
+
+class TimedSender:
+    """Records (follow-up, member, monotonic time) for every send; one chat per member."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, int, float]] = []
+
+    async def destination(self, claimed: Claimed):
+        return ("test", f"chat-{claimed.member_id}")
+
+    async def send_nudge(self, claimed: Claimed):
+        self.sent.append((claimed.follow_up_id, claimed.member_id, time.monotonic()))
+        await asyncio.sleep(0.005)  # a platform round trip
+        return f"test:chat-{claimed.member_id}", f"m{claimed.follow_up_id}"
+
+    def ids(self) -> list[int]:
+        return [fid for fid, _, _ in self.sent]
+
+    def times(self, member_id: int) -> list[float]:
+        return [at for _, member, at in self.sent if member == member_id]
+
+
+def team(engine, members: int) -> list[Actor]:
+    with session_scope(engine) as session:
+        owner = teams.found_team(session, teams.Newcomer("test", "1", "dm1", "Amy"))
+        others = [Member(team_id=owner.team_id, name=f"Sales {i}") for i in range(members - 1)]
+        session.add_all(others)
+        session.flush()
+        return [Actor.of(owner)] + [Actor.of(m) for m in others]
+
+
+def schedule(engine, actor: Actor, due: datetime, n: int = 1) -> list[int]:
+    with session_scope(engine) as session:
+        customer = customers.create_customer(session, actor, f"Acme {actor.member_id}")
+        return [followups.schedule(session, actor, due_at=due + timedelta(seconds=i), action=f"call {i}",
+                                   customer_id=customer.id, explicit_time=True).id for i in range(n)]
+
+
+def rows(engine) -> list[FollowUp]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(FollowUp).order_by(FollowUp.id)))
+
+
+async def test_other_chats_go_on_while_one_chat_waits_its_gap(engine, clock):
+    clock.current = WED_10
+    a, b, c = team(engine, 3)
+    many = schedule(engine, a, WED_10 - timedelta(minutes=5), 3)
+    [for_b] = schedule(engine, b, WED_10 - timedelta(minutes=1))
+    [for_c] = schedule(engine, c, WED_10 - timedelta(minutes=1))
+    sender = TimedSender()
+    worker = Dispatcher(engine, sender, clock, pacer=Pacer({"test": (1000.0, 0.2)}))
+    assert await worker.run_once() == 5
+    assert sorted(sender.ids()) == sorted([*many, for_b, for_c])
+    assert [fid for fid in sender.ids() if fid in many] == many  # one chat in order
+    second_of_a = sender.ids().index(many[1])
+    assert {for_b, for_c} <= set(sender.ids()[:second_of_a])  # b and c did not wait behind a
+    gaps = [later - earlier for earlier, later in pairwise(sender.times(a.member_id))]
+    assert all(gap >= 0.2 for gap in gaps)  # a's chat never got two within its gap
+    assert all(r.status == "sent" and r.message_id == f"m{r.id}" and r.claimed_by is None for r in rows(engine))
+
+
+async def test_the_platform_rate_holds_across_chats(engine, clock):
+    clock.current = WED_10
+    actors = team(engine, 8)
+    for actor in actors:
+        schedule(engine, actor, WED_10 - timedelta(minutes=1))
+    sender = TimedSender()
+    assert await Dispatcher(engine, sender, clock, pacer=Pacer({"test": (25.0, 1.0)})).run_once() == 8
+    departures = sorted(at for _, _, at in sender.sent)
+    assert all(later - earlier >= 1 / 25 - 1e-3 for earlier, later in pairwise(departures))
+
+
+async def test_a_chat_claims_only_what_it_can_send_within_the_lease(engine, clock):
+    clock.current = WED_10
+    [a] = team(engine, 1)
+    ids = schedule(engine, a, WED_10 - timedelta(hours=1), 8)
+    sender = TimedSender()
+    worker = Dispatcher(engine, sender, clock, lease=timedelta(seconds=1), pacer=Pacer({"test": (1000.0, 0.1)}))
+    assert await worker.run_once() == 5  # half the lease / the chat's gap
+    assert sender.ids() == ids[:5]
+    assert all(r.status == "pending" and r.claimed_by is None for r in rows(engine) if r.id in ids[5:])
+    assert await worker.run_once() == 3
+    assert sender.ids() == ids
+
+
+async def test_a_member_with_a_nudge_in_flight_elsewhere_waits_for_that_process(engine, clock):
+    clock.current = WED_10
+    a, b = team(engine, 2)
+    first, second = schedule(engine, a, WED_10 - timedelta(minutes=2), 2)
+    [for_b] = schedule(engine, b, WED_10 - timedelta(minutes=1))
+    dead = Dispatcher(engine, TimedSender(), clock, worker="dead", batch=1)
+    assert [c.follow_up_id for c in dead.claim()] == [first]  # then the process died
+    sender = TimedSender()
+    other = Dispatcher(engine, sender, clock, worker="other")
+    assert await other.run_once() == 1 and sender.ids() == [for_b]  # a's chat belongs to "dead" for now
+    clock.advance(minutes=3)
+    assert await other.run_once() == 2 and sender.ids() == [for_b, first, second]
+
+
+async def test_on_start_everything_overdue_is_sent_once_oldest_first_marked_late(engine, clock):
+    clock.current = WED_10
+    a, b = team(engine, 2)
+    old = schedule(engine, a, WED_10 - timedelta(days=3))
+    older = schedule(engine, b, WED_10 - timedelta(days=5))
+    future = schedule(engine, a, WED_10 + timedelta(days=1), 50)
+    sender = TimedSender()
+    scheduler = FollowUpScheduler(Dispatcher(engine, sender, clock), None, clock, interval=60)
+    await scheduler.start()
+    try:
+        for _ in range(250):
+            if len(sender.sent) >= 2:
+                break
+            await asyncio.sleep(0.02)
+        assert len(scheduler._scheduler.get_jobs()) <= 3  # the sweep and one wake-up, never a job per reminder
+    finally:
+        await scheduler.stop()
+    assert sender.ids() == older + old
+    sent = {r.id: r for r in rows(engine)}
+    assert all(sent[i].sent_late and sent[i].status == "sent" for i in old + older)
+    assert all(sent[i].status == "pending" for i in future)
+
+
+async def test_the_clock_wakes_at_the_due_time_and_on_demand_not_on_the_next_sweep(engine):
+    clock = SystemClock()
+    [a] = team(engine, 1)
+    [soon] = schedule(engine, a, clock.now() + timedelta(seconds=1))
+    sender = TimedSender()
+    scheduler = FollowUpScheduler(Dispatcher(engine, sender, clock), None, clock, interval=600)
+    await scheduler.start()
+    try:
+        for _ in range(250):
+            if sender.sent:
+                break
+            await asyncio.sleep(0.02)
+        assert sender.ids() == [soon]  # long before the 10-minute sweep
+        [now] = schedule(engine, a, clock.now())
+        scheduler.wake()
+        for _ in range(250):
+            if len(sender.sent) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert sender.ids() == [soon, now]
+    finally:
+        await scheduler.stop()
+    sent = {r.id: r for r in rows(engine)}
+    assert sent[soon].sent_at >= sent[soon].due_at
