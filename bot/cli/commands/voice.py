@@ -1,4 +1,4 @@
-"""`chatcrm transcribe FILE`: the offline transcriber from the command line."""
+"""`chatcrm transcribe FILE` and `chatcrm voice export-openai`: the offline transcriber from the command line."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from pathlib import Path
 
 import typer
 
+ENGINES = ("faster", "openai")
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def transcribe(
         file: Path = typer.Argument(..., help="An audio file: OGG/Opus, M4A/AAC, WebM, MP3, WAV or FLAC."),
         language: str = typer.Option(None, help="zh or en (default: detect, Mandarin or English)."),
-        engine: str = typer.Option("faster", help="faster (faster-whisper)."),
+        engine: str = typer.Option(None, help="faster (faster-whisper) or openai (openai-whisper, optional "
+                                              "extra); default: the WHISPER_ENGINE setting."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ) -> None:
         """Transcribe a voice note offline and print the text."""
@@ -23,14 +26,14 @@ def register(app: typer.Typer) -> None:
 
         if language not in (None, "zh", "en"):
             _fail("--language must be zh or en")
-        if engine != "faster":
-            _fail(f"engine {engine!r} is not available in this build; use --engine faster")
+        if engine not in (None, *ENGINES):
+            _fail("--engine must be faster or openai")
         try:
             data = file.read_bytes()
         except OSError as error:
             _fail(f"cannot read {file}: {error.strerror or error}")
         try:
-            service = TranscriptionService.from_settings(load_settings())
+            service = TranscriptionService.from_settings(load_settings(), engine=engine)
             result = asyncio.run(service.transcribe(data, language=language))
         except (SettingsError, VoiceSetupError) as error:
             _fail(str(error))
@@ -44,6 +47,32 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(result.text)
 
+    voice = typer.Typer(help="The speech model.", no_args_is_help=True)
+    app.add_typer(voice, name="voice")
+
+    @voice.command("export-openai")
+    def export_openai(
+        model_dir: Path = typer.Option(None, help="A CTranslate2 Whisper model directory (default: WHISPER_MODEL_DIR, "
+                                                  "else the built-in base model)."),
+        out: Path = typer.Option(None, help="Where to write the checkpoint (default: the cache the openai engine "
+                                            "uses, named by the model's checksum)."),
+    ) -> None:
+        """Convert the CTranslate2 Whisper model into an openai-whisper checkpoint (needs the openai-whisper extra)."""
+        from core.settings import SettingsError, load_settings
+        from core.voice import VoiceSetupError
+        from core.voice.model import check_model_dir
+        from core.voice.openai_export import cached_checkpoint
+        from core.voice.openai_export import export_openai as export
+        from core.voice.service import model_dir as configured_model_dir
+
+        try:
+            settings = load_settings()
+            source = check_model_dir(model_dir) if model_dir else configured_model_dir(settings)
+            written = export(source, out) if out else cached_checkpoint(source, Path(settings.whisper_cache_dir))
+        except (SettingsError, VoiceSetupError) as error:
+            _fail(str(error), "voice export-openai")
+        typer.echo(str(written))
+
 
 AUDIO_MESSAGES = {"empty": "the file is empty", "truncated": "the recording is cut off or damaged",
                   "not_audio": "this is not an audio file (expected OGG/Opus, M4A, WebM, MP3, WAV or FLAC)",
@@ -51,6 +80,6 @@ AUDIO_MESSAGES = {"empty": "the file is empty", "truncated": "the recording is c
                   "timeout": "transcription took too long"}
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"chatcrm transcribe: {message}", err=True)
+def _fail(message: str, command: str = "transcribe") -> None:
+    typer.echo(f"chatcrm {command}: {message}", err=True)
     raise typer.Exit(2)
