@@ -271,3 +271,26 @@ async def test_weekly_summary_waits_for_the_first_working_day_when_monday_is_a_h
     clock.current = taipei(27, 8, 31, month=10)
     await scheduler.send_notices()
     assert texts(app, "Weekly summary") == ["📊 Weekly summary: 1 overdue follow-up(s) in your team:\n• Amy Lin: 1"]
+
+
+async def test_two_processes_send_one_digest_and_one_alert(app, owner, clock, settings, engine):
+    import asyncio
+
+    await owner.say("Visited Acme, wants a quote, follow up tomorrow")
+    await owner.say("/important Acme 1")
+    first, second = scheduler_for(app, settings), scheduler_for(app, settings)
+    clock.current = taipei(20, 8, 31)  # Friday: a digest is due and Acme has been quiet for two days
+    sent = await asyncio.gather(first.send_notices(), second.send_notices(), first.send_notices())
+    assert sum(sent) == 2
+    assert len(texts(app, "Good morning")) == 1 and len(texts(app, "🔕")) == 1
+
+
+async def test_important_answers_for_unknown_and_usage(app, owner, engine):
+    assert "/important Acme 14" in (await owner.say("/important"))[0].text
+    await owner.say("/new Acme")
+    assert "Acme" in (await owner.say("/重要 Acme 10天"))[0].text
+    unknown = (await owner.say("/important Nobody Inc"))[0].text
+    assert "Nobody Inc" in unknown and "important" not in unknown
+    with session_scope(engine) as session:
+        acme = session.exec(select(Customer)).one()
+        assert acme.important and acme.silent_days == 10
