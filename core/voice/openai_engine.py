@@ -38,10 +38,11 @@ class OpenAIWhisper:
     engine = "openai-whisper"
 
     def __init__(self, model_dir: Path, cache_dir: Path, *, cpu_threads: int | None = None,
-                 max_seconds: float = 300.0) -> None:
+                 max_seconds: float = 300.0, time_limit: tuple[float, float] = (2.0, 10.0)) -> None:
         require_openai_whisper()
         self.model_dir, self.cache_dir, self.cpu_threads = model_dir, cache_dir, cpu_threads
         self.max_seconds = max_seconds
+        self.time_limit = time_limit  # (factor, seconds): a note may take factor × its length + seconds
         self._model = None
         self._lock = threading.Lock()
         self._deadline = 0.0
@@ -79,7 +80,7 @@ class OpenAIWhisper:
         speech, to_original = _speech_only(samples)
         model = self.load()
         with self._lock:
-            self._deadline = started + 2 * duration + 10
+            self._deadline = started + self.time_limit[0] * duration + self.time_limit[1]
             language_probability = 1.0
             if language not in LANGUAGES:
                 language, language_probability = self._detect(model, samples)

@@ -32,16 +32,16 @@ class TranscriptionService:
         """The engine named by `engine` or WHISPER_ENGINE: faster (default) or openai (optional extra)."""
         name = engine or settings.whisper_engine
         if name == "faster":
-            engine = FasterWhisper(model_dir(settings), cpu_threads=settings.whisper_cpu_threads,
-                                   num_workers=settings.whisper_workers, max_seconds=settings.voice_max_seconds)
-            return cls(engine, workers=settings.whisper_workers)
+            transcriber = FasterWhisper(model_dir(settings), cpu_threads=settings.whisper_cpu_threads,
+                                        num_workers=settings.whisper_workers, max_seconds=settings.voice_max_seconds)
+            return cls(transcriber, workers=settings.whisper_workers)
         if name == "openai":
             from core.voice.openai_engine import OpenAIWhisper
 
-            engine = OpenAIWhisper(model_dir(settings), Path(settings.whisper_cache_dir),
-                                   cpu_threads=settings.whisper_workers * settings.whisper_cpu_threads,
-                                   max_seconds=settings.voice_max_seconds)
-            return cls(engine, workers=1)
+            transcriber = OpenAIWhisper(model_dir(settings), Path(settings.whisper_cache_dir),
+                                        cpu_threads=settings.whisper_workers * settings.whisper_cpu_threads,
+                                        max_seconds=settings.voice_max_seconds)
+            return cls(transcriber, workers=1)  # one note at a time; it uses the cores of the faster engine's pool
         raise VoiceSetupError(f"WHISPER_ENGINE={name!r} is not an engine; use 'faster' or 'openai'")
 
     async def preload(self) -> None:

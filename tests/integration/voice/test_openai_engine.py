@@ -139,6 +139,15 @@ async def test_bad_audio_gets_the_same_codes(openai_service, data, code):
     assert caught.value.code == code
 
 
+def test_a_note_over_its_time_limit_stops_with_timeout(openai_settings):
+    from core.voice.openai_engine import OpenAIWhisper
+
+    engine = OpenAIWhisper(model_dir(openai_settings), Path(openai_settings.whisper_cache_dir), time_limit=(0.0, 0.0))
+    with pytest.raises(AudioError) as caught:
+        engine.transcribe((AUDIO / "jfk.ogg").read_bytes(), language="en")
+    assert caught.value.code == "timeout"
+
+
 def test_cli_transcribes_with_the_openai_engine(openai_settings, monkeypatch):
     from bot.cli import build_app
 
