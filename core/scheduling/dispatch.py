@@ -274,13 +274,24 @@ class Dispatcher:
                 await self._db(self._record_failure, item, "no chat for this member", GIVE_UP_RETRY)
                 return "no chat"
         async def mark() -> bool:
-            return await self._db(self._mark_sent, item)
+            """Inside the pacer's slot: a free sending slot, then `sent` — so only calls on the wire are marked."""
+            await self._sending.acquire()
+            try:
+                if await self._db(self._mark_sent, item):
+                    return True
+            except BaseException:
+                self._sending.release()
+                raise
+            self._sending.release()
+            return False
 
         if not await self.pacer.wait(*destination, then=mark):
             return "skipped"  # done/snoozed meanwhile, member unreachable, or another process took it
         try:
-            async with self._sending:
+            try:
                 chat_ref, message_id = await self.sender.send_nudge(item)
+            finally:
+                self._sending.release()
         except RateLimited as error:
             self.pacer.back_off(destination[0], error.retry_after)
             await self._db(self._unmark, item, f"rate limited ({error.retry_after:.0f}s)",
