@@ -1,6 +1,6 @@
 """faster-whisper vs openai-whisper side by side: same audio, same weights, beam 5, same CPU threads.
 
-    .venv/bin/python bench/bench_voice_engines.py [--reps 3] [--threads 2]
+    .venv/bin/python bench/bench_voice_engines.py [--reps 3] [--threads 1]
 
 Both engines are chatcrm's own (`FasterWhisper`, `OpenAIWhisper`): PyAV decoding, Silero VAD, language
 given (no detection), beam 5, temperature fallback 0/0.2/0.4. openai-whisper runs on the checkpoint
@@ -62,7 +62,8 @@ def clips() -> list[tuple[str, str, bytes]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2, help="CPU threads for each engine")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for each engine (1: as each of the "
+                        "faster engine's two workers runs, and steady on a busy machine)")
     args = parser.parse_args()
 
     settings = load_settings()
