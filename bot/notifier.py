@@ -23,6 +23,7 @@ from core.scheduling.limits import Pacer
 from core.scheduling.notices import (
     OPEN,
     claim_notice,
+    claim_silent_alert,
     digest_key,
     digests_due,
     member_unreachable,
@@ -200,10 +201,8 @@ class BotNotices:
                     out.append(_Outgoing(member.id or 0, weekly_summary(session, member, now), notice_id=notice.id))
             for customer in silent_customers(session, now):
                 owner = session.get(Member, customer.owner_id)
-                if owner is None:
+                if owner is None or not claim_silent_alert(session, customer.id or 0, now):
                     continue
-                customer.silent_alerted_at = now
-                session.add(customer)
                 out.append(_Outgoing(owner.id or 0, silent_alert(customer, owner, now),
                                      silent=(customer.id or 0, now)))
         return out

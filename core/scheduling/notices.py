@@ -139,6 +139,14 @@ def silent_customers(session: Session, now: datetime, limit: int = 200) -> list[
     return quiet[:limit]
 
 
+def claim_silent_alert(session: Session, customer_id: int, now: datetime) -> bool:
+    """Take this silence's one alert; False when another process already did."""
+    taken = session.execute(update(Customer).where(Customer.id == customer_id,
+                                                   col(Customer.silent_alerted_at).is_(None))
+                            .values(silent_alerted_at=now).execution_options(synchronize_session=False))
+    return taken.rowcount == 1
+
+
 def release_silent_alert(session: Session, customer_id: int, alerted_at: datetime) -> None:
     """The alert did not go out: arm it again (unless something newer happened meanwhile)."""
     session.execute(update(Customer).where(Customer.id == customer_id, Customer.silent_alerted_at == alerted_at)
