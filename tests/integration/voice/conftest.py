@@ -6,6 +6,7 @@ import io
 import wave
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -36,3 +37,27 @@ def wav(samples: np.ndarray, rate: int = 16000) -> bytes:
         handle.setframerate(rate)
         handle.writeframes(pcm)
     return buffer.getvalue()
+
+
+def encode(samples: np.ndarray, container: str, codec: str, rate: int = 16000) -> bytes:
+    """`samples` (16 kHz mono float) encoded with PyAV, the way a phone or a browser would send them."""
+    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=container) as output:
+        stream = output.add_stream(codec, rate=rate)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+        frame.sample_rate = 16000
+        for packet in stream.encode(frame):
+            output.mux(packet)
+        for packet in stream.encode(None):
+            output.mux(packet)
+    return buffer.getvalue()
+
+
+def pink_noise(seconds: float, level: float = 0.05, seed: int = 3) -> np.ndarray:
+    """1/f noise (equal energy per octave), like a car or a busy shop floor."""
+    white = np.fft.rfft(np.random.default_rng(seed).normal(size=int(16000 * seconds)))
+    white[1:] /= np.sqrt(np.arange(1, white.size))
+    noise = np.fft.irfft(white)
+    return (noise / np.abs(noise).max() * level * 3).astype(np.float32)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import io
+import copy
 import re
 
-import av
 import numpy as np
 import pytest
 
 from core.text import to_simplified
 from core.voice import AudioError
 from core.voice.faster import decode
-from tests.integration.voice.conftest import AUDIO, wav
+from tests.integration.voice.conftest import AUDIO, encode, pink_noise, wav
 
 pytestmark = pytest.mark.slow
 REFERENCES = {
@@ -86,21 +85,43 @@ async def test_a_multi_sentence_mandarin_note_keeps_every_sentence(service):
     assert text.count("欢迎大家") == 2 and "协会" in text
 
 
-async def test_m4a_aac_as_slack_clips_arrive(service):
+@pytest.mark.parametrize(("container", "codec", "rate"), [
+    ("ogg", "libopus", 48000),   # Telegram voice notes
+    ("mp4", "aac", 16000),       # Slack clips from phones (audio_message.m4a)
+    ("webm", "libopus", 48000),  # Slack clips from browsers
+    ("mp3", "libmp3lame", 16000),
+    ("wav", "pcm_s16le", 16000),
+    ("flac", "flac", 16000),
+])
+async def test_every_format_members_send_is_decoded_without_ffmpeg(service, container, codec, rate):
     samples = decode((AUDIO / "jfk.ogg").read_bytes())
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp4") as container:
-        stream = container.add_stream("aac", rate=16000)
-        stream.layout = "mono"
-        frame = av.AudioFrame.from_ndarray((samples * 32767).astype(np.int16).reshape(1, -1), format="s16",
-                                           layout="mono")
-        frame.sample_rate = 16000
-        for packet in stream.encode(frame):
-            container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    result = await service.transcribe(buffer.getvalue(), language="en")
-    assert error_rate(REFERENCES["jfk.ogg"][1], result.text, "en") <= 0.1
+    data = encode(samples, container, codec, rate)
+    result = await service.transcribe(data, language="en")
+    assert error_rate(REFERENCES["jfk.ogg"][1], result.text, "en") <= 0.05
+    assert abs(result.duration - samples.size / 16000) < 0.2
+
+
+async def test_a_clear_note_is_not_marked_doubtful(service):
+    result = await service.transcribe((AUDIO / "jfk.ogg").read_bytes(), language="en")
+    assert (result.low_confidence, result.reasons) == (False, ())
+
+
+async def test_speech_ending_well_before_the_audio_is_marked_doubtful(service):
+    speech = decode((AUDIO / "jfk.ogg").read_bytes())
+    note = np.concatenate([speech, np.zeros(16000 * 14, dtype=np.float32)])
+    result = await service.transcribe(wav(note), language="en")
+    assert "fellow Americans" in result.text
+    assert result.low_confidence and "speech_ended_early" in result.reasons
+
+
+async def test_the_time_limit_stops_a_note_that_takes_too_long(service):
+    service.engine.load()
+    hurried = copy.copy(service.engine)  # the same loaded model, with no time to spare
+    hurried.time_limit = (0.0, 0.0)
+    with pytest.raises(AudioError) as caught:
+        hurried.transcribe((AUDIO / "jfk.ogg").read_bytes(), language="en")
+    assert caught.value.code == "timeout"
+    assert service.engine.time_limit == (2.0, 10.0)  # about twice the note's length plus ten seconds
 
 
 @pytest.mark.parametrize(("data", "code"), [
@@ -109,6 +130,8 @@ async def test_m4a_aac_as_slack_clips_arrive(service):
     ((AUDIO / "jfk.ogg").read_bytes()[:300], "truncated"),
     (wav(np.zeros(16000 * 6, dtype=np.float32)), "silence"),
     (wav(np.random.default_rng(7).normal(0, 0.05, 16000 * 6).astype(np.float32)), "silence"),
+    (wav(pink_noise(8)), "silence"),
+    (encode(pink_noise(8), "ogg", "libopus", 48000), "silence"),
     (wav(np.zeros(16000 * 301, dtype=np.float32) + 0.01), "too_long"),
 ])
 async def test_bad_audio_gets_a_clear_error_and_no_invented_words(service, data, code):
