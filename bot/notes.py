@@ -156,7 +156,10 @@ def ask_customer(ctx: Ctx, interaction: Interaction, *, edit: bool = False,
     rows.append((Button(ctx.t("notes.btn_type_name"), f"n:tn:{iid}"), Button(ctx.t("notes.btn_undo"), f"n:ud:{iid}")))
     preview = interaction.text if len(interaction.text) <= 120 else interaction.text[:117] + "…"
     key = "notes.which_customer_ambiguous" if mention and candidates else "notes.which_customer"
-    return Reply(ctx.t(key, mention=esc(mention or ""), preview=esc(preview)), buttons=tuple(rows), edit=edit)
+    text = ctx.t(key, mention=esc(mention or ""), preview=esc(preview))
+    if interaction.transcript and interaction.details.get("low_confidence"):
+        text += "\n" + ctx.t("notes.low_confidence")
+    return Reply(text, buttons=tuple(rows), edit=edit)
 
 
 def follow_up_of(ctx: Ctx, interaction: Interaction) -> FollowUp | None:

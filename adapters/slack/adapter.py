@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
@@ -27,10 +28,13 @@ log = logging.getLogger(__name__)
 GONE = {"channel_not_found", "is_archived", "account_inactive", "not_in_channel", "user_not_found",
         "cannot_dm_bot", "invalid_auth", "token_revoked"}
 HomeProvider = Callable[[Sender], Awaitable[Reply]]
+# status messages ("Transcribing…", Reply.extra["status"]) posted while one event is handled, oldest first
+_statuses: ContextVar[list[str] | None] = ContextVar("slack_statuses", default=None)
 
 
 class SlackAdapter:
     platform = PLATFORM
+    typing_indicator = False  # bots get no typing indicator on Slack: a status message stands in for it
 
     def __init__(self, settings: Settings, handle: IncomingHandler, home: HomeProvider | None = None) -> None:
         self.settings, self.handle, self.home = settings, handle, home
@@ -128,21 +132,45 @@ class SlackAdapter:
             return None
 
     async def _dispatch(self, incoming: Incoming) -> None:
-        replies = await self.handle(incoming)
+        statuses: list[str] = []
+        token = _statuses.set(statuses)
+        try:
+            replies = await self.handle(incoming)
+        finally:
+            _statuses.reset(token)
+        chat = incoming.env.chat
         for reply in replies:
             try:
-                if reply.edit and isinstance(incoming, ButtonIn) and incoming.env.message_id:
-                    await self.edit(incoming.env.chat, incoming.env.message_id, reply)
+                if statuses and reply.image is None and reply.file is None:
+                    await self._replace(chat, statuses.pop(0), reply)  # the status message becomes the answer
+                elif reply.edit and isinstance(incoming, ButtonIn) and incoming.env.message_id:
+                    await self.edit(chat, incoming.env.message_id, reply)
                 else:
-                    await self.send(incoming.env.chat, reply)
+                    await self.send(chat, reply)
             except DeliveryError:
-                log.warning("reply to %s failed; the event itself was handled", incoming.env.chat, exc_info=True)
+                log.warning("reply to %s failed; the event itself was handled", chat, exc_info=True)
+        for ts in statuses:  # no answer took its place: take the status away
+            try:
+                await self._api(self.client.chat_delete, channel=chat.chat_id, ts=ts)
+            except DeliveryError:
+                log.info("could not delete the status message %s in %s", ts, chat, exc_info=True)
+
+    async def _replace(self, chat: ChatRef, ts: str, reply: Reply) -> None:
+        try:
+            await self.edit(chat, ts, reply)
+        except (RateLimited, DeliveryUncertain):
+            raise
+        except DeliveryError:  # the status is gone (deleted by the member): post the answer instead
+            await self.send(chat, reply)
 
     # -- Messenger -----------------------------------------------------------------------------
     async def send(self, to: ChatRef, reply: Reply) -> str:
         response = await self._api(self.client.chat_postMessage, channel=to.chat_id, text=plain(reply.text)[:3000],
                                    blocks=blocks(reply), thread_ts=to.thread_id)
-        return str(response.get("ts", ""))
+        ts = str(response.get("ts", ""))
+        if reply.extra.get("status") and ts and (pending := _statuses.get()) is not None:
+            pending.append(ts)
+        return ts
 
     async def edit(self, to: ChatRef, message_id: str, reply: Reply) -> None:
         await self._api(self.client.chat_update, channel=to.chat_id, ts=message_id, text=plain(reply.text)[:3000],

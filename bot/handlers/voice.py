@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from typing import Any
 
 from bot.context import Ctx
 from bot.forwards import append_forward
@@ -14,43 +15,57 @@ from bot.router import content
 from bot.voice import AudioProblem, transcribe
 from core.chat import Reply, VoiceIn
 from core.models import AudioClip, InteractionKind
+from core.ports import Transcript
 
 log = logging.getLogger(__name__)
 TYPING_EVERY = 4.0  # Telegram's typing indicator lasts about five seconds
 
 
-async def _keep_typing(ctx: Ctx) -> None:
-    messenger = ctx.app.messengers.get(ctx.incoming.env.chat.platform)
-    if messenger is None:
-        return
+async def _keep_typing(ctx: Ctx, messenger: Any) -> None:
     while True:
         with contextlib.suppress(Exception):
             await messenger.typing(ctx.incoming.env.chat)
         await asyncio.sleep(TYPING_EVERY)
 
 
+async def _show_progress(ctx: Ctx, messenger: Any) -> asyncio.Task | None:
+    """Show "transcribing…": the typing indicator if the platform has one, else a status the answer replaces."""
+    if getattr(messenger, "typing_indicator", True):
+        return asyncio.create_task(_keep_typing(ctx, messenger))
+    with contextlib.suppress(Exception):
+        await messenger.send(ctx.incoming.env.chat, Reply(ctx.t("voice.transcribing"), extra={"status": True}))
+    return None
+
+
 @content("voice")
 async def voice_note(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, VoiceIn)
     attachment = ctx.incoming.attachment
-    limit = ctx.app.settings.voice_max_seconds
-    if attachment.duration is not None and attachment.duration > limit:
-        return [Reply(ctx.t("voice.too_long", minutes=int(limit // 60)))]
+    minutes = int(ctx.app.settings.voice_max_seconds // 60)
+    if attachment.duration is not None and attachment.duration > ctx.app.settings.voice_max_seconds:
+        return [Reply(ctx.t("voice.too_long", minutes=minutes))]
     messenger = ctx.app.messengers.get(ctx.incoming.env.chat.platform)
     if messenger is None:
         return [Reply(ctx.t("voice.download_failed"))]
+    progress = await _show_progress(ctx, messenger)
     try:
-        audio = await messenger.download(attachment)
-    except Exception:
-        log.exception("voice download failed for %s", attachment.file_id)
-        return [Reply(ctx.t("voice.download_failed"))]
-    typing = asyncio.create_task(_keep_typing(ctx))
-    try:
+        try:
+            audio = await messenger.download(attachment)
+        except Exception:
+            log.exception("voice download failed for %s", attachment.file_id)
+            return [Reply(ctx.t("voice.download_failed"))]
+        ctx.session.commit()  # hand the database connection back while the model works
         transcript = await transcribe(ctx.app, audio, language=ctx.language)
     except AudioProblem as problem:
-        return [Reply(ctx.t(f"voice.{problem.code}", minutes=int(limit // 60)))]
+        return [Reply(ctx.t(f"voice.{problem.code}", minutes=minutes))]
     finally:
-        typing.cancel()
+        if progress is not None:
+            progress.cancel()
+    return _record(ctx, audio, transcript, attachment.mime_type)
+
+
+def _record(ctx: Ctx, audio: bytes, transcript: Transcript, mime_type: str | None) -> list[Reply]:
+    """The note (or the customer's forwarded words) with the audio's facts, and the audio under the size limit."""
     details = {"audio": {"sha256": hashlib.sha256(audio).hexdigest(), "bytes": len(audio),
                          "duration": transcript.duration, "language": transcript.language,
                          "language_probability": round(transcript.language_probability, 3),
@@ -61,7 +76,7 @@ async def voice_note(ctx: Ctx) -> list[Reply]:
     else:
         replies = log_note(ctx, transcript.text, source=source_of(ctx), kind=InteractionKind.voice.value,
                            transcript=transcript.text, details=details)
-    _keep_audio(ctx, audio, attachment.mime_type)
+    _keep_audio(ctx, audio, mime_type)
     return replies
 
 
