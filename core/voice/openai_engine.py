@@ -2,8 +2,9 @@
 
 The checkpoint is exported from the same CTranslate2 model (`core.voice.openai_export`). Audio is decoded
 with PyAV (`core.voice.common.decode`) and handed over as samples, so the ffmpeg binary that
-openai-whisper's own file loader calls is not needed. Silero VAD (shipped with faster-whisper) cuts the
-silence first, as the faster engine does, so silence and noise give no invented words.
+openai-whisper's own file loader calls is not needed. The speech is prepared exactly as for the faster
+engine (Silero VAD cuts the silence, quiet stretches are raised; `core.voice.faster`), so silence and
+noise give no invented words and the same doubts are flagged.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import numpy as np
 
 from core.ports import Transcript
 from core.text import to_script
-from core.voice.common import LANGUAGES, SAMPLE_RATE, VAD_PARAMETERS, _doubts, _join, check_samples, decode
+from core.voice.common import LANGUAGES, SAMPLE_RATE, _doubts, _join, check_samples, decode
 from core.voice.errors import AudioError, VoiceSetupError
+from core.voice.faster import level_speech, missed_speech, speech_chunks
 from core.voice.openai_export import cached_checkpoint
 
 INSTALL_HINT = "pip install -e '.[openai-whisper]'"
@@ -77,35 +79,39 @@ class OpenAIWhisper:
         started = time.perf_counter()
         samples = decode(audio)
         duration = check_samples(samples, self.max_seconds)
-        speech, to_original = _speech_only(samples)
+        chunks, speech, times = _speech(samples)
         model = self.load()
         with self._lock:
             self._deadline = started + self.time_limit[0] * duration + self.time_limit[1]
             language_probability = 1.0
             if language not in LANGUAGES:
-                language, language_probability = self._detect(model, samples)
+                language, language_probability = self._detect(model, speech)
             result = model.transcribe(
                 speech, language=language, task="transcribe", beam_size=5, best_of=5,
                 temperature=(0.0, 0.2, 0.4), condition_on_previous_text=False, fp16=False, verbose=None,
                 compression_ratio_threshold=2.4, logprob_threshold=-1.0, no_speech_threshold=0.6)
-        segments = result["segments"]
+        segments = [segment for segment in result["segments"] if segment["text"].strip()]
         text = _join([segment["text"].strip() for segment in segments], language)
         if not text:
             raise AudioError("silence")
         if language == "zh" and script in ("zh-Hant", "zh-Hans"):
             text = to_script(text, script)
-        speech_end = max((to_original(segment["end"]) for segment in segments), default=0.0)
+        spans = [(times.get_original_time(s["start"]), times.get_original_time(s["end"], is_end=True))
+                 for s in segments]
+        speech_end = max((end for _, end in spans), default=0.0)
         reasons = _doubts(language_probability, [s["avg_logprob"] for s in segments],
                           [s["compression_ratio"] for s in segments], speech_end, duration, text)
+        if missed_speech(chunks, spans):
+            reasons += ("speech_missed",)
         return Transcript(text=text, language=language, language_probability=language_probability,
                           duration=round(duration, 2), seconds=round(time.perf_counter() - started, 2),
                           low_confidence=bool(reasons), reasons=reasons, engine=self.engine)
 
-    def _detect(self, model, samples: np.ndarray) -> tuple[str, float]:
-        """Mandarin or English, whichever Whisper finds more likely."""
+    def _detect(self, model, speech: np.ndarray) -> tuple[str, float]:
+        """Mandarin or English, whichever Whisper finds more likely (on the speech, without the silences)."""
         import whisper
 
-        window = whisper.pad_or_trim(samples[: 30 * SAMPLE_RATE])
+        window = whisper.pad_or_trim(speech[: 30 * SAMPLE_RATE])
         mel = whisper.log_mel_spectrogram(window, n_mels=model.dims.n_mels)
         _, scores = model.detect_language(mel)
         best = max(LANGUAGES, key=lambda code: scores.get(code, 0.0))
@@ -113,13 +119,12 @@ class OpenAIWhisper:
         return best, scores.get(best, 0.0) / total
 
 
-def _speech_only(samples: np.ndarray):
-    """The speech with the silences cut (Silero VAD) and a map from its times back to the note's."""
-    from faster_whisper.vad import SpeechTimestampsMap, VadOptions, collect_chunks, get_speech_timestamps
+def _speech(samples: np.ndarray):
+    """The VAD's speech stretches, the levelled speech back to back, and the map back to the note's times."""
+    from faster_whisper.vad import SpeechTimestampsMap, collect_chunks
 
-    chunks = get_speech_timestamps(samples, VadOptions(**VAD_PARAMETERS), sampling_rate=SAMPLE_RATE)
+    chunks = speech_chunks(samples)
     if not chunks:
         raise AudioError("silence")
-    pieces, _ = collect_chunks(samples, chunks, sampling_rate=SAMPLE_RATE)
-    times = SpeechTimestampsMap(chunks, SAMPLE_RATE)
-    return np.concatenate(pieces).astype(np.float32), lambda t: times.get_original_time(t, is_end=True)
+    pieces, _ = collect_chunks(level_speech(samples, chunks), chunks, sampling_rate=SAMPLE_RATE)
+    return chunks, np.concatenate(pieces).astype(np.float32), SpeechTimestampsMap(chunks, SAMPLE_RATE)

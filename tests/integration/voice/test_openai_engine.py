@@ -12,10 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from core.settings import load_settings
+from core.text import to_simplified
 from core.voice import AudioError, TranscriptionService
+from core.voice.common import decode
 from core.voice.openai_export import cached_checkpoint, dequantize, read_ct2, to_openai
 from core.voice.service import model_dir
-from tests.integration.voice.conftest import AUDIO, wav
+from tests.integration.voice.conftest import AUDIO, encode, pink_noise, wav
 from tests.integration.voice.test_transcription import REFERENCES, edit_distance, error_rate, units
 
 pytestmark = pytest.mark.slow
@@ -90,6 +92,22 @@ async def test_mandarin_is_detected_and_written_in_the_members_script(openai_ser
     assert "歡迎" in result.text and not result.low_confidence
 
 
+async def test_a_multi_sentence_mandarin_note_keeps_every_sentence(openai_service):
+    first = decode((AUDIO / "funasr_asr_example.ogg").read_bytes())
+    second = decode((AUDIO / "aishell-BAC009S0724W0121.ogg").read_bytes())
+    gap = np.zeros(16000, dtype=np.float32)
+    result = await openai_service.transcribe(wav(np.concatenate([first, gap, second, gap, first])), language="zh")
+    text = to_simplified(result.text)
+    assert text.count("欢迎大家") == 2 and "协会" in text
+
+
+async def test_speech_ending_well_before_the_audio_is_marked_doubtful(openai_service):
+    note = np.concatenate([decode((AUDIO / "jfk.ogg").read_bytes()), np.zeros(16000 * 14, dtype=np.float32)])
+    result = await openai_service.transcribe(wav(note), language="en")
+    assert "fellow Americans" in result.text
+    assert result.low_confidence and "speech_ended_early" in result.reasons
+
+
 def test_an_int8_ctranslate2_model_is_dequantised(openai_settings, tmp_path):
     """A model saved in int8 by CTranslate2's own spec code: weights come back within half a step."""
     from ctranslate2.specs import whisper_spec
@@ -131,6 +149,7 @@ def _index(spec, scope: str):
     ((AUDIO / "jfk.ogg").read_bytes()[:300], "truncated"),
     (wav(np.zeros(16000 * 6, dtype=np.float32)), "silence"),
     (wav(np.random.default_rng(7).normal(0, 0.05, 16000 * 6).astype(np.float32)), "silence"),
+    (encode(pink_noise(8), "ogg", "libopus", 48000), "silence"),
     (wav(np.zeros(16000 * 301, dtype=np.float32) + 0.01), "too_long"),
 ])
 async def test_bad_audio_gets_the_same_codes(openai_service, data, code):
