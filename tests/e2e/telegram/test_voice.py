@@ -1,27 +1,41 @@
-"""A Telegram voice note through the fake Bot API: downloaded, transcribed by the real model, confirmed."""
+"""Telegram voice notes through the fake Bot API: downloaded, transcribed by the real model, confirmed."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlmodel import select
 
 from adapters.telegram import TelegramAdapter
 from bot.bootstrap import build
+from bot.i18n import t
 from core.db import session_scope
-from core.models import AudioClip, Interaction
+from core.models import AudioClip, ConversationMessage, FollowUp, Interaction
+from core.settings import load_settings
+from core.voice import TranscriptionService
+from core.voice.faster import decode
 from tests.e2e.telegram.conftest import telegram_settings
-from tests.fakes.telegram_api import message
+from tests.fakes.telegram_api import message, user
+from tests.integration.voice.conftest import encode, pink_noise, wav
 
 pytestmark = pytest.mark.slow
-AUDIO = "tests/fixtures/audio/jfk.ogg"
+AUDIO = Path("tests/fixtures/audio")
+
+
+@pytest.fixture(scope="module")
+def service(whisper_cache):
+    """One loaded model for the module's bots."""
+    created = TranscriptionService.from_settings(load_settings("/nonexistent.toml", whisper_cache_dir=whisper_cache))
+    yield created
+    created.close()
 
 
 @pytest.fixture
-async def voice_bot(fake, tmp_path, whisper_cache):
-    settings = telegram_settings(fake, tmp_path, whisper_cache_dir=whisper_cache)
-    app = build(settings)
+async def voice_bot(fake, tmp_path, service):
+    settings = telegram_settings(fake, tmp_path)
+    app = build(settings, transcriber=service)
     adapter = TelegramAdapter(settings, app.handle)
     app.attach(adapter)
     await app.start(with_scheduler=False)
@@ -32,37 +46,95 @@ async def voice_bot(fake, tmp_path, whisper_cache):
     app.engine.dispose()
 
 
-def voice(file_id: str, size: int, duration: int = 11) -> dict:
-    return message(None, voice={"file_id": file_id, "file_unique_id": f"{file_id}-u", "duration": duration,
-                                "mime_type": "audio/ogg", "file_size": size})
+def voice(file_id: str, size: int, duration: int = 11, chat_id: int = 42, **extra) -> dict:
+    return message(None, chat_id=chat_id, voice={"file_id": file_id, "file_unique_id": f"{file_id}-u",
+                                                 "duration": duration, "mime_type": "audio/ogg", "file_size": size},
+                   **extra)
+
+
+def rows(app, table) -> list:
+    with session_scope(app.engine) as session:
+        return list(session.exec(select(table)))
 
 
 async def test_voice_note_is_transcribed_and_logged_with_typing_shown(fake, voice_bot):
     fake.inject(message("/start"))
     await fake.wait_for("sendMessage")
-    audio = Path(AUDIO).read_bytes()
+    audio = (AUDIO / "jfk.ogg").read_bytes()
     fake.add_file("v1", audio)
     fake.inject(voice("v1", len(audio)))
-    reply = (await fake.wait_for("sendMessage", 2, timeout=60))[-1].body
-    assert "ask not what your country can do for you" in reply["text"]
-    assert fake.sent("sendChatAction")[0].body["action"] == "typing"
-    with session_scope(voice_bot.engine) as session:
-        record = session.exec(select(Interaction)).one()
-        assert record.kind == "voice" and "fellow Americans" in record.transcript
-        assert record.details["audio"]["language"] == "en" and record.details["audio"]["duration"] == 11.0
-        assert session.exec(select(AudioClip)).one().data == audio
+    reply = (await fake.wait_for("sendMessage", 2, timeout=60))[-1]
+    assert "ask not what your country can do for you" in reply.body["text"]
+    typing = fake.sent("sendChatAction")[0]
+    assert (typing.body["action"], str(typing.body["chat_id"])) == ("typing", "42") and typing.at < reply.at
+    [record] = rows(voice_bot, Interaction)
+    assert record.kind == "voice" and "fellow Americans" in record.transcript
+    facts = record.details["audio"]
+    assert (facts["language"], facts["engine"], facts["bytes"]) == ("en", "faster-whisper", len(audio))
+    assert abs(facts["duration"] - 11.0) < 0.2
+    assert rows(voice_bot, AudioClip)[0].data == audio
+
+
+BAD = [  # (what, bytes, declared seconds, reply key)
+    ("empty", b"", 3, "empty"),
+    ("truncated", (AUDIO / "jfk.ogg").read_bytes()[:300], 11, "truncated"),
+    ("not audio", b"%PDF-1.7 a price list, not a voice note" * 30, 4, "not_audio"),
+    ("silence", encode(np.zeros(16000 * 6, dtype=np.float32), "ogg", "libopus", 48000), 6, "silence"),
+    ("noise", encode(pink_noise(8), "ogg", "libopus", 48000), 8, "silence"),
+    ("declared too long", (AUDIO / "jfk.ogg").read_bytes(), 400, "too_long"),
+    ("decoded too long", encode(np.full(16000 * 302, 0.01, dtype=np.float32), "ogg", "libopus", 48000), 20,
+     "too_long"),
+]
 
 
 async def test_bad_voice_notes_get_a_clear_reply_and_the_bot_keeps_serving(fake, voice_bot):
+    member = user(42, "小姐", "陳", language="zh-hant")
+    fake.inject(message("/start", sender=member))
+    await fake.wait_for("sendMessage")
+    for index, (what, data, declared, key) in enumerate(BAD, start=2):
+        fake.add_file(f"bad{index}", data)
+        fake.inject(voice(f"bad{index}", len(data), duration=declared, **{"from": member}))
+        reply = (await fake.wait_for("sendMessage", index, timeout=60))[-1].body["text"]
+        assert reply == t("zh-Hant", f"voice.{key}", minutes=5), what
+    assert rows(voice_bot, Interaction) == [] and rows(voice_bot, FollowUp) == []
+    assert rows(voice_bot, AudioClip) == []
+    fake.inject(message("/todo", sender=member))
+    assert (await fake.wait_for("sendMessage", len(BAD) + 2))[-1].body["text"] == t("zh-Hant", "todo.empty")
+
+
+async def test_a_forwarded_voice_note_is_logged_as_the_customers_words(fake, voice_bot):
     fake.inject(message("/start"))
     await fake.wait_for("sendMessage")
-    fake.add_file("bad", b"this is not audio at all" * 10)
-    fake.inject(voice("bad", 240))
-    fake.inject(voice("long", 10, duration=400))
-    replies = await fake.wait_for("sendMessage", 3, timeout=60)
-    texts = [r.body["text"] for r in replies[1:]]
-    assert any("isn't audio" in t for t in texts) and any("longer than 5 minutes" in t for t in texts)
-    fake.inject(message("/todo"))
-    assert "Nothing to follow up" in (await fake.wait_for("sendMessage", 4))[-1].body["text"]
-    with session_scope(voice_bot.engine) as session:
-        assert session.exec(select(Interaction)).all() == []
+    audio = (AUDIO / "jfk.ogg").read_bytes()
+    fake.add_file("fw", audio)
+    origin = {"type": "user", "date": 1763430000, "sender_user": {"id": 9001, "is_bot": False, "first_name": "Lee"}}
+    fake.inject(voice("fw", len(audio), forward_origin=origin))
+    summary = (await fake.wait_for("sendMessage", 2, timeout=60))[-1].body["text"]
+    assert summary.startswith(t("en", "forwards.saved", n=1)) and "Lee: And so my fellow Americans" in summary
+    [record] = rows(voice_bot, Interaction)
+    assert record.kind == "forwarded" and "Lee: And so my fellow Americans" in record.text
+    [said] = rows(voice_bot, ConversationMessage)
+    assert (said.sender, said.from_member, said.kind) == ("Lee", False, "voice")
+    assert "ask not what your country" in said.text
+
+
+async def test_other_members_are_answered_while_a_long_note_is_transcribed(fake, voice_bot):
+    """The model works in the worker pool: a typed note from someone else is answered before the long note."""
+    fake.inject(message("/start"))
+    await fake.wait_for("sendMessage")
+    fake.inject(message("/invite"))
+    code = (await fake.wait_for("sendMessage", 2))[-1].body["text"].split("<code>")[1].split("</code>")[0]
+    fake.inject(message(f"/start {code}", chat_id=43))
+    await fake.wait_for("sendMessage", 3)
+    speech, gap = decode((AUDIO / "jfk.ogg").read_bytes()), np.zeros(16000, dtype=np.float32)
+    long_note = wav(np.concatenate([speech, gap, speech, gap, speech, gap, speech]))  # 47 s, two windows
+    fake.add_file("long", long_note)
+    fake.inject(voice("long", len(long_note), duration=47))
+    await fake.wait_for("sendChatAction", timeout=30)  # the long note is being worked on
+    fake.inject(message("Called Acme, they want 20 units", chat_id=43))
+    replies = await fake.wait_for("sendMessage", 5, timeout=120)
+    order = [(str(r.body["chat_id"]), r.body["text"]) for r in replies[3:]]
+    assert order[0][0] == "43" and "Acme" in order[0][1]
+    assert order[1][0] == "42" and "And so my fellow Americans" in order[1][1]
+    voice_note = next(r for r in rows(voice_bot, Interaction) if r.kind == "voice")
+    assert voice_note.transcript.lower().count("what you can do for your country") == 4, voice_note.transcript
