@@ -1,6 +1,6 @@
 """A fake Slack Web API on 127.0.0.1, and helpers that deliver events to an app the way Slack does.
 
-Serves auth.test, chat.postMessage, chat.update, views.publish, files.info, conversations.open,
+Serves auth.test, chat.postMessage, chat.update, chat.delete, views.publish, files.info, conversations.open,
 users.info and file downloads (an HTML login page for a wrong token, as Slack does). Records request
 bodies and the status each was answered with; injects faults (429 with Retry-After, ok:false errors,
 500, delays). With `enforce_limits=True` chat.postMessage holds Slack's 1 message per second per
@@ -45,6 +45,7 @@ class FakeSlack:
     files: dict[str, bytes] = field(default_factory=dict)
     answered: list[str] = field(default_factory=list)  # methods whose (possibly delayed) answer was sent
     login_page_for: set[str] = field(default_factory=set)  # downloads answered with Slack's HTML sign-in page
+    posted_ts: list[str] = field(default_factory=list)  # the ts of every message chat.postMessage created, in order
     users: dict[str, str] = field(default_factory=lambda: {"U1": "Amy Lin", "U2": "Bob Chen", "U9": "陳小姐"})
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
@@ -157,8 +158,12 @@ class FakeSlack:
             return {"user_id": BOT_USER, "bot_id": "B0BOT", "team_id": TEAM, "team": "Sales", "user": "chatcrm",
                     "url": "https://sales.slack.test/"}
         if method in ("chat.postMessage", "chat.update"):
-            return {"channel": body.get("channel"), "ts": body.get("ts") or f"{int(time.time())}.{next(self._ts):06d}",
-                    "message": {"text": body.get("text")}}
+            ts = body.get("ts") or f"{int(time.time())}.{next(self._ts):06d}"
+            if method == "chat.postMessage":
+                self.posted_ts.append(ts)
+            return {"channel": body.get("channel"), "ts": ts, "message": {"text": body.get("text")}}
+        if method == "chat.delete":
+            return {"channel": body.get("channel"), "ts": body.get("ts")}
         if method == "apps.connections.open":
             return {"url": f"ws://127.0.0.1:{self.port}/socket"}
         if method == "conversations.open":
