@@ -81,8 +81,8 @@ class OpenAIWhisper:
         duration = check_samples(samples, self.max_seconds)
         chunks, speech, times = _speech(samples)
         model = self.load()
-        with self._lock:
-            self._deadline = started + self.time_limit[0] * duration + self.time_limit[1]
+        with self._lock:  # the limit counts from here: loading the model or waiting for a note ahead is not the note's
+            self._deadline = time.perf_counter() + self.time_limit[0] * duration + self.time_limit[1]
             language_probability = 1.0
             if language not in LANGUAGES:
                 language, language_probability = self._detect(model, speech)
