@@ -92,18 +92,20 @@ class Dispatcher:
 
     def __init__(self, engine: Engine, sender: NudgeSender, clock: Clock, *, worker: str | None = None,
                  lease: timedelta = timedelta(minutes=2), batch: int = 100, pacer: Pacer | None = None,
-                 capacity: int = 500, concurrency: int = 16) -> None:
+                 capacity: int = 500, concurrency: int = 8) -> None:
         self.engine, self.sender, self.clock = engine, sender, clock
         self.worker = worker or worker_name()
         self.lease, self.batch, self.capacity = lease, batch, capacity
         self.pacer = pacer or Pacer()
         self.sent = self.uncertain = 0  # totals since start
-        self._sending = asyncio.Semaphore(concurrency)  # platform calls in flight
+        self._sending = asyncio.Semaphore(concurrency)  # platform calls in flight (bounds a burst after a pause)
         self._queued: set[int] = set()
         self._chats: dict[Destination, deque[Claimed]] = {}
         self._tasks: set[asyncio.Task] = set()
         self._pump_lock = asyncio.Lock()
         self._closing = False
+        self.refill = False  # set by the service: a chat that finishes its queue triggers another claim
+        self._kicker: asyncio.Task | None = None
         self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch-db")
 
     async def _db(self, function: Callable[..., T], *args: object) -> T:
@@ -194,7 +196,20 @@ class Dispatcher:
                 await self._enqueue(claimed)
                 if len(claimed) < room:
                     break
+            log.debug("claimed %d (%d in flight, %d chats)", total, len(self._queued), len(self._chats))
             return total
+
+    def _kick(self) -> None:
+        """Claim again soon (debounced): a chat just freed up, its next nudges may be waiting."""
+        if self.refill and not self._closing and self._kicker is None:
+            self._kicker = asyncio.create_task(self._kicked())
+
+    async def _kicked(self) -> None:
+        try:
+            await asyncio.sleep(0.05)
+            await self.pump()
+        finally:
+            self._kicker = None
 
     async def _enqueue(self, claimed: list[Claimed]) -> None:
         destinations: dict[int, Destination | None] = {}
@@ -238,11 +253,12 @@ class Dispatcher:
             if rest:
                 with contextlib.suppress(Exception):
                     await self._db(self.release, rest)
+            self._kick()
 
     async def drain(self) -> None:
         """Wait until every started delivery has finished."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks))
+        while self._tasks or self._kicker:
+            await asyncio.gather(*list(self._tasks), *([self._kicker] if self._kicker else []))
 
     async def run_once(self) -> int:
         """Claim and send what is due now, waiting for it; returns how many were confirmed sent."""
@@ -259,6 +275,8 @@ class Dispatcher:
     async def close(self, timeout: float = 5.0) -> None:
         """Stop taking work; let calls in flight finish (up to `timeout`), give unsent claims back."""
         self._closing = True
+        if self._kicker is not None:
+            self._kicker.cancel()
         if self._tasks:
             _, pending = await asyncio.wait(list(self._tasks), timeout=timeout)
             for task in pending:

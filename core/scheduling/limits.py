@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 # messages per second overall, seconds between two messages to one chat
 PLATFORM_LIMITS: dict[str, tuple[float, float]] = {
-    "telegram": (29.0, 1.05),  # Telegram: about 30/s per bot, 1/s per chat
+    "telegram": (28.5, 1.05),  # Telegram: about 30/s per bot, 1/s per chat
     "slack": (20.0, 1.05),  # Slack chat.postMessage: about 1/s per channel
 }
 
@@ -27,6 +27,7 @@ class Pacer:
         self._limits = limits if limits is not None else PLATFORM_LIMITS
         self._last: dict[str, float] = defaultdict(lambda: float("-inf"))
         self._paused_until: dict[str, float] = defaultdict(float)
+        self._cost: dict[str, float] = defaultdict(float)  # usual duration of `then` (the mark-sent write)
         self._chat_free: dict[tuple[str, str], float] = defaultdict(float)
         self._chat_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._platform_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -46,8 +47,8 @@ class Pacer:
     async def wait(self, platform: str, chat: str, then: Callable[[], Awaitable[bool]] | None = None) -> bool:
         """Wait for the slot; `then` (e.g. marking the nudge sent) runs inside it, and False gives the slot back.
 
-        The departure is the moment `then` returned, so a slow database write cannot squeeze two sends
-        closer than the limits allow.
+        Departures (the moment `then` returned) are 1/rate apart and a chat's gap counts from its last
+        departure, so a slow database write cannot squeeze two messages closer than the limits allow.
         """
         limit = self._limits.get(platform)
         if limit is None:
@@ -57,14 +58,19 @@ class Pacer:
         async with self._chat_locks[key]:
             await _sleep_until(self._chat_free[key])
             async with self._platform_locks[platform]:
-                while (ready := max(self._last[platform] + 1.0 / per_second, self._paused_until[platform],
-                                    self._chat_free[key])) > time.monotonic():
+                spacing = 1.0 / per_second
+                while (ready := max(self._last[platform] + spacing - self._cost[platform],
+                                    self._paused_until[platform], self._chat_free[key])) > time.monotonic():
                     await _sleep_until(ready)  # a back-off may arrive while sleeping: look again
+                started = time.monotonic()
                 if then is not None and not await then():
                     return False
-                now = time.monotonic()
-                self._last[platform] = now
-                self._chat_free[key] = now + chat_gap
+                departed = time.monotonic()
+                # start the next slot early by the usual cost of `then`, so departures are 1/rate apart;
+                # a late wake-up or a slow write is not made up for afterwards: no bursts after a stall
+                self._cost[platform] = min(spacing / 2, 0.8 * self._cost[platform] + 0.2 * (departed - started))
+                self._last[platform] = departed
+                self._chat_free[key] = departed + chat_gap
                 return True
 
     def back_off(self, platform: str, seconds: float, chat: str | None = None) -> None:

@@ -40,6 +40,7 @@ class FollowUpScheduler:
         self._scheduler: AsyncIOScheduler | None = None
 
     async def start(self) -> None:
+        self.dispatcher.refill = True
         scheduler = AsyncIOScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         scheduler.add_job(self.tick, "interval", seconds=self.interval, id="dispatch",
                           next_run_time=_real_now())  # catch up at once

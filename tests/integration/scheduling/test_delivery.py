@@ -89,7 +89,7 @@ async def test_the_platform_rate_holds_across_chats(engine, clock):
     sender = TimedSender()
     assert await Dispatcher(engine, sender, clock, pacer=Pacer({"test": (25.0, 1.0)})).run_once() == 8
     departures = sorted(at for _, _, at in sender.sent)
-    assert all(later - earlier >= 1 / 25 - 1e-3 for earlier, later in pairwise(departures))
+    assert all(later - earlier >= 1 / 25 - 0.01 for earlier, later in pairwise(departures))  # ± a database write
 
 
 async def test_a_chat_claims_only_what_it_can_send_within_the_lease(engine, clock):
