@@ -236,17 +236,17 @@ class Dispatcher:
 
     async def _serve(self, destination: Destination, queue: deque[Claimed]) -> None:
         """One chat's nudges in order, each after the pacer allows it."""
+        current: Claimed | None = None
         try:
             while queue and not self._closing:
-                item = queue.popleft()
-                try:
-                    outcome = await self._deliver(item, destination)
-                finally:
-                    self._queued.discard(item.follow_up_id)
+                current = queue.popleft()
+                outcome = await self._deliver(current, destination)
+                self._queued.discard(current.follow_up_id)
+                current = None
                 if outcome == "unreachable":
                     break
-        finally:
-            rest = [item.follow_up_id for item in queue]
+        finally:  # cancelled or stopped: unsent claims go back at once (release never touches a `sent` row)
+            rest = [item.follow_up_id for item in ([current] if current else []) + list(queue)]
             self._queued.difference_update(rest)
             queue.clear()
             self._chats.pop(destination, None)

@@ -8,6 +8,7 @@ pressed on the delivered nudge (block_actions) closes it, once.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlmodel import func, select
@@ -165,3 +166,15 @@ async def test_a_gone_channel_marks_the_member_unreachable_until_they_write_agai
     assert await scheduler.dispatch() == 1
     assert len(posts(fake, "price list")) == 2  # the refused one, then the one delivered after they came back
     assert follow_up(app, fid).status == "sent" and follow_up(app, fid).message_id
+
+
+async def test_several_nudges_for_one_channel_keep_slacks_limit(fake, bot, clock):
+    app, scheduler, _, _ = bot
+    fake.enforce_limits = True  # 1 message per second per channel, 429 beyond
+    ids = [promise(app, clock.current - timedelta(minutes=m), action=f"call {m}") for m in (3, 2, 1)]
+    assert await scheduler.dispatch() == 3
+    sent = [c for c in fake.sent("chat.postMessage") if "call " in c.body.get("text", "")]
+    assert fake.rate_limited == 0 and [c.status for c in sent] == [200, 200, 200]
+    assert [c.body["text"].split("call ")[1][0] for c in sent] == ["3", "2", "1"]
+    assert all(later.at - earlier.at >= 1.0 for earlier, later in pairwise(sent))
+    assert all(follow_up(app, i).status == "sent" for i in ids)

@@ -8,6 +8,7 @@ asserts the exact sendMessage requests the fake received: once, with the buttons
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlmodel import func, select
@@ -193,3 +194,15 @@ async def test_blocked_or_gone_marks_the_member_unreachable_until_they_write_aga
     await fake.wait_for("sendMessage", tried + 1)
     assert await scheduler.dispatch() == 2
     assert len(delivered(fake, "price list")) == len(delivered(fake, "invoice")) == 1
+
+
+async def test_several_nudges_for_one_chat_keep_telegrams_real_limits(fake, bot, clock):
+    app, scheduler = bot
+    fake.enforce_limits = True  # 30/s overall, 1/s per chat, 429 beyond
+    ids = [promise(app, clock.current - timedelta(minutes=m), action=f"call {m}") for m in (3, 2, 1)]
+    assert await scheduler.dispatch() == 3
+    sent = [c for c in fake.sent("sendMessage") if "call " in c.body.get("text", "")]
+    assert fake.rate_limited == 0 and [c.status for c in sent] == [200, 200, 200]
+    assert [c.body["text"].split("call ")[1][0] for c in sent] == ["3", "2", "1"]  # oldest first
+    assert all(later.at - earlier.at >= 1.0 for earlier, later in pairwise(sent))
+    assert all(follow_up(app, i).sent_late is False and follow_up(app, i).message_id for i in ids)

@@ -166,3 +166,18 @@ async def test_the_clock_wakes_at_the_due_time_and_on_demand_not_on_the_next_swe
         await scheduler.stop()
     sent = {r.id: r for r in rows(engine)}
     assert sent[soon].sent_at >= sent[soon].due_at
+
+
+async def test_stopping_gives_unsent_claims_back_at_once(engine, clock):
+    clock.current = WED_10
+    [a] = team(engine, 1)
+    ids = schedule(engine, a, WED_10 - timedelta(minutes=1), 5)
+    sender = TimedSender()
+    worker = Dispatcher(engine, sender, clock, pacer=Pacer({"test": (1000.0, 0.5)}))
+    assert await worker.pump() == 5
+    while not sender.sent:
+        await asyncio.sleep(0.01)
+    await worker.close(timeout=0.1)
+    saved = {r.id: r for r in rows(engine)}
+    assert sender.ids() == ids[:1] and saved[ids[0]].status == "sent"
+    assert all(saved[i].status == "pending" and saved[i].claimed_by is None for i in ids[1:])  # no lease to wait out
