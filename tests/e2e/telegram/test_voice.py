@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
@@ -132,9 +133,18 @@ async def test_other_members_are_answered_while_a_long_note_is_transcribed(fake,
     fake.inject(voice("long", len(long_note), duration=47))
     await fake.wait_for("sendChatAction", timeout=30)  # the long note is being worked on
     fake.inject(message("Called Acme, they want 20 units", chat_id=43))
-    replies = await fake.wait_for("sendMessage", 5, timeout=120)
-    order = [(str(r.body["chat_id"]), r.body["text"]) for r in replies[3:]]
-    assert order[0][0] == "43" and "Acme" in order[0][1]
-    assert order[1][0] == "42" and "And so my fellow Americans" in order[1][1]
+    sent = await answered(fake, lambda r: str(r.body["chat_id"]) == "42" and "fellow Americans" in r.body["text"])
+    typed = next(i for i, r in enumerate(sent) if str(r.body["chat_id"]) == "43" and "Acme" in r.body["text"])
+    spoken = next(i for i, r in enumerate(sent) if "fellow Americans" in r.body["text"])
+    assert typed < spoken, [r.body["text"][:60] for r in sent]
     voice_note = next(r for r in rows(voice_bot, Interaction) if r.kind == "voice")
     assert voice_note.transcript.lower().count("what you can do for your country") == 4, voice_note.transcript
+
+
+async def answered(fake, wanted, timeout: float = 120.0) -> list:
+    """Every sendMessage so far, once one matching `wanted` has been sent."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not any(wanted(call) for call in fake.sent("sendMessage")):
+        assert asyncio.get_running_loop().time() < deadline, [c.body["text"][:60] for c in fake.sent("sendMessage")]
+        await asyncio.sleep(0.05)
+    return fake.sent("sendMessage")
