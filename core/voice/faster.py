@@ -4,12 +4,15 @@ Silero VAD finds the stretches of speech (500 ms of silence ends one); each stre
 loudness floor before Whisper hears the stretches back to back, because a quieter second speaker in one
 window was skipped whole (a 17-s note lost its middle sentence) while the louder ones came through.
 Only quiet stretches are raised; louder ones are left as they are (lowering them cost accuracy).
+Whisper may still end a window after its first sentence: a stretch of speech left without text is then
+transcribed on its own, and flagged (`speech_missed`) only if it still gives nothing.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -77,39 +80,58 @@ class FasterWhisper:
         chunks = speech_chunks(samples)
         if not chunks:
             raise AudioError("silence")
-        pieces, _ = collect_chunks(level_speech(samples, chunks), chunks, sampling_rate=SAMPLE_RATE)
+        levelled = level_speech(samples, chunks)
+        pieces, _ = collect_chunks(levelled, chunks, sampling_rate=SAMPLE_RATE)
         speech = np.concatenate(pieces).astype(np.float32)
         model = self.load()
         language_probability = 1.0
         if language not in LANGUAGES:
             language, language_probability = self._detect(model, speech)
-        segments, _ = model.transcribe(
-            speech, language=language, beam_size=5, vad_filter=False, condition_on_previous_text=False,
-            temperature=(0.0, 0.2, 0.4), without_timestamps=False)
         times = SpeechTimestampsMap(chunks, SAMPLE_RATE)
-        texts, logprobs, ratios, spans = [], [], [], []
-        for segment in segments:
-            if time.perf_counter() > deadline:
-                raise AudioError("timeout", f"{duration:.0f} s of audio")
-            if not (text := segment.text.strip()):
-                continue
-            texts.append(text)
-            logprobs.append(segment.avg_logprob)
-            ratios.append(segment.compression_ratio)
-            spans.append((times.get_original_time(segment.start),
-                          times.get_original_time(segment.end, is_end=True)))
-        text = _join(texts, language)
+        found = self._segments(model, speech, language, deadline,
+                               lambda start, end: (times.get_original_time(start),
+                                                   times.get_original_time(end, is_end=True)))
+        for chunk in missed_chunks(chunks, [(start, end) for start, end, *_ in found]):
+            # Whisper sometimes stops after the first sentence of a window: hear the skipped stretch on its own
+            offset = chunk["start"] / SAMPLE_RATE
+            found += self._segments(model, levelled[chunk["start"]:chunk["end"]], language, deadline,
+                                    lambda start, end, at=offset: (start + at, end + at), strict=True)
+        found.sort(key=lambda item: item[0])
+        text = _join([item[2] for item in found], language)
         if not text:
             raise AudioError("silence")
         if language == "zh" and script in ("zh-Hant", "zh-Hans"):
             text = to_script(text, script)
+        spans = [(start, end) for start, end, *_ in found]
         speech_end = max((end for _, end in spans), default=0.0)
-        reasons = _doubts(language_probability, logprobs, ratios, speech_end, duration, text)
+        reasons = _doubts(language_probability, [item[3] for item in found], [item[4] for item in found],
+                          speech_end, duration, text)
         if missed_speech(chunks, spans):
             reasons += ("speech_missed",)
         return Transcript(text=text, language=language, language_probability=language_probability,
                           duration=round(duration, 2), seconds=round(time.perf_counter() - started, 2),
                           low_confidence=bool(reasons), reasons=reasons, engine=self.engine)
+
+    @staticmethod
+    def _segments(model, audio: np.ndarray, language: str, deadline: float,
+                  to_note: Callable[[float, float], tuple[float, float]], strict: bool = False) -> list[tuple]:
+        """(start, end, text, avg_logprob, compression_ratio) per non-empty segment, times in the note's.
+
+        `strict` (a second hearing) keeps only text Whisper is sure of and sure is speech, so noise the VAD
+        took for speech does not become words.
+        """
+        segments, _ = model.transcribe(
+            audio, language=language, beam_size=5, vad_filter=False, condition_on_previous_text=False,
+            temperature=(0.0, 0.2, 0.4), without_timestamps=False)
+        found = []
+        for segment in segments:
+            if time.perf_counter() > deadline:
+                raise AudioError("timeout", "transcription took too long")
+            doubtful = segment.avg_logprob < -1.0 or segment.no_speech_prob > 0.5 or segment.compression_ratio > 2.4
+            if (text := segment.text.strip()) and not (strict and doubtful):
+                found.append((*to_note(segment.start, segment.end), text, segment.avg_logprob,
+                              segment.compression_ratio))
+        return found
 
     def _detect(self, model, speech: np.ndarray) -> tuple[str, float]:
         """Mandarin or English, whichever Whisper finds more likely (on the speech, without the silences)."""
@@ -120,13 +142,19 @@ class FasterWhisper:
         return best, scores.get(best, 0.0) / total
 
 
-def missed_speech(chunks: list[dict], spans: list[tuple[float, float]]) -> bool:
-    """True when a stretch of speech of MISSED_SECONDS or more has (almost) no transcribed text over it."""
+def missed_chunks(chunks: list[dict], spans: list[tuple[float, float]]) -> list[dict]:
+    """The stretches of speech of MISSED_SECONDS or more with (almost) no transcribed text over them."""
+    missed = []
     for chunk in chunks:
         start, end = chunk["start"] / SAMPLE_RATE, chunk["end"] / SAMPLE_RATE
         if end - start < MISSED_SECONDS:
             continue
         covered = sum(max(0.0, min(end, b) - max(start, a)) for a, b in spans)
         if covered < 0.2 * (end - start):
-            return True
-    return False
+            missed.append(chunk)
+    return missed
+
+
+def missed_speech(chunks: list[dict], spans: list[tuple[float, float]]) -> bool:
+    """True when a stretch of speech of MISSED_SECONDS or more has (almost) no transcribed text over it."""
+    return bool(missed_chunks(chunks, spans))

@@ -85,6 +85,16 @@ async def test_a_multi_sentence_mandarin_note_keeps_every_sentence(service):
     assert text.count("欢迎大家") == 2 and "协会" in text
 
 
+async def test_a_second_speaker_after_a_short_pause_is_not_lost(service):
+    """Whisper ended this 9.5-s window after the first sentence; the stretch left without text is heard again."""
+    first = decode((AUDIO / "funasr_asr_example.ogg").read_bytes())
+    second = decode((AUDIO / "aishell-BAC009S0724W0121.ogg").read_bytes())
+    note = np.concatenate([first, np.zeros(8000, dtype=np.float32), second])
+    result = await service.transcribe(wav(note), language="zh", script="zh-Hans")
+    text = to_simplified(result.text)
+    assert text.index("欢迎大家") < text.index("广州市") and "speech_missed" not in result.reasons
+
+
 @pytest.mark.parametrize(("container", "codec", "rate"), [
     ("ogg", "libopus", 48000),   # Telegram voice notes
     ("mp4", "aac", 16000),       # Slack clips from phones (audio_message.m4a)
