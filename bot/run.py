@@ -42,6 +42,18 @@ def platform_adapters(app: ChatCRM) -> list[Any]:
     return adapters
 
 
+async def prepare_voice(app: ChatCRM) -> None:
+    """Check a user-supplied model directory at start (faster-whisper would try a hub); load it if asked."""
+    settings = app.settings
+    if settings.whisper_model_dir is None and not settings.whisper_preload:
+        return  # the built-in model is assembled and loaded on the first voice note
+    from bot.voice import service
+
+    transcriber = service(app)  # raises VoiceSetupError with a readable message
+    if settings.whisper_preload:
+        await transcriber.preload()
+
+
 async def serve(settings: Settings, **console_io: Any) -> None:
     """Run until interrupted (platforms) or until the console input ends."""
     app = build(settings)
@@ -49,6 +61,7 @@ async def serve(settings: Settings, **console_io: Any) -> None:
     console = None if adapters else console_adapter(app, **console_io)
     for adapter in [*adapters, *([console] if console else [])]:
         app.attach(adapter)
+    await prepare_voice(app)
     await app.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -31,9 +31,14 @@ def register(app: typer.Typer) -> None:
         if settings.platforms == ["console"]:
             logging.getLogger().setLevel(logging.WARNING)  # keep the terminal chat readable
         from bot.run import serve
+        from core.voice import VoiceSetupError
 
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(settings))
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(serve(settings))
+        except VoiceSetupError as error:
+            typer.echo(f"chatcrm cannot start: {error}", err=True)
+            raise typer.Exit(2) from None
 
     @app.command()
     def migrate() -> None:
