@@ -217,6 +217,7 @@ class Dispatcher:
         for item in claimed:
             if item.member_id not in destinations:
                 destinations[item.member_id] = await self.sender.destination(item)
+                await asyncio.sleep(0)  # a look-up may block briefly: let waiting sends go first
             destination = destinations[item.member_id]
             if destination is None:
                 await self._db(self._record_failure, item, "no chat for this member", GIVE_UP_RETRY)
@@ -310,6 +311,7 @@ class Dispatcher:
                 chat_ref, message_id = await self.sender.send_nudge(item)
             finally:
                 self._sending.release()
+                self.pacer.done(*destination)
         except RateLimited as error:
             self.pacer.back_off(destination[0], error.retry_after)
             await self._db(self._unmark, item, f"rate limited ({error.retry_after:.0f}s)",
