@@ -83,13 +83,14 @@ async def test_other_chats_go_on_while_one_chat_waits_its_gap(engine, clock):
 
 async def test_the_platform_rate_holds_across_chats(engine, clock):
     clock.current = WED_10
-    actors = team(engine, 8)
+    actors = team(engine, 12)
     for actor in actors:
         schedule(engine, actor, WED_10 - timedelta(minutes=1))
     sender = TimedSender()
-    assert await Dispatcher(engine, sender, clock, pacer=Pacer({"test": (25.0, 1.0)})).run_once() == 8
+    assert await Dispatcher(engine, sender, clock, pacer=Pacer({"test": (5.0, 1.0)})).run_once() == 12
     departures = sorted(at for _, _, at in sender.sent)
-    assert all(later - earlier >= 1 / 25 - 0.01 for earlier, later in pairwise(departures))  # ± a database write
+    busiest = max(sum(1 for later in departures if 0 <= later - at < 1.0) for at in departures)
+    assert busiest <= 5  # never more than 5 in any one second, however the loop was scheduled
 
 
 async def test_a_chat_claims_only_what_it_can_send_within_the_lease(engine, clock):
