@@ -235,7 +235,8 @@ class AudioClip(SQLModel, table=True):
 
 
 class FollowUp(SQLModel, table=True):
-    __table_args__ = (Index("ix_followup_due", "status", "due_at"),)
+    __table_args__ = (Index("ix_followup_due", "status", "due_at"), Index("ix_followup_retry", "status", "next_attempt_at"),
+                      Index("ix_followup_claim", "claimed_until"))
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id")
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
