@@ -80,6 +80,8 @@ class FollowUpScheduler:
             if upcoming is not None:
                 delay = max(timedelta(0), upcoming - self.clock.now()) + timedelta(milliseconds=5)
                 self._at("wake-at", _real_now() + delay)
+        except asyncio.CancelledError:
+            log.debug("dispatcher run cancelled: the bot is stopping")  # the rows keep what is due
         except Exception:
             log.exception("dispatcher run failed; it runs again shortly")
         return claimed
@@ -87,6 +89,9 @@ class FollowUpScheduler:
     async def send_notices(self) -> int:
         try:
             return await self.notices.send_notices(self.clock.now()) if self.notices else 0
+        except asyncio.CancelledError:
+            log.debug("notices cancelled: the bot is stopping")  # reservations are released or retaken
+            return 0
         except Exception:
             log.exception("notices failed; they run again shortly")
             return 0
