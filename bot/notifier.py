@@ -19,7 +19,7 @@ from core.db import session_scope
 from core.models import Customer, FollowUp, Interaction, Member
 from core.ports import Clock, DeliveryUncertain, Messenger, RateLimited, Unreachable
 from core.scheduling import Claimed, Dispatcher, FollowUpScheduler
-from core.scheduling.limits import Pacer
+from core.scheduling.limits import Pacer, platform_limits
 from core.scheduling.notices import (
     OPEN,
     claim_notice,
@@ -264,6 +264,7 @@ def silent_alert(customer: Customer, owner: Member, now: datetime) -> Reply:
 def create_scheduler(engine: Engine, settings: Settings, messengers: dict[str, Messenger], clock: Clock,
                      **dispatcher_options: Any) -> FollowUpScheduler:
     sender = BotNudgeSender(engine, messengers, clock)
+    dispatcher_options.setdefault("pacer", Pacer(platform_limits(settings.telegram_max_messages_per_second)))
     dispatcher = Dispatcher(engine, sender, clock, **dispatcher_options)
     notices = BotNotices(engine, sender, pacer=getattr(dispatcher, "pacer", None))
     return FollowUpScheduler(dispatcher, notices, clock,

@@ -25,6 +25,23 @@ PLATFORM_LIMITS: dict[str, tuple[float, float]] = {
     "telegram": (29.5, 1.02),  # Telegram: about 30/s per bot, 1/s per chat
     "slack": (20.0, 1.02),  # Slack chat.postMessage: about 1/s per channel
 }
+TELEGRAM_DOCUMENTED_RATE = 30.0
+UNLIMITED_RATE = 1000.0  # a local Bot API server: no overall cap, the per-chat gap still holds
+
+
+def platform_limits(telegram_per_second: float = TELEGRAM_DOCUMENTED_RATE) -> dict[str, tuple[float, float]]:
+    """The limits with Telegram's overall rate as configured (TELEGRAM_MAX_MESSAGES_PER_SECOND; 0 = none).
+
+    Several bot processes on one token share Telegram's 30/s: give each 30/N.
+    """
+    rate, gap = PLATFORM_LIMITS["telegram"]
+    if telegram_per_second <= 0:
+        rate = UNLIMITED_RATE
+    elif telegram_per_second < TELEGRAM_DOCUMENTED_RATE:  # the default's safety margin, scaled down
+        rate = telegram_per_second * rate / TELEGRAM_DOCUMENTED_RATE
+    return {**PLATFORM_LIMITS, "telegram": (rate, gap)}
+
+
 POLL = 0.005  # seconds between looks while the window is full of requests in flight
 
 
