@@ -2,7 +2,7 @@
 
 
 class AudioError(Exception):
-    """Audio the bot cannot transcribe; `code` is one of empty, truncated, not_audio, too_long, silence, timeout."""
+    """Audio the bot cannot transcribe; `code` is one of empty, truncated, not_audio, too_long, silence, timeout, busy."""
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)

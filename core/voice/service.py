@@ -22,10 +22,10 @@ def model_dir(settings: Settings) -> Path:
 
 
 class TranscriptionService:
-    def __init__(self, engine: Transcriber, workers: int = 2) -> None:
+    def __init__(self, engine: Transcriber, workers: int = 2, queue_limit: int = QUEUE_LIMIT) -> None:
         self.engine = engine
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whisper")
-        self._slots = asyncio.Semaphore(QUEUE_LIMIT)
+        self._slots = asyncio.Semaphore(queue_limit)  # notes transcribing or waiting; beyond it: "busy"
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: str | None = None) -> TranscriptionService:
@@ -49,7 +49,7 @@ class TranscriptionService:
 
     async def transcribe(self, audio: bytes, *, language: str | None = None, script: str | None = None) -> Transcript:
         if self._slots.locked():
-            raise AudioError("timeout", "too many voice notes waiting")
+            raise AudioError("busy", "too many voice notes waiting")
         async with self._slots:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(

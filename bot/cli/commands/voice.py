@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(str(written))
 
 
-AUDIO_MESSAGES = {"empty": "the file is empty", "truncated": "the recording is cut off or damaged",
+AUDIO_MESSAGES = {"busy": "too many recordings are waiting; try again shortly", "empty": "the file is empty", "truncated": "the recording is cut off or damaged",
                   "not_audio": "this is not an audio file (expected OGG/Opus, M4A, WebM, MP3, WAV or FLAC)",
                   "silence": "no speech heard", "too_long": "the recording is longer than the limit",
                   "timeout": "transcription took too long"}
