@@ -30,10 +30,17 @@ log = logging.getLogger(__name__)
 
 def forwarded_text(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, TextIn)
-    return append_forward(ctx, ctx.incoming.text, kind="text")
+    append_forward(ctx, ctx.incoming.text, kind="text")
+    return []
 
 
-def append_forward(ctx: Ctx, text: str, *, kind: str, transcript: str | None = None) -> list[Reply]:
+def append_forward(ctx: Ctx, text: str, *, kind: str, transcript: str | None = None,
+                   audio: dict | None = None) -> Interaction:
+    """Add one forwarded message to the open burst (or start one); returns the burst's interaction.
+
+    `audio` (a forwarded voice note's hash, duration, language, engine) is kept per message in the
+    interaction's details under "voice".
+    """
     env = ctx.incoming.env
     origin = env.forwarded or ForwardOrigin("user")
     sent_at = origin.sent_at or env.sent_at
@@ -50,7 +57,10 @@ def append_forward(ctx: Ctx, text: str, *, kind: str, transcript: str | None = N
     else:
         interaction.text = f"{interaction.text}\n{line}"
         interaction.search_text = search_form(interaction.text)
-        ctx.session.add(interaction)
+    if audio is not None:
+        voices = [*interaction.details.get("voice", []), {"message_id": env.message_id, **audio}]
+        interaction.details = {**interaction.details, "voice": voices}
+    ctx.session.add(interaction)
     dedup = hashlib.sha1(f"{env.chat}:{env.message_id}".encode()).hexdigest()
     ctx.session.add(ConversationMessage(team_id=ctx.actor.team_id, interaction_id=interaction.id or 0,
                                         customer_key=f"i{interaction.id}", sender=sender, from_member=False,
@@ -58,7 +68,7 @@ def append_forward(ctx: Ctx, text: str, *, kind: str, transcript: str | None = N
     _keep_batch_open(ctx, interaction)
     iid = interaction.id or 0
     ctx.after_commit.append(lambda: schedule_summary(ctx, iid))
-    return []
+    return interaction
 
 
 def _open_batch(ctx: Ctx) -> Interaction | None:

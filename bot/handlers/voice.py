@@ -14,8 +14,9 @@ from bot.notes import log_note, source_of
 from bot.router import content
 from bot.voice import AudioProblem, transcribe
 from core.chat import Reply, VoiceIn
-from core.models import AudioClip, InteractionKind
+from core.models import AudioClip, Interaction, InteractionKind
 from core.ports import Transcript
+from core.services.interactions import find_by_source
 
 log = logging.getLogger(__name__)
 TYPING_EVERY = 4.0  # Telegram's typing indicator lasts about five seconds
@@ -72,22 +73,21 @@ def _record(ctx: Ctx, audio: bytes, transcript: Transcript, mime_type: str | Non
                          "engine": transcript.engine, "seconds": round(transcript.seconds, 2)},
                "low_confidence": transcript.low_confidence, "low_confidence_reasons": list(transcript.reasons)}
     if ctx.incoming.env.forwarded is not None:  # the customer's words, not the salesperson's note
-        replies = append_forward(ctx, "", kind="voice", transcript=transcript.text)
+        facts = {**details["audio"], "low_confidence": transcript.low_confidence}
+        interaction: Interaction | None = append_forward(ctx, "", kind="voice", transcript=transcript.text,
+                                                         audio=facts)
+        replies: list[Reply] = []
     else:
         replies = log_note(ctx, transcript.text, source=source_of(ctx), kind=InteractionKind.voice.value,
                            transcript=transcript.text, details=details)
-    _keep_audio(ctx, audio, mime_type)
+        interaction = find_by_source(ctx.session, source_of(ctx))
+    _keep_audio(ctx, interaction, audio, mime_type)
     return replies
 
 
-def _keep_audio(ctx: Ctx, audio: bytes, mime_type: str | None) -> None:
+def _keep_audio(ctx: Ctx, interaction: Interaction | None, audio: bytes, mime_type: str | None) -> None:
     """Keep the recording (under the size limit) so it can be re-transcribed later."""
-    from core.services.interactions import find_by_source
-
-    if len(audio) > ctx.app.settings.voice_keep_audio_bytes:
-        return
-    interaction = find_by_source(ctx.session, source_of(ctx))
-    if interaction is None or interaction.id is None:
+    if len(audio) > ctx.app.settings.voice_keep_audio_bytes or interaction is None or interaction.id is None:
         return
     ctx.session.add(AudioClip(team_id=interaction.team_id, interaction_id=interaction.id,
                               sha256=hashlib.sha256(audio).hexdigest(), mime_type=mime_type, data=audio))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +118,11 @@ async def test_a_forwarded_voice_note_is_logged_as_the_customers_words(fake, voi
     [said] = rows(voice_bot, ConversationMessage)
     assert (said.sender, said.from_member, said.kind) == ("Lee", False, "voice")
     assert "ask not what your country" in said.text
+    [facts] = record.details["voice"]  # the audio's facts stay with the customer's message
+    assert facts["sha256"] == hashlib.sha256(audio).hexdigest() and facts["language"] == "en"
+    assert facts["engine"] == "faster-whisper" and facts["duration"] > 10
+    [clip] = rows(voice_bot, AudioClip)
+    assert clip.interaction_id == record.id and clip.data == audio
 
 
 async def test_other_members_are_answered_while_a_long_note_is_transcribed(fake, voice_bot):
