@@ -113,9 +113,8 @@ class Dispatcher:
         return await asyncio.get_running_loop().run_in_executor(self._db_thread, function, *args)
 
     # -- claiming --------------------------------------------------------------------------
-    def claim(self, limit: int | None = None) -> list[Claimed]:
-        """Take up to `limit` due follow-ups (oldest first) for this worker; defer those outside working hours."""
-        now = self.clock.now()
+    def claim_statement(self, now: datetime, limit: int):
+        """UPDATE … RETURNING that takes up to `limit` due follow-ups for this worker, oldest first."""
         in_flight = select(FollowUp.member_id).where(FollowUp.claimed_until >= now).scalar_subquery()
         due = (select(FollowUp.id).join(Member, col(Member.id) == col(FollowUp.member_id))
                .where(col(FollowUp.status).in_(DUE), FollowUp.due_at <= now,
@@ -123,15 +122,22 @@ class Dispatcher:
                       or_(col(FollowUp.claimed_until).is_(None), FollowUp.claimed_until < now),
                       col(FollowUp.member_id).not_in(in_flight),
                       col(Member.unreachable_since).is_(None), col(Member.active).is_(True))
-               .order_by(col(FollowUp.due_at), col(FollowUp.id)).limit(limit or self.batch))
+               .order_by(col(FollowUp.due_at), col(FollowUp.id)).limit(limit))
         if self.engine.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True, of=FollowUp)
+            # locking the member too: while one process's claim is uncommitted, another skips that member
+            # entirely (its in-flight subquery cannot see the uncommitted claim), so one chat has one sender
+            due = due.with_for_update(skip_locked=True, of=(FollowUp, Member))
+        statement = (update(FollowUp).where(col(FollowUp.id).in_(due.scalar_subquery()))
+                     .values(claimed_by=self.worker, claimed_until=now + self.lease)
+                     .returning(FollowUp.id, FollowUp.member_id, FollowUp.due_at, FollowUp.explicit_time))
+        return statement
+
+    def claim(self, limit: int | None = None) -> list[Claimed]:
+        """Take up to `limit` due follow-ups (oldest first) for this worker; defer those outside working hours."""
+        now = self.clock.now()
+        statement = self.claim_statement(now, limit or self.batch)
         with Session(self.engine) as session, session.begin():
-            rows = sorted(session.execute(
-                update(FollowUp).where(col(FollowUp.id).in_(due.scalar_subquery()))
-                .values(claimed_by=self.worker, claimed_until=now + self.lease)
-                .returning(FollowUp.id, FollowUp.member_id, FollowUp.due_at, FollowUp.explicit_time)).all(),
-                key=lambda r: (r.due_at, r.id))
+            rows = sorted(session.execute(statement).all(), key=lambda r: (r.due_at, r.id))
             if not rows:
                 return []
             members = {m.id: m for m in session.execute(
@@ -344,20 +350,25 @@ class Dispatcher:
             result = session.execute(self._mine(item.follow_up_id)
                                      .where(col(FollowUp.status).in_(DUE), col(FollowUp.member_id).in_(reachable))
                                      .values(status=FollowUpStatus.sent.value, sent_at=now, sent_late=item.late,
+                                             message_ref=None, message_id=None,
                                              claimed_until=now + self.lease, updated_at=now))
             if result.rowcount == 1:
                 return True
             session.execute(self._mine(item.follow_up_id).values(claimed_by=None, claimed_until=None))
             return False
 
+    def _still_sent(self, follow_up_id: int):
+        """This worker's row as it left it: not snoozed, rescheduled or done while the call was out."""
+        return self._mine(follow_up_id).where(FollowUp.status == FollowUpStatus.sent.value)
+
     def _record_sent(self, item: Claimed, chat_ref: str, message_id: str) -> None:
         with Session(self.engine) as session, session.begin():
-            session.execute(update(FollowUp).where(FollowUp.id == item.follow_up_id).values(
-                message_ref=chat_ref, message_id=message_id, claimed_by=None, claimed_until=None))
+            session.execute(self._still_sent(item.follow_up_id).values(
+                message_ref=chat_ref, message_id=message_id, last_error=None, claimed_by=None, claimed_until=None))
 
     def _uncertain(self, item: Claimed, error: str) -> None:
         with Session(self.engine) as session, session.begin():
-            session.execute(update(FollowUp).where(FollowUp.id == item.follow_up_id).values(
+            session.execute(self._still_sent(item.follow_up_id).values(
                 last_error=error, claimed_by=None, claimed_until=None))
 
     def _unmark(self, item: Claimed, error: str, retry: timedelta | None, count_attempt: bool) -> None:

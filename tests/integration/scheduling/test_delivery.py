@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
+import pytest
 from sqlmodel import select
 
 from core.db import session_scope
@@ -15,6 +16,7 @@ from core.models import FollowUp, Member
 from core.ports import SystemClock
 from core.scheduling import Claimed, Dispatcher, FollowUpScheduler
 from core.scheduling.limits import Pacer
+from core.scheduling.notices import undeliverable
 from core.services import customers, followups, teams
 from core.services.actor import Actor
 
@@ -182,3 +184,58 @@ async def test_stopping_gives_unsent_claims_back_at_once(engine, clock):
     saved = {r.id: r for r in rows(engine)}
     assert sender.ids() == ids[:1] and saved[ids[0]].status == "sent"
     assert all(saved[i].status == "pending" and saved[i].claimed_by is None for i in ids[1:])  # no lease to wait out
+
+
+class GatedSender(TimedSender):
+    """Holds every platform call until the test lets it finish, with an answer or a timeout."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_wire = asyncio.Event()
+        self.answer = asyncio.Event()
+        self.fail_with: BaseException | None = None
+
+    async def send_nudge(self, claimed: Claimed):
+        self.on_wire.set()
+        await self.answer.wait()
+        if self.fail_with is not None:
+            raise self.fail_with
+        return await super().send_nudge(claimed)
+
+
+@pytest.mark.parametrize("outcome", ["answered", "timed out"])
+async def test_a_snooze_while_the_call_is_out_is_not_overwritten_by_its_outcome(engine, clock, outcome):
+    clock.current = WED_10
+    [amy] = team(engine, 1)
+    [fid] = schedule(engine, amy, WED_10 - timedelta(minutes=1))
+    sender = GatedSender()
+    if outcome == "timed out":
+        sender.fail_with = TimeoutError()
+    worker = Dispatcher(engine, sender, clock, pacer=Pacer({}))
+    delivery = asyncio.create_task(worker.run_once())
+    await asyncio.wait_for(sender.on_wire.wait(), 10)
+    with session_scope(engine) as session:  # Snooze pressed (e.g. from /todo) while the nudge is on the wire
+        followups.snooze(session, amy, fid, WED_10 + timedelta(hours=1), explicit_time=True)
+    sender.answer.set()
+    await asyncio.wait_for(delivery, 10)
+    [row] = rows(engine)
+    assert (row.status, row.message_id, row.last_error) == ("snoozed", None, None)
+    with session_scope(engine) as session:
+        assert undeliverable(session, amy.member_id, clock.now()) == []
+
+
+def test_while_one_process_claims_a_member_another_skips_that_member(engine, clock):
+    """PostgreSQL: the claim locks the member row too, so a second process cannot serve the same chat."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has a single writer: claims never overlap")
+    clock.current = WED_10
+    amy, bob = team(engine, 2)
+    schedule(engine, amy, WED_10 - timedelta(minutes=2), 2)
+    [for_bob] = schedule(engine, bob, WED_10 - timedelta(minutes=1))
+    first = Dispatcher(engine, TimedSender(), clock, worker="A")
+    second = Dispatcher(engine, TimedSender(), clock, worker="B")
+    with engine.connect() as connection, connection.begin():
+        # process A's claim statement has run and is not committed yet: the same statement, one row
+        taken = connection.execute(first.claim_statement(clock.now(), 1)).all()
+        assert [row.member_id for row in taken] == [amy.member_id]
+        assert [c.follow_up_id for c in second.claim()] == [for_bob]  # not Amy's second nudge
