@@ -1,11 +1,15 @@
 """Done / Snooze / Reschedule on a nudge or /todo, the per-item card, and /status.
 
 Buttons carry the due minute of the card they were drawn on (`notifier.stamp`): a press on a card
-whose follow-up was moved or closed since changes nothing and says where it is now.
+whose follow-up was moved or closed since changes nothing and says where it is now. A press on the
+/todo list (payload ending in `todo.LIST_MARK`) redraws the list in place, the outcome as a toast.
+/status names delivery problems in the member's language, whatever text the dispatcher stored.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -13,11 +17,13 @@ from sqlmodel import col, select
 
 from bot.bootstrap import set_state
 from bot.context import Ctx
+from bot.handlers.todo import LIST_MARK, todo_list
 from bot.notifier import render_nudge, stamp
 from bot.render import esc, when
 from bot.router import button, command, state
 from core.chat import Reply, TextIn
 from core.models import Customer, FollowUp, FollowUpStatus, Member
+from core.scheduling.dispatch import UNCERTAIN
 from core.scheduling.notices import OPEN, undeliverable
 from core.scheduling.workhours import next_working_start, work_hours
 from core.services import followups
@@ -38,6 +44,9 @@ SNOOZES = {"1h": lambda now, member: in_hours(now, 1),
            "tm": lambda now, member: _working_morning(tomorrow_morning(now, member.timezone), member),
            "nw": lambda now, member: _working_morning(next_week_morning(now, member.timezone), member)}
 SHOWN_PROBLEMS = 5
+# How core.scheduling.dispatch starts the `last_error` it stores; anything else is the platform's own words.
+REASONS = (("rate limited", "nudges.reason_rate_limited"), ("unreachable", "nudges.reason_unreachable"),
+           ("no chat for this member", "nudges.reason_no_chat"), (UNCERTAIN, "nudges.reason_uncertain"))
 
 
 def _follow_up(ctx: Ctx, raw: str) -> FollowUp:
@@ -50,12 +59,28 @@ def _due(ctx: Ctx, follow_up: FollowUp) -> str:
     return when(follow_up.due_at, tz=ctx.tz, language=ctx.language, now=ctx.now)
 
 
+def _plain(text: str) -> str:
+    """A toast shows plain text: no tags, no entities."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
 def _answer(text: str, *, edit: bool = True) -> list[Reply]:
-    return [Reply(text, edit=edit, notice=text)]
+    return [Reply(text, edit=edit, notice=_plain(text))]
 
 
 @button("fu")
 def follow_up_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
+    if len(parts) > 2 and parts[-1] == LIST_MARK:  # pressed on the /todo list: redraw it as it is now
+        replies = _follow_up_action(ctx, parts[:-1])
+        if replies and replies[0].edit:
+            outcome = replies[0].text
+            fresh = todo_list(ctx)
+            return [Reply(f"{outcome}\n\n{fresh.text}", buttons=fresh.buttons, edit=True, notice=_plain(outcome))]
+        return replies
+    return _follow_up_action(ctx, parts)
+
+
+def _follow_up_action(ctx: Ctx, parts: list[str]) -> list[Reply]:
     if len(parts) < 2:
         return [Reply(ctx.t("core.stale_button"))]
     verb, follow_up = parts[0], _follow_up(ctx, parts[1])
@@ -137,13 +162,19 @@ def status(ctx: Ctx) -> list[Reply]:
         lines.append(ctx.t("nudges.status_next", due=_due(ctx, upcoming[0]), action=esc(upcoming[0].action or "—")))
     for follow_up in problems[:SHOWN_PROBLEMS]:
         customer = ctx.session.get(Customer, follow_up.customer_id) if follow_up.customer_id else None
-        reason = follow_up.last_error if follow_up.status != FollowUpStatus.sent.value else ctx.t(
-            "nudges.uncertain_mark")
         lines.append(f"• {_due(ctx, follow_up)} <b>{esc(customer.name if customer else '—')}</b> "
-                     f"{esc(follow_up.action)} — {esc(reason or '?')}")
-    if any((f.last_error or "").startswith("unreachable") for f in failed):
+                     f"{esc(follow_up.action)} — {ctx.t(_reason(follow_up))}")
+    if any(_reason(f) == "nudges.reason_unreachable" for f in failed):
         lines.append(ctx.t("nudges.status_unreachable"))
     replies = [Reply("\n".join(lines))]
     for follow_up in overdue[:3]:
         replies.append(render_nudge(ctx.session, follow_up, ctx.member, ctx.now))
     return replies
+
+
+def _reason(follow_up: FollowUp) -> str:
+    """The catalogue key for why this nudge is listed on /status."""
+    if follow_up.status == FollowUpStatus.sent.value:
+        return "nudges.reason_uncertain"
+    error = follow_up.last_error or ""
+    return next((key for start, key in REASONS if error.startswith(start)), "nudges.reason_platform_error")

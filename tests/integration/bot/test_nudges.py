@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import func, select
 
+from bot.i18n import t
 from bot.notifier import create_scheduler
 from core.db import session_scope
-from core.models import FollowUp
+from core.models import AuditEvent, FollowUp
+from core.ports import DeliveryError, DeliveryUncertain, RateLimited, Unreachable
+from tests.conversation import RecordingMessenger
 
 UTC_9AM_TAIPEI = 1  # 09:00 in Taipei is 01:00 UTC
 
@@ -119,14 +122,15 @@ async def test_todo_rows_snooze_to_tomorrow_once_and_done_once(app, owner, clock
     todo = await owner.say("/todo")
     assert labels(todo[0]) == ["✅ 1", "🌅 1", "⋯ 1"]
     first = await owner.press("🌅 1", todo[0])
-    assert "Tomorrow 09:00" in first[0].text
+    assert "Tomorrow 09:00" in first[0].notice
     second = await owner.press("🌅 1", todo[0])
-    assert "already moved" in second[0].text
+    assert "already moved" in second[0].notice
     assert only_follow_up(engine).due_at == datetime(2026, 11, 19, UTC_9AM_TAIPEI, 0, tzinfo=UTC)
     done = await owner.say("/done 1")
     assert "Done" in done[0].text
     assert "Nothing to follow up" in (await owner.say("/todo"))[0].text
-    assert (await owner.press("✅ 1", todo[0]))[0].text == "This follow-up is already closed."
+    closed = (await owner.press("✅ 1", todo[0]))[0]
+    assert closed.notice == "This follow-up is already closed." and "Nothing to follow up" in closed.text
 
 
 async def test_status_lists_pending_overdue_and_undeliverable(app, owner, clock, engine):
@@ -142,7 +146,8 @@ async def test_status_lists_pending_overdue_and_undeliverable(app, owner, clock,
     replies = await owner.say("/status")
     text = replies[0].text
     assert "Pending: 2" in text and "Overdue: 2" in text
-    assert "Could not be delivered: 1" in text and "blocked" in text
+    assert "Could not be delivered: 1" in text and "by the user" not in text  # the reason, not the platform's words
+    assert "this chat blocked me or is gone" in text and "no answer from the platform" not in text
     assert "Sent but maybe not arrived: 1" in text and "Globex" in text
     assert "Next: Fri 27 Nov 09:00 · follow up" in text
     assert "reminders are paused" in text
@@ -217,3 +222,96 @@ async def test_settings_commands_show_and_change_with_chinese_aliases(app, owner
     assert "Only owners and managers" in (await sales.say("/silentdays 10"))[0].text
     assert "after 10 days" in (await owner.say("/silentdays 10"))[0].text
     assert "flagged after 10 days" in (await sales.say("/settings"))[0].text
+
+
+def done_count(engine, follow_up_id: int) -> int:
+    with session_scope(engine) as session:
+        return session.exec(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.entity_id == follow_up_id, AuditEvent.action == "done")).one()
+
+
+async def test_pressing_done_on_the_todo_list_redraws_the_list_without_the_item(app, owner, clock, engine):
+    await owner.say("Visited Acme, wants a quote, follow up tomorrow")
+    await owner.say("Called Globex, send price list tomorrow 2pm")
+    todo = await owner.say("/todo")
+    assert "Acme" in todo[0].text and "Globex" in todo[0].text
+    payloads = [b.payload for row in todo[0].buttons for b in row]
+    assert all(len(p.encode()) <= 64 for p in payloads) and payloads[0].endswith(":t")
+    [pressed] = await owner.press("✅ 1", todo[0])
+    assert pressed.edit and pressed.notice == "✅ Done: quote"
+    assert "Your open follow-ups (1):" in pressed.text and "Globex" in pressed.text
+    assert "<b>Acme</b>" not in pressed.text
+    assert labels(pressed) == ["✅ 1", "🌅 1", "⋯ 1"]  # Globex is number 1 now, with its own buttons
+    acme = only_follow_up(engine)
+    assert acme.status == "done"
+    [again] = await owner.press("✅ 1", todo[0])  # the old list, pressed again: nothing more happens
+    assert again.edit and again.notice == "This follow-up is already closed."
+    assert "Globex" in again.text and "<b>Acme</b>" not in again.text
+    assert only_follow_up(engine).done_at == acme.done_at and done_count(engine, acme.id) == 1
+    [last] = await owner.press("✅ 1", pressed)
+    assert last.edit and "Nothing to follow up" in last.text and not last.buttons
+    assert last.notice == "✅ Done: send price list"
+
+
+async def test_snoozing_from_the_todo_list_redraws_it_with_the_new_time_once(app, owner, clock, engine):
+    await owner.say("Visited Acme, wants a quote, follow up today 5pm")
+    await owner.say("Called Globex, send price list today 4pm")
+    todo = await owner.say("/todo")
+    assert todo[0].text.index("Globex") < todo[0].text.index("Acme")
+    [moved] = await owner.press("🌅 1", todo[0])  # Globex to tomorrow morning
+    assert moved.edit and moved.notice == "⏰ I'll remind you again Tomorrow 09:00."
+    assert moved.text.index("Acme") < moved.text.index("Globex")  # it moved below Acme
+    assert "send price list · Tomorrow 09:00" in moved.text and len(labels(moved)) == 6
+    [again] = await owner.press("🌅 1", todo[0])
+    assert again.edit and "already moved" in again.notice and "Tomorrow 09:00" in again.notice
+    assert again.text.split("\n", 1)[1] == moved.text.split("\n", 1)[1]  # the same list as after the first press
+    with session_scope(engine) as session:
+        globex = session.exec(select(FollowUp).where(FollowUp.action == "send price list")).one()
+    assert globex.due_at == datetime(2026, 11, 19, UTC_9AM_TAIPEI, 0, tzinfo=UTC)
+
+
+class FailingMessenger(RecordingMessenger):
+    """Raises the next queued error on each send (the way the adapters report platform answers)."""
+
+    def __init__(self, errors: list[Exception]) -> None:
+        super().__init__("test")
+        self.errors = errors
+
+    async def send(self, to, reply) -> str:
+        if self.errors:
+            raise self.errors.pop(0)
+        return await super().send(to, reply)
+
+
+async def test_status_gives_delivery_problems_in_the_members_language(app, owner, clock, settings, engine):
+    for note in ("Visited Acme, wants a quote, follow up tomorrow", "Called Globex, send price list tomorrow 2pm",
+                 "Met Initech, call back tomorrow 3pm", "Visited Umbrella, send samples tomorrow 4pm",
+                 "Called Hooli, follow up tomorrow 5pm"):
+        await owner.say(note)
+    app.attach(FailingMessenger([RateLimited(30), DeliveryError("Bad Request: can't parse entities"),
+                                 RuntimeError("template exploded"), DeliveryUncertain("Timed out"),
+                                 Unreachable("Forbidden: bot was blocked by the user")]))
+    scheduler = scheduler_for(app, settings)
+    clock.current = datetime(2026, 11, 19, 9, 30, tzinfo=UTC)  # Thu 17:30 Taipei: all five are due
+    await scheduler.dispatch()
+    await owner.say("/lang zh-Hant")
+    status = (await owner.say("/status"))[0].text
+    assert "無法送達:4" in status and "已發送但可能沒收到:1" in status
+    for key in ("reason_rate_limited", "reason_platform_error", "reason_uncertain", "reason_unreachable"):
+        assert t("zh-Hant", f"nudges.{key}") in status
+    assert status.count(t("zh-Hant", "nudges.reason_platform_error")) == 2  # raw text and a rendering bug
+    for raw in ("rate limited", "Bad Request", "template exploded", "error", "Timed out", "no answer",
+                "Forbidden", "unreachable"):
+        assert raw not in status
+    assert t("zh-Hant", "nudges.status_unreachable") in status
+    app.messengers.pop("test")
+    app.attach(RecordingMessenger("other"))  # the member has no chat on any platform the bot runs
+    clock.advance(minutes=5)  # past every retry time
+    await scheduler.dispatch()
+    await owner.say("/lang zh-Hans")
+    status = (await owner.say("/status"))[0].text
+    assert status.count(t("zh-Hans", "nudges.reason_no_chat")) == 4 and "no chat" not in status
+    assert t("zh-Hans", "nudges.reason_uncertain") in status
+    await owner.say("/lang en")
+    status = (await owner.say("/status"))[0].text
+    assert t("en", "nudges.reason_no_chat") in status and "no chat for this member" not in status
