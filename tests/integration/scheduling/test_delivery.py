@@ -60,6 +60,13 @@ def schedule(engine, actor: Actor, due: datetime, n: int = 1) -> list[int]:
                                    customer_id=customer.id, explicit_time=True).id for i in range(n)]
 
 
+async def until(condition, timeout: float = 60.0) -> None:
+    """Wait for the real scheduler to act; the bound is a timeout (far below the 10-minute sweep), not a target."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+
+
 def rows(engine) -> list[FollowUp]:
     with session_scope(engine) as session:
         return list(session.exec(select(FollowUp).order_by(FollowUp.id)))
@@ -132,10 +139,7 @@ async def test_on_start_everything_overdue_is_sent_once_oldest_first_marked_late
     scheduler = FollowUpScheduler(Dispatcher(engine, sender, clock), None, clock, interval=60)
     await scheduler.start()
     try:
-        for _ in range(250):
-            if len(sender.sent) >= 2:
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: len(sender.sent) >= 2)
         assert len(scheduler._scheduler.get_jobs()) <= 3  # the sweep and one wake-up, never a job per reminder
     finally:
         await scheduler.stop()
@@ -153,17 +157,11 @@ async def test_the_clock_wakes_at_the_due_time_and_on_demand_not_on_the_next_swe
     scheduler = FollowUpScheduler(Dispatcher(engine, sender, clock), None, clock, interval=600)
     await scheduler.start()
     try:
-        for _ in range(250):
-            if sender.sent:
-                break
-            await asyncio.sleep(0.02)
-        assert sender.ids() == [soon]  # long before the 10-minute sweep
+        await until(lambda: bool(sender.sent))
+        assert sender.ids() == [soon]  # woken at the due time: the sweep would come only after 10 minutes
         [now] = schedule(engine, a, clock.now())
         scheduler.wake()
-        for _ in range(250):
-            if len(sender.sent) == 2:
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: len(sender.sent) == 2)
         assert sender.ids() == [soon, now]
     finally:
         await scheduler.stop()
