@@ -25,6 +25,7 @@ from core.ports import DeliveryError, DeliveryUncertain, RateLimited, Unreachabl
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+REPLY_RETRY_WAIT = 30.0  # seconds a reply may wait out a 429 before it is given up (and logged)
 GONE = {"channel_not_found", "is_archived", "account_inactive", "not_in_channel", "user_not_found",
         "cannot_dm_bot", "invalid_auth", "token_revoked"}
 HomeProvider = Callable[[Sender], Awaitable[Reply]]
@@ -140,13 +141,9 @@ class SlackAdapter:
             _statuses.reset(token)
         chat = incoming.env.chat
         for reply in replies:
+            status = statuses.pop(0) if statuses and reply.image is None and reply.file is None else None
             try:
-                if statuses and reply.image is None and reply.file is None:
-                    await self._replace(chat, statuses.pop(0), reply)  # the status message becomes the answer
-                elif reply.edit and isinstance(incoming, ButtonIn) and incoming.env.message_id:
-                    await self.edit(chat, incoming.env.message_id, reply)
-                else:
-                    await self.send(chat, reply)
+                await self._answer(incoming, reply, status)
             except DeliveryError:
                 log.warning("reply to %s failed; the event itself was handled", chat, exc_info=True)
         for ts in statuses:  # no answer took its place: take the status away
@@ -154,6 +151,26 @@ class SlackAdapter:
                 await self._api(self.client.chat_delete, channel=chat.chat_id, ts=ts)
             except DeliveryError:
                 log.info("could not delete the status message %s in %s", ts, chat, exc_info=True)
+
+    async def _answer(self, incoming: Incoming, reply: Reply, status: str | None) -> None:
+        """One reply: in place of the status message, as an edit of the pressed message, or posted.
+
+        A 429 waits for Retry-After (up to REPLY_RETRY_WAIT) and tries once more, so the answer is not lost.
+        """
+        chat = incoming.env.chat
+        for attempt in (1, 2):
+            try:
+                if status is not None:
+                    await self._replace(chat, status, reply)  # the status message becomes the answer
+                elif reply.edit and isinstance(incoming, ButtonIn) and incoming.env.message_id:
+                    await self.edit(chat, incoming.env.message_id, reply)
+                else:
+                    await self.send(chat, reply)
+                return
+            except RateLimited as error:
+                if attempt == 2 or error.retry_after > REPLY_RETRY_WAIT:
+                    raise
+                await asyncio.sleep(error.retry_after)
 
     async def _replace(self, chat: ChatRef, ts: str, reply: Reply) -> None:
         try:

@@ -167,3 +167,17 @@ async def test_an_uploaded_chat_export_is_imported_with_a_summary(fake, running)
     assert "Imported 5 messages" in replies[1].body["text"] and "Which customer" in replies[2].body["text"]
     with session_scope(app.engine) as session:
         assert session.exec(select(Interaction)).one().kind == "message"
+
+
+@pytest.mark.slow
+async def test_a_rate_limited_update_of_the_status_waits_and_still_shows_the_answer(fake, voice_bot):
+    app, url = voice_bot
+    await event(url, dm("start"))
+    await fake.wait_for("chat.postMessage")
+    fake.fail("chat.update", status=429, error="ratelimited", retry_after=1)
+    audio = encode(decode((AUDIO / "jfk.ogg").read_bytes()), "mp4", "aac")
+    await event(url, clip_message(m4a_clip(fake, "F9", audio)))
+    updates = await fake.wait_for("chat.update", 2, timeout=90)
+    assert [u.status for u in updates] == [429, 200]
+    assert updates[1].body["ts"] == fake.posted_ts[-1] and "ask not what your country" in updates[1].body["text"]
+    assert len(fake.sent("chat.postMessage")) == 2  # the status and the welcome; the answer replaced the status
