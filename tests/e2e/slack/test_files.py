@@ -171,7 +171,7 @@ async def test_an_uploaded_chat_export_is_imported_with_a_summary(fake, running)
 
 @pytest.mark.slow
 async def test_a_rate_limited_update_of_the_status_waits_and_still_shows_the_answer(fake, voice_bot):
-    app, url = voice_bot
+    _, url = voice_bot
     await event(url, dm("start"))
     await fake.wait_for("chat.postMessage")
     fake.fail("chat.update", status=429, error="ratelimited", retry_after=1)
