@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from bot.i18n import t
 from bot.render import esc, overdue_text, when
 from core.chat import Button, ChatRef, Reply
 from core.db import session_scope
-from core.models import Customer, FollowUp, Interaction, Member
+from core.models import ChatIdentity, Customer, FollowUp, Interaction, Member
 from core.ports import Clock, DeliveryUncertain, Messenger, RateLimited, Unreachable
 from core.scheduling import Claimed, Dispatcher, FollowUpScheduler
 from core.scheduling.limits import Pacer, platform_limits
@@ -37,7 +37,6 @@ from core.scheduling.notices import (
     weekly_key,
 )
 from core.scheduling.workhours import within_working_time
-from core.services.teams import identity_of
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -97,28 +96,32 @@ class BotNudgeSender:
     def __init__(self, engine: Engine, messengers: dict[str, Messenger], clock: Clock) -> None:
         self.engine, self.messengers, self.clock = engine, messengers, clock
 
-    def _target(self, member_id: int) -> ChatRef | None:
+    def target(self, member_id: int) -> ChatRef | None:
+        """The member's chat on the platform they joined from last, among the attached ones (blocking)."""
         with session_scope(self.engine) as session:
-            identity = None
-            for platform in self.messengers:
-                identity = identity_of(session, member_id, platform)
-                if identity is not None:
-                    break
+            identity = session.exec(select(ChatIdentity)
+                                    .where(ChatIdentity.member_id == member_id,
+                                           col(ChatIdentity.platform).in_(list(self.messengers)))
+                                    .order_by(col(ChatIdentity.id).desc()).limit(1)).first()
             return ChatRef(identity.platform, identity.chat_id) if identity else None
 
-    async def destination(self, claimed: Claimed) -> tuple[str, str] | None:
-        target = self._target(claimed.member_id)
-        return (target.platform, target.chat_id) if target else None
-
-    async def send_nudge(self, claimed: Claimed) -> tuple[str, str]:
-        target = self._target(claimed.member_id)
+    def _prepare(self, claimed: Claimed) -> tuple[ChatRef, Reply]:
+        """Where the nudge goes and what it says (blocking: run off the event loop)."""
+        target = self.target(claimed.member_id)
         if target is None:
             raise LookupError("member has no chat")
         with session_scope(self.engine) as session:
             follow_up = session.get(FollowUp, claimed.follow_up_id)
             member = session.get(Member, claimed.member_id)
             assert follow_up is not None and member is not None
-            reply = render_nudge(session, follow_up, member, self.clock.now(), late=claimed.late)
+            return target, render_nudge(session, follow_up, member, self.clock.now(), late=claimed.late)
+
+    async def destination(self, claimed: Claimed) -> tuple[str, str] | None:
+        target = await asyncio.to_thread(self.target, claimed.member_id)
+        return (target.platform, target.chat_id) if target else None
+
+    async def send_nudge(self, claimed: Claimed) -> tuple[str, str]:
+        target, reply = await asyncio.to_thread(self._prepare, claimed)
         message_id = await self.messengers[target.platform].send(target, reply)
         return str(target), message_id
 
@@ -147,65 +150,96 @@ class BotNotices:
         return sent
 
     async def _send(self, out: _Outgoing) -> bool:
-        target = await asyncio.to_thread(self.sender._target, out.member_id)
+        target = await asyncio.to_thread(self.sender.target, out.member_id)
         message_id: str | None = None
         ok = unreachable = False
+        retry_after: timedelta | None = None
         if target is not None:
             try:
                 if self.pacer is not None:
                     await self.pacer.wait(target.platform, target.chat_id)
                 message_id = await self.sender.messengers[target.platform].send(target, out.reply)
                 ok = True
-            except DeliveryUncertain:
-                ok = True  # it may have arrived: do not send it twice
-                log.warning("notice to member %s may not have arrived", out.member_id)
+            except (DeliveryUncertain, TimeoutError) as error:
+                ok = True  # it may have arrived: do not send it twice (as the dispatcher does for nudges)
+                log.warning("notice to member %s may not have arrived (%s)", out.member_id,
+                            error or error.__class__.__name__)
             except RateLimited as error:
+                retry_after = timedelta(seconds=error.retry_after)
                 if self.pacer is not None:
                     self.pacer.back_off(target.platform, error.retry_after)
             except Unreachable:
                 unreachable = True
             except Exception:
                 log.exception("notice to member %s failed; it is sent again later", out.member_id)
-        await asyncio.to_thread(self._record, out, ok, message_id, unreachable)
+        await asyncio.to_thread(self._record, out, ok, message_id, unreachable, retry_after)
         return ok
 
-    def _record(self, out: _Outgoing, ok: bool, message_id: str | None, unreachable: bool) -> None:
+    def _record(self, out: _Outgoing, ok: bool, message_id: str | None, unreachable: bool,
+                retry_after: timedelta | None = None) -> None:
         now = self.sender.clock.now()
         with session_scope(self.engine) as session:
             if out.notice_id is not None:
                 if ok:
                     notice_sent(session, out.notice_id, now, message_id)
                 else:
-                    notice_failed(session, out.notice_id)
+                    notice_failed(session, out.notice_id, now, retry_after)
             if out.silent is not None and not ok:
                 release_silent_alert(session, *out.silent)
             if unreachable:
                 member_unreachable(session, out.member_id, now)
 
     def _collect(self, now: datetime) -> list[_Outgoing]:
-        """Reserve every notice due now (once per member and key) and render it."""
+        """Reserve every notice due now (once per member and key) and render it. Each member's (and each
+        customer's) reservation and rendering is its own savepoint: one that fails is logged and rolled
+        back, and the others still go out."""
         out: list[_Outgoing] = []
         with session_scope(self.engine) as session:
             for member, day in digests_due(session, now):
-                notice = claim_notice(session, member, digest_key(day), "digest", now)
-                if notice is None:
-                    continue
-                reply = digest(session, member, now)
-                if reply is None:
-                    notice.status = "skipped"
-                    session.add(notice)
-                else:
-                    out.append(_Outgoing(member.id or 0, reply, notice_id=notice.id))
+                self._each(session, out, f"digest for member {member.id}", self._digest, session, member, day, now)
             for member, day in weekly_due(session, now):
-                if notice := claim_notice(session, member, weekly_key(day), "weekly", now):
-                    out.append(_Outgoing(member.id or 0, weekly_summary(session, member, now), notice_id=notice.id))
+                self._each(session, out, f"weekly summary for member {member.id}", self._weekly,
+                           session, member, day, now)
             for customer in silent_customers(session, now):
-                owner = session.get(Member, customer.owner_id)
-                if owner is None or not claim_silent_alert(session, customer.id or 0, now):
-                    continue
-                out.append(_Outgoing(owner.id or 0, silent_alert(customer, owner, now),
-                                     silent=(customer.id or 0, now)))
+                self._each(session, out, f"silent alert for customer {customer.id}", self._silent,
+                           session, customer, now)
         return out
+
+    @staticmethod
+    def _each(session: Session, out: list[_Outgoing], what: str, make: Any, *args: Any) -> None:
+        try:
+            with session.begin_nested():
+                if (outgoing := make(*args)) is not None:
+                    out.append(outgoing)
+        except Exception:
+            log.exception("%s: could not be prepared; the other notices go on", what)
+
+    @staticmethod
+    def _digest(session: Session, member: Member, day: date, now: datetime) -> _Outgoing | None:
+        notice = claim_notice(session, member, digest_key(day), "digest", now)
+        if notice is None:
+            return None
+        reply = digest(session, member, now)
+        if reply is None:
+            notice.status = "skipped"
+            session.add(notice)
+            session.flush()
+            return None
+        return _Outgoing(member.id or 0, reply, notice_id=notice.id)
+
+    @staticmethod
+    def _weekly(session: Session, member: Member, day: date, now: datetime) -> _Outgoing | None:
+        notice = claim_notice(session, member, weekly_key(day), "weekly", now)
+        if notice is None:
+            return None
+        return _Outgoing(member.id or 0, weekly_summary(session, member, now), notice_id=notice.id)
+
+    @staticmethod
+    def _silent(session: Session, customer: Customer, now: datetime) -> _Outgoing | None:
+        owner = session.get(Member, customer.owner_id)
+        if owner is None or not claim_silent_alert(session, customer.id or 0, now):
+            return None
+        return _Outgoing(owner.id or 0, silent_alert(customer, owner, now), silent=(customer.id or 0, now))
 
 
 def digest(session: Session, member: Member, now: datetime) -> Reply | None:

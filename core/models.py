@@ -319,8 +319,9 @@ class Notice(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     key: str
     kind: str
-    status: str = "pending"  # pending | sent | failed
-    attempts: int = 0
+    status: str = "pending"  # pending | sent | failed | skipped
+    attempts: int = 0  # failures, not counting 429s
+    retry_at: datetime | None = when()  # a failed notice is taken again from then (within its window)
     message_id: str | None = None
     sent_at: datetime | None = when()
     created_at: datetime = when(nullable=False, default_now=True)

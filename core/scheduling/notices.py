@@ -1,13 +1,17 @@
 """Who gets a digest, a silent-customer alert or a weekly summary now; each is sent once per key.
 
 A notice is reserved (a `Notice` row, unique per member and key) before it is sent and marked
-`sent` after. A failed send marks it `failed` and a later run takes it again (up to MAX_ATTEMPTS);
-a reservation left `pending` by a process that died is taken again after STALE, so a digest is
-never silently lost (a crash in the middle of a send may, rarely, repeat it).
+`sent` after. A failed send marks it `failed` with a `retry_at` (backoff, or the platform's
+retry_after for a 429) and a later run takes it again from then, for as long as its window lasts
+(DIGEST_WINDOW for a digest, WEEKLY_WINDOW for a weekly summary); a reservation left
+`pending` by a process that died is taken again after STALE, so a digest is never silently lost
+(a crash in the middle of a send may, rarely, repeat it).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,9 +25,12 @@ from core.scheduling.workhours import digest_at, is_working_day
 CLOSED_STAGES = ("won", "lost", "closed")
 OPEN = (FollowUpStatus.pending.value, FollowUpStatus.sent.value, FollowUpStatus.snoozed.value)
 WEEKLY_AT = time(8, 30)
-MAX_ATTEMPTS = 10
 DIGEST_WINDOW = timedelta(hours=3)  # a digest missed by more (the bot was down) waits for the next day
+WEEKLY_WINDOW = timedelta(hours=3)  # the weekly summary goes out in a working morning, never at night
 STALE = timedelta(minutes=10)
+BACKOFF_CAP = timedelta(minutes=15)
+
+log = logging.getLogger(__name__)
 
 
 def _local(now: datetime, member: Member) -> datetime:
@@ -39,9 +46,15 @@ def weekly_key(day: date) -> str:
     return f"weekly:{year}-W{week:02d}"
 
 
+def backoff(attempts: int) -> timedelta:
+    """The wait after the n-th failure: 1, 2, 4, 8 minutes, then BACKOFF_CAP."""
+    return min(timedelta(minutes=2 ** min(max(attempts - 1, 0), 10)), BACKOFF_CAP)
+
+
 def _retryable(now: datetime):
-    """A reservation another run may take again: failed (not too often) or abandoned while pending."""
-    return or_(and_(col(Notice.status) == "failed", col(Notice.attempts) < MAX_ATTEMPTS),
+    """A reservation another run may take again: failed and its retry time came, or abandoned while pending."""
+    return or_(and_(col(Notice.status) == "failed",
+                    or_(col(Notice.retry_at).is_(None), col(Notice.retry_at) <= now)),
                and_(col(Notice.status) == "pending", col(Notice.created_at) < now - STALE))
 
 
@@ -55,30 +68,51 @@ def _reachable_members(session: Session):
     return select(Member).where(col(Member.active).is_(True), col(Member.unreachable_since).is_(None))
 
 
+def _window_day(local: datetime, at: time, window: timedelta, member: Member) -> date | None:
+    """The working day whose window [at, at + window) holds `local` (yesterday's, for a late `at` past midnight)."""
+    for day in (local.date(), local.date() - timedelta(days=1)):
+        start = datetime.combine(day, at, tzinfo=local.tzinfo)
+        if start <= local < start + window and is_working_day(day, member):
+            return day
+    return None
+
+
+def _due_members(members: Iterator[Member], now: datetime, day_of) -> Iterator[tuple[Member, date]]:
+    """(member, day) for each member `day_of(member, local now)` finds a day for; a member whose stored
+    settings break (e.g. an unknown time zone) is logged and skipped, never stopping the others."""
+    for member in members:
+        try:
+            day = day_of(member, _local(now, member))
+        except Exception:
+            log.exception("member %s: cannot tell whether a notice is due", member.id)
+            continue
+        if day is not None:
+            yield member, day
+
+
 def digests_due(session: Session, now: datetime) -> list[tuple[Member, date]]:
     """Members whose digest time came within the last DIGEST_WINDOW (their zone), on a working day, not yet sent."""
-    wanted = []
-    for member in session.exec(_reachable_members(session)):
-        local, at = _local(now, member), digest_at(member)
-        if at is None or not is_working_day(local.date(), member):
-            continue
-        start = datetime.combine(local.date(), at, tzinfo=local.tzinfo)
-        if start <= local < start + DIGEST_WINDOW:
-            wanted.append((member, local.date()))
+    def day_of(member: Member, local: datetime) -> date | None:
+        at = digest_at(member)
+        return None if at is None else _window_day(local, at, DIGEST_WINDOW, member)
+
+    wanted = list(_due_members(session.exec(_reachable_members(session)), now, day_of))
     settled = _settled_keys(session, {digest_key(day) for _, day in wanted}, now)
     return [(m, d) for m, d in wanted if (m.id, digest_key(d)) not in settled]
 
 
 def weekly_due(session: Session, now: datetime) -> list[tuple[Member, date]]:
-    """Managers and owners, once a week: from 08:30 their time on the week's first working day (Monday,
-    or Tuesday when Monday is a holiday)."""
+    """Managers and owners, once a week: in the morning window (WEEKLY_AT + WEEKLY_WINDOW, their time) of the
+    week's first working day (Monday, or Tuesday when Monday is a holiday); missed (the bot was down at the
+    time) or failed all morning, that week's summary is not sent at night but skipped."""
     managers = session.exec(_reachable_members(session)
                             .where(col(Member.role).in_((Role.owner.value, Role.manager.value))))
-    wanted = []
-    for member in managers:
-        local = _local(now, member)
-        if local.time() >= WEEKLY_AT and _first_working_day_of_week(local.date(), member) == local.date():
-            wanted.append((member, local.date()))
+
+    def day_of(member: Member, local: datetime) -> date | None:
+        day = _window_day(local, WEEKLY_AT, WEEKLY_WINDOW, member)
+        return day if day is not None and _first_working_day_of_week(day, member) == day else None
+
+    wanted = list(_due_members(managers, now, day_of))
     settled = _settled_keys(session, {weekly_key(day) for _, day in wanted}, now)
     return [(m, d) for m, d in wanted if (m.id, weekly_key(d)) not in settled]
 
@@ -112,10 +146,15 @@ def notice_sent(session: Session, notice_id: int, now: datetime, message_id: str
                     .values(status="sent", sent_at=now, message_id=message_id))
 
 
-def notice_failed(session: Session, notice_id: int) -> None:
-    """Not sent: a later run takes it again (see MAX_ATTEMPTS)."""
-    session.execute(update(Notice).where(Notice.id == notice_id)
-                    .values(status="failed", attempts=Notice.attempts + 1))
+def notice_failed(session: Session, notice_id: int, now: datetime, retry_after: timedelta | None = None) -> None:
+    """Not sent: a later run takes it again from `retry_at`, within the notice's window. A 429 (`retry_after`
+    given) waits that long and is not counted as an attempt; any other failure backs off by its attempt count."""
+    if retry_after is not None:
+        values = {"retry_at": now + retry_after}
+    else:
+        attempts = session.exec(select(Notice.attempts).where(Notice.id == notice_id)).one()
+        values = {"attempts": attempts + 1, "retry_at": now + backoff(attempts + 1)}
+    session.execute(update(Notice).where(Notice.id == notice_id).values(status="failed", **values))
 
 
 def silent_customers(session: Session, now: datetime, limit: int = 200) -> list[Customer]:

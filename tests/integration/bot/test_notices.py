@@ -18,13 +18,15 @@ from tests.conversation import RecordingMessenger
 
 
 class FlakyMessenger(RecordingMessenger):
-    """Raises the queued errors on the next sends, then behaves."""
+    """Raises the queued errors on the next sends, then behaves; counts every call."""
 
     def __init__(self, platform: str = "test") -> None:
         super().__init__(platform)
         self.errors: list[Exception] = []
+        self.calls = 0
 
     async def send(self, to, reply):
+        self.calls += 1
         if self.errors:
             raise self.errors.pop(0)
         return await super().send(to, reply)
@@ -122,13 +124,13 @@ async def test_a_failed_digest_is_not_recorded_as_sent_and_goes_out_once_later(a
     assert await scheduler.send_notices() == 0
     assert notices(engine) == {"digest:2026-11-19": ("failed", 1)}
     clock.advance(minutes=1)
-    assert await scheduler.send_notices() == 0
+    assert await scheduler.send_notices() == 0  # the 429: not counted as an attempt
     clock.advance(minutes=1)
     assert await scheduler.send_notices() == 1
     clock.advance(minutes=1)
     assert await scheduler.send_notices() == 0
     assert len(texts(app, "Good morning")) == 1
-    assert notices(engine) == {"digest:2026-11-19": ("sent", 2)}
+    assert notices(engine) == {"digest:2026-11-19": ("sent", 1)}
 
 
 async def test_blocked_chat_pauses_digests_until_the_member_writes_again(app, owner, clock, settings, engine):
@@ -214,7 +216,7 @@ async def test_a_failed_silent_alert_is_armed_again(app, owner, clock, settings,
     await owner.say("Visited Acme, Mr. Lee wants a quote")
     await owner.say("/important Acme 5")
     clock.advance(days=6)
-    messenger.errors = [TimeoutError()]
+    messenger.errors = [DeliveryError("502 Bad Gateway")]  # surely not sent: armed again
     await scheduler.send_notices()
     with session_scope(engine) as session:
         assert session.exec(select(Customer.silent_alerted_at)).one() is None
@@ -294,3 +296,179 @@ async def test_important_answers_for_unknown_and_usage(app, owner, engine):
     with session_scope(engine) as session:
         acme = session.exec(select(Customer)).one()
         assert acme.important and acme.silent_days == 10
+
+
+async def minutes_called(scheduler, messenger, clock, minutes: int) -> list[int]:
+    """Run the notices once a minute for `minutes` minutes; the minutes (from the start) the platform was called."""
+    called = []
+    for minute in range(minutes):
+        before = messenger.calls
+        await scheduler.send_notices()
+        if messenger.calls > before:
+            called.append(minute)
+        clock.advance(minutes=1)
+    return called
+
+
+async def test_a_failing_digest_backs_off_and_still_goes_out_after_long_platform_trouble(
+        app, owner, clock, settings, engine):
+    messenger = flaky(app)
+    scheduler = scheduler_for(app, settings)
+    await owner.say("Visited Acme, wants a quote, follow up tomorrow")
+    messenger.errors = [DeliveryError("502 Bad Gateway")] * 10  # about an hour and a half of failures
+    clock.current = taipei(19, 8, 30)
+    called = await minutes_called(scheduler, messenger, clock, 150)
+    assert called == [0, 1, 3, 7, 15, 30, 45, 60, 75, 90, 105]  # 1, 2, 4, 8 minutes, then every 15
+    assert len(texts(app, "Good morning")) == 1
+    assert notices(engine) == {"digest:2026-11-19": ("sent", 10)}
+
+
+async def test_a_digest_failing_all_morning_stops_with_its_window_and_tomorrows_goes_out(
+        app, owner, clock, settings, engine):
+    messenger = flaky(app)
+    scheduler = scheduler_for(app, settings)
+    await owner.say("Visited Acme, wants a quote, follow up tomorrow")
+    messenger.errors = [DeliveryError("502 Bad Gateway")] * 100
+    clock.current = taipei(19, 8, 30)
+    called = await minutes_called(scheduler, messenger, clock, 24 * 60)
+    assert called[-1] < 180 and len(called) == 15  # up to 11:30, the end of the digest window
+    assert notices(engine) == {"digest:2026-11-19": ("failed", 15)}
+    messenger.errors = []
+    await minutes_called(scheduler, messenger, clock, 1)  # Friday 08:30
+    assert len(texts(app, "Good morning")) == 1
+    assert notices(engine)["digest:2026-11-20"] == ("sent", 0)
+
+
+async def test_a_429_waits_its_retry_after_and_is_not_an_attempt(app, owner, clock, settings, engine):
+    messenger = flaky(app)
+    scheduler = scheduler_for(app, settings)
+    await owner.say("Visited Acme, wants a quote, follow up tomorrow")
+    messenger.errors = [RateLimited(150), RateLimited(30)]
+    clock.current = taipei(19, 8, 31)
+    assert await minutes_called(scheduler, messenger, clock, 6) == [0, 3, 4]  # 2.5 min, then 30 s
+    assert len(texts(app, "Good morning")) == 1
+    assert notices(engine) == {"digest:2026-11-19": ("sent", 0)}
+
+
+async def test_a_timeout_may_have_delivered_the_digest_so_it_is_not_sent_again(app, owner, clock, settings, engine):
+    messenger = flaky(app)
+    scheduler = scheduler_for(app, settings)
+    await owner.say("Visited Acme, wants a quote, follow up tomorrow")
+    messenger.errors = [TimeoutError()]
+    clock.current = taipei(19, 8, 31)
+    assert await minutes_called(scheduler, messenger, clock, 30) == [0]
+    assert not texts(app, "Good morning")
+    with session_scope(engine) as session:
+        notice = session.exec(select(Notice)).one()
+        assert (notice.status, notice.message_id) == ("sent", None)
+
+
+async def test_a_member_with_a_broken_time_zone_does_not_stop_the_others(app, owner, sales, clock, settings, engine):
+    scheduler = scheduler_for(app, settings)
+    await owner.say("Visited Acme, wants a quote, follow up tomorrow")
+    await sales.say("拜訪宏達電,王經理要報價,明天跟進")
+    await owner.say("/important Acme 5")
+    with session_scope(engine) as session:
+        broken = session.exec(select(Member).where(Member.role == Role.owner.value)).one()
+        broken.timezone = "Mars/Olympus"  # e.g. a zone removed from tzdata
+        session.add(broken)
+    clock.current = taipei(23, 10, 1)  # Monday: the sales digest; Acme silent for 5 days (its owner is broken)
+    assert await scheduler.send_notices() == 2
+    assert len(texts(app, "早安", "dm-sales1")) == 1
+    assert texts(app, "🔕", "dm-owner") == ["🔕 <b>Acme</b> has been quiet for 5 days. Time to get in touch?"]
+
+
+async def test_a_notice_that_cannot_be_rendered_is_rolled_back_alone(app, owner, sales, clock, settings, engine,
+                                                                      monkeypatch):
+    import bot.notifier
+
+    real = bot.notifier.digest
+
+    def digest(session, member, now):
+        if member.role == Role.owner.value:
+            raise ValueError("corrupt row")
+        return real(session, member, now)
+
+    monkeypatch.setattr(bot.notifier, "digest", digest)
+    scheduler = scheduler_for(app, settings)
+    await owner.say("Visited Acme, wants a quote, follow up tomorrow")
+    await sales.say("拜訪宏達電,王經理要報價,明天跟進")
+    clock.current = taipei(23, 8, 31)  # Monday: both digests and the owner's weekly summary
+    assert await scheduler.send_notices() == 2
+    assert len(texts(app, "早安", "dm-sales1")) == 1 and len(texts(app, "Weekly summary", "dm-owner")) == 1
+    with session_scope(engine) as session:  # the owner's digest reservation was rolled back, to be taken again
+        assert {(n.kind, n.status) for n in session.exec(select(Notice))} == {("digest", "sent"), ("weekly", "sent")}
+    monkeypatch.setattr(bot.notifier, "digest", real)
+    assert await scheduler.send_notices() == 1 and len(texts(app, "Good morning", "dm-owner")) == 1
+
+
+def link(engine, platform: str, chat_id: str) -> None:
+    """The owner also joins from another platform (a newer identity)."""
+    with session_scope(engine) as session:
+        member = session.exec(select(Member).where(Member.role == Role.owner.value)).one()
+        session.add(ChatIdentity(team_id=member.team_id, member_id=member.id, platform=platform,
+                                 platform_user_id=f"{platform}-owner", chat_id=chat_id))
+
+
+async def test_nudges_and_digests_go_to_the_platform_the_member_joined_from_last(app, owner, clock, settings, engine):
+    await owner.say("Visited Acme, Mr. Lee wants a quote, follow up tomorrow 3pm")
+    app.attach(RecordingMessenger("other"))
+    link(engine, "other", "other-dm")
+    link(engine, "gone", "gone-dm")  # a platform this process has no messenger for
+    scheduler = scheduler_for(app, settings)
+    clock.current = datetime(2026, 11, 19, 7, 0, tzinfo=UTC)  # Thu 15:00 Taipei
+    assert await scheduler.dispatch() == 1
+    [(chat, nudge)] = app.messengers["other"].sent
+    assert (chat.platform, chat.chat_id) == ("other", "other-dm") and "Acme" in nudge.text
+    clock.current = taipei(20, 8, 31)
+    assert await scheduler.send_notices() == 1
+    assert "Good morning" in app.messengers["other"].sent[-1][1].text
+    assert not [r for _, r in app.messengers["test"].sent if "Acme" in r.text or "Good morning" in r.text]
+
+
+async def test_nudge_lookup_and_rendering_run_off_the_event_loop(app, owner, clock, settings, engine):
+    import threading
+
+    from sqlalchemy import event
+
+    await owner.say("Visited Acme, Mr. Lee wants a quote, follow up tomorrow 3pm")
+    scheduler = scheduler_for(app, settings)
+    loop_thread, on_loop = threading.get_ident(), []
+
+    def statement(conn, cursor, sql, *args):
+        if threading.get_ident() == loop_thread:
+            on_loop.append(sql)
+
+    event.listen(app.engine, "before_cursor_execute", statement)
+    try:
+        clock.current = datetime(2026, 11, 19, 7, 0, tzinfo=UTC)
+        assert await scheduler.dispatch() == 1
+    finally:
+        event.remove(app.engine, "before_cursor_execute", statement)
+    assert on_loop == []
+
+
+async def test_weekly_summary_is_not_sent_at_night_after_a_late_start(app, owner, clock, settings):
+    await owner.say("Visited Acme, wants a quote, follow up tomorrow")
+    scheduler = scheduler_for(app, settings)
+    clock.current = taipei(23, 23, 0)  # Monday night: the bot was down all day
+    await scheduler.send_notices()
+    clock.current = taipei(24, 8, 31)
+    await scheduler.send_notices()
+    assert not texts(app, "Weekly summary")
+    clock.current = taipei(30, 11, 29)  # the next Monday, late in the morning window
+    await scheduler.send_notices()
+    assert len(texts(app, "Weekly summary")) == 1
+
+
+async def test_a_late_digest_time_keeps_its_window_past_midnight(app, owner, clock, settings, engine):
+    scheduler = scheduler_for(app, settings)
+    assert "22:30" in (await owner.say("/digest 22:30"))[0].text
+    await owner.say("Visited Acme, wants a quote, follow up tomorrow")
+    clock.current = taipei(20, 0, 15)  # Friday 00:15: Thursday's 22:30 digest, missed until now
+    assert await scheduler.send_notices() == 1
+    assert notices(engine) == {"digest:2026-11-19": ("sent", 0)}
+    clock.current = taipei(21, 0, 15)  # Saturday 00:15: Friday's digest (Friday is a working day)
+    assert await scheduler.send_notices() == 1
+    clock.current = taipei(22, 0, 15)  # Sunday 00:15: Saturday is off
+    assert await scheduler.send_notices() == 0
