@@ -10,6 +10,7 @@ from bot.router import command
 from core.chat import CommandIn, Reply
 from core.models import Member, Team
 from core.scheduling.workhours import (
+    DEFAULT_DIGEST,
     DIGEST_OFF,
     country_of_zone,
     digest_at,
@@ -24,7 +25,6 @@ from core.services import teams
 
 OFF_WORDS = {"off", "no", "none", "stop", "關", "关", "關閉", "关闭", "不要", "取消", "無", "无"}
 ON_WORDS = {"on", "yes", "開", "开", "開啟", "开启"}
-DEFAULT_DIGEST = "08:30"
 
 
 def _args(ctx: Ctx) -> str:
@@ -79,7 +79,7 @@ def digest(ctx: Ctx) -> list[Reply]:
     if wanted.lower() in OFF_WORDS:
         teams.update_settings(ctx.session, ctx.actor, digest_time=DIGEST_OFF)
         return [Reply(ctx.t("settings.digest_now_off"))]
-    at = parse_clock(DEFAULT_DIGEST if wanted.lower() in ON_WORDS else wanted)
+    at = parse_clock(DEFAULT_DIGEST.strftime("%H:%M") if wanted.lower() in ON_WORDS else wanted)
     if at is None:
         return [Reply(ctx.t("settings.digest_usage"))]
     teams.update_settings(ctx.session, ctx.actor, digest_time=_clock(at))

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from core.models import ChatIdentity, Invite, Member, Role, Team, utcnow
 from core.services import audit
 from core.services.actor import Actor
+from core.services.customers import MAX_SILENT_DAYS
 from core.services.errors import AlreadyMember, InvalidInput, InvalidInvite, NotAllowed
 from core.settings import LANGUAGES
 
@@ -146,7 +147,6 @@ def ensure_local_owner(session: Session, who: Newcomer) -> Member:
 
 
 MEMBER_SETTINGS = ("timezone", "country", "work_start", "work_end", "work_days", "digest_time")
-MAX_SILENT_DAYS = 365
 
 
 def _checked_setting(name: str, value: str) -> str:
