@@ -1,6 +1,6 @@
 """Voice notes with the default engine (faster-whisper, multilingual base, int8): accuracy, speed, memory.
 
-    .venv/bin/python bench/bench_voice.py [--runs 10] [--notes 60]
+    .venv/bin/python bench/bench_voice.py [--runs 10] [--notes 60] [--memory] [--throughput]
 
 - Accuracy on the shared recordings (../shared/audio, OGG/Opus as Telegram sends them): English WER and
   Mandarin CER pooled (errors / reference length) and per clip, and whether a 17-s multi-sentence
@@ -12,8 +12,9 @@
   then half as many with one worker of two threads (the lower-memory alternative).
 - Memory: a fresh process builds the bot (`bot.bootstrap.build`, console settings), preloads the model and
   reports its RSS (psutil) before and after loading, after one note, after six notes at once, and the peak
-  sampled every 20 ms; further runs add the Telegram and Slack libraries (as a platform deployment), cap
-  glibc's malloc arenas, and use one worker of two threads.
+  sampled every 20 ms; further runs add the Telegram and Slack libraries (as a platform deployment) and use
+  one worker of two threads. The engine runs one encoder pass at a time and returns freed buffers to the OS
+  (core/voice/memory.py); `--memory` runs only the memory part, `--throughput` only the sustained one.
 Targets: WER <= 5%, CER <= 15%, every sentence kept, <= 3 s per 10-s note, >= 40 notes/min, < 550 MB.
 """
 
@@ -163,12 +164,11 @@ def rss_child(with_platforms: bool, notes_file: str) -> None:
 
 
 def memory(notes: dict[str, bytes]) -> None:
-    """The bot's RSS in fresh processes; glibc's per-thread malloc arenas add to it, so also with MALLOC_ARENA_MAX=2."""
+    """The bot's RSS in fresh processes: console, with the platform libraries, and with one worker of two threads."""
     handle, notes_file = tempfile.mkstemp(suffix=".json")
     os.close(handle)
     Path(notes_file).write_text(json.dumps({code: data.hex() for code, data in notes.items()}))
-    variants = [(False, {}), (True, {}), (True, {"MALLOC_ARENA_MAX": "2"}),
-                (True, {"WHISPER_WORKERS": "1", "WHISPER_CPU_THREADS": "2"})]
+    variants = [(False, {}), (True, {}), (True, {"WHISPER_WORKERS": "1", "WHISPER_CPU_THREADS": "2"})]
     for with_platforms, extra in variants:
         command = [sys.executable, __file__, "--rss-child", notes_file] + (["--with-platforms"] if with_platforms else [])
         env = {**os.environ, **extra}
@@ -191,6 +191,16 @@ async def main(args: argparse.Namespace) -> None:
     await service.preload()
     print(f"model loaded in {time.perf_counter() - started:.1f} s from {service.engine.model_dir}")
     notes = ten_second_notes()
+    if args.memory or args.throughput:
+        if args.throughput:
+            print("throughput:")
+            await throughput(service, notes, args.notes)
+        service.close()
+        if args.memory:
+            print("memory (fresh process):")
+            memory(notes)
+        print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return
     print("accuracy:")
     await accuracy(service)
     print("latency (warm, one note at a time):")
@@ -212,6 +222,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--notes", type=int, default=60)
+    parser.add_argument("--memory", action="store_true", help="only the memory part")
+    parser.add_argument("--throughput", action="store_true", help="only the sustained throughput (defaults)")
     parser.add_argument("--rss-child", metavar="NOTES", help=argparse.SUPPRESS)
     parser.add_argument("--with-platforms", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()

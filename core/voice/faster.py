@@ -6,6 +6,9 @@ window was skipped whole (a 17-s note lost its middle sentence) while the louder
 Only quiet stretches are raised; louder ones are left as they are (lowering them cost accuracy).
 Whisper may still end a window after its first sentence: a stretch of speech left without text is then
 transcribed on its own, and flagged (`speech_missed`) only if it still gives nothing.
+
+Memory: the workers share one encoder pass at a time (each needs ~150 MB for a moment; the decoders still
+run in parallel, so throughput holds), and glibc returns the transient buffers after use (core.voice.memory).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from core.ports import Transcript
 from core.text import to_script
 from core.voice.common import LANGUAGES, SAMPLE_RATE, VAD_PARAMETERS, _doubts, _join, check_samples, decode
 from core.voice.errors import AudioError
+from core.voice.memory import trim, tune_malloc
 
 __all__ = ["FasterWhisper", "decode", "level_speech"]
 TARGET_RMS = 0.05  # about -26 dBFS: a quieter stretch of speech is raised to this loudness
@@ -65,12 +69,21 @@ class FasterWhisper:
             if self._model is None:
                 from faster_whisper import WhisperModel
 
-                self._model = WhisperModel(str(self.model_dir), device="cpu", compute_type="int8",
-                                           cpu_threads=self.cpu_threads, num_workers=self.num_workers,
-                                           local_files_only=True)
+                tune_malloc()
+                model = WhisperModel(str(self.model_dir), device="cpu", compute_type="int8",
+                                     cpu_threads=self.cpu_threads, num_workers=self.num_workers,
+                                     local_files_only=True)
+                model.encode = one_at_a_time(model.encode)
+                self._model = model
         return self._model
 
     def transcribe(self, audio: bytes, *, language: str | None = None, script: str | None = None) -> Transcript:
+        try:
+            return self._transcribe(audio, language=language, script=script)
+        finally:
+            trim()
+
+    def _transcribe(self, audio: bytes, *, language: str | None, script: str | None) -> Transcript:
         from faster_whisper.vad import SpeechTimestampsMap, collect_chunks
 
         started = time.perf_counter()
@@ -140,6 +153,17 @@ class FasterWhisper:
         best = max(LANGUAGES, key=lambda code: scores.get(code, 0.0))
         total = sum(scores.get(code, 0.0) for code in LANGUAGES) or 1.0
         return best, scores.get(best, 0.0) / total
+
+
+def one_at_a_time(encode: Callable) -> Callable:
+    """`WhisperModel.encode` behind a lock: two notes never hold encoder buffers at once."""
+    lock = threading.Lock()
+
+    def encode_locked(features):
+        with lock:
+            return encode(features)
+
+    return encode_locked
 
 
 def missed_chunks(chunks: list[dict], spans: list[tuple[float, float]]) -> list[dict]:
