@@ -17,12 +17,34 @@ LANGUAGES = ("zh", "en")
 VAD_PARAMETERS = {"min_silence_duration_ms": 500}
 
 
-def decode(audio: bytes) -> np.ndarray:
-    """16 kHz mono float32 samples from OGG/Opus, M4A/AAC, WebM, MP3, WAV or FLAC bytes (PyAV)."""
+def declared_seconds(audio: bytes) -> float | None:
+    """The length the container states (read from its headers, nothing decoded); None when it states none."""
+    import av
+
+    try:
+        with av.open(io.BytesIO(audio), metadata_errors="ignore") as container:
+            if container.duration:
+                return container.duration / 1_000_000  # av.time_base: microseconds
+            stream = container.streams.audio[0] if container.streams.audio else None
+            if stream is not None and stream.duration and stream.time_base:
+                return float(stream.duration * stream.time_base)
+    except Exception:  # damaged or foreign data: decoding will say what is wrong
+        return None
+    return None
+
+
+def decode(audio: bytes, max_seconds: float | None = None) -> np.ndarray:
+    """16 kHz mono float32 samples from OGG/Opus, M4A/AAC, WebM, MP3, WAV or FLAC bytes (PyAV).
+
+    With `max_seconds`, a recording whose container states a longer length is refused (`too_long`) before
+    it is decoded: an hour of audio would otherwise become ~230 MB of samples first.
+    """
     from faster_whisper.audio import decode_audio
 
     if not audio:
         raise AudioError("empty")
+    if max_seconds is not None and (stated := declared_seconds(audio)) is not None and stated > max_seconds + 1:
+        raise AudioError("too_long", f"{stated:.0f} s stated by the file")
     try:
         samples = decode_audio(io.BytesIO(audio), sampling_rate=SAMPLE_RATE)
     except Exception as error:  # PyAV raises many kinds for damaged or foreign data

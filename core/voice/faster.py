@@ -87,7 +87,7 @@ class FasterWhisper:
         from faster_whisper.vad import SpeechTimestampsMap, collect_chunks
 
         started = time.perf_counter()
-        samples = decode(audio)
+        samples = decode(audio, self.max_seconds)
         duration = check_samples(samples, self.max_seconds)
         deadline = started + self.time_limit[0] * duration + self.time_limit[1]
         chunks = speech_chunks(samples)

@@ -77,7 +77,7 @@ class OpenAIWhisper:
 
     def transcribe(self, audio: bytes, *, language: str | None = None, script: str | None = None) -> Transcript:
         started = time.perf_counter()
-        samples = decode(audio)
+        samples = decode(audio, self.max_seconds)
         duration = check_samples(samples, self.max_seconds)
         chunks, speech, times = _speech(samples)
         model = self.load()
