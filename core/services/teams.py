@@ -113,16 +113,7 @@ def _enrol(session: Session, team: Team, who: Newcomer, role: str, actor_id: int
 
 
 def set_language(session: Session, actor: Actor, language: str) -> Member:
-    if language not in LANGUAGES:
-        raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}")
-    member = session.get(Member, actor.member_id)
-    assert member is not None
-    before = member.language
-    member.language = language
-    session.add(member)
-    audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="update", entity=member,
-                 before={"language": before}, after={"language": language})
-    return member
+    return update_settings(session, actor, language=language)
 
 
 def team_members(session: Session, team_id: int) -> list[Member]:
@@ -146,7 +137,7 @@ def ensure_local_owner(session: Session, who: Newcomer) -> Member:
     return owner
 
 
-MEMBER_SETTINGS = ("timezone", "country", "work_start", "work_end", "work_days", "digest_time")
+MEMBER_SETTINGS = ("language", "timezone", "country", "work_start", "work_end", "work_days", "digest_time")
 
 
 def _checked_setting(name: str, value: str) -> str:
@@ -154,6 +145,8 @@ def _checked_setting(name: str, value: str) -> str:
 
     from core.scheduling.workhours import DIGEST_OFF, is_supported_country, parse_clock
 
+    if name == "language" and value not in LANGUAGES:
+        raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}")
     if name == "timezone":
         try:
             ZoneInfo(value)
