@@ -23,9 +23,10 @@ from bot.notes import ask_customer
 from bot.render import esc, when
 from bot.router import button
 from core.chat import Button, Reply
+from core.events import FollowUpsChanged
 from core.exports import ExportError, ParsedConversation, parse_export
 from core.models import ConversationMessage, Customer, Interaction
-from core.services import chat_import, followups, interactions
+from core.services import chat_import, followups, interactions, teams
 from core.services import customers as customer_service
 from core.understanding import parse_note
 
@@ -54,7 +55,7 @@ async def import_chat_file(ctx: Ctx, data: bytes, file_name: str | None,
 
 
 async def _progress(ctx: Ctx, count: int) -> None:
-    messenger = ctx.app.messengers.get(ctx.incoming.env.chat.platform)
+    messenger = ctx.deps.messenger(ctx.incoming.env.chat.platform)
     if messenger is None:
         return
     try:
@@ -66,13 +67,13 @@ async def _progress(ctx: Ctx, count: int) -> None:
 def member_names(ctx: Ctx) -> list[str]:
     """Every name the salesperson may appear under in an export."""
     sender = ctx.incoming.env.sender
-    names = chat_import.known_names(ctx.session, ctx.member) if ctx.member else []
+    names = chat_import.known_names(ctx.uow.session, teams.member_row(ctx.uow.session, ctx.actor.member_id)) if ctx.member else []
     return [*names, *(n for n in (sender.display_name, sender.username) if n)]
 
 
 def store(ctx: Ctx, conversation: ParsedConversation) -> list[Reply]:
     """Store a parsed conversation on the customer it is with (or unfiled, asking which)."""
-    session, actor = ctx.session, ctx.actor
+    session, actor = ctx.uow.session, ctx.actor
     me = chat_import.member_side(conversation.participants, member_names(ctx))
     others = [p for p in conversation.participants if p != me]
     customer = chat_import.guess_customer(session, actor, others, conversation.title)
@@ -98,7 +99,7 @@ def store(ctx: Ctx, conversation: ParsedConversation) -> list[Reply]:
 def summary(ctx: Ctx, interaction: Interaction, *, edit: bool = False) -> Reply:
     """Messages, date range, customer and proposed follow-ups, with buttons to accept them."""
     info = interaction.details.get("import") or {}
-    customer = ctx.session.get(Customer, interaction.customer_id) if interaction.customer_id else None
+    customer = ctx.uow.session.get(Customer, interaction.customer_id) if interaction.customer_id else None
     iid = interaction.id
     lines = [ctx.t("imports.done", n=f"{info.get('messages', 0):,}", format=esc(info.get("format", "")))]
     first, last = _range(ctx, interaction)
@@ -127,7 +128,7 @@ def summary(ctx: Ctx, interaction: Interaction, *, edit: bool = False) -> Reply:
 
 
 def _range(ctx: Ctx, interaction: Interaction) -> tuple[str | None, str | None]:
-    first, last = ctx.session.exec(select(func.min(ConversationMessage.sent_at), func.max(ConversationMessage.sent_at))
+    first, last = ctx.uow.session.exec(select(func.min(ConversationMessage.sent_at), func.max(ConversationMessage.sent_at))
                                    .where(ConversationMessage.interaction_id == interaction.id)).one()
     if first is None:
         return None, None
@@ -144,7 +145,7 @@ async def import_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
         return await _date_order_chosen(ctx, parts[1], parts[2])
     if not parts[1].isdigit() or not parts[2].isdigit():
         return [Reply(ctx.t("core.stale_button"))]
-    interaction = interactions.get_own(ctx.session, ctx.actor, int(parts[1]))
+    interaction = interactions.get_own(ctx.uow.session, ctx.actor, int(parts[1]))
     if interaction.deleted_at is not None:
         return [Reply(ctx.t("notes.undone"), edit=True)]
     index = int(parts[2])
@@ -154,7 +155,7 @@ async def import_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
         people = interaction.details.get("participants") or []
         if index >= len(people):
             return [Reply(ctx.t("core.stale_button"))]
-        chat_import.set_member_side(ctx.session, ctx.actor, interaction.id or 0, people[index])
+        chat_import.set_member_side(ctx.uow.session, ctx.actor, interaction.id or 0, people[index])
         return [summary(ctx, interaction, edit=True)]
     return [Reply(ctx.t("core.stale_button"))]
 
@@ -166,18 +167,18 @@ def _accept_proposal(ctx: Ctx, interaction: Interaction, index: int) -> Reply:
         return Reply(ctx.t("core.stale_button"))
     if index not in accepted:  # pressed twice: scheduled once
         proposal = proposals[index]
-        followups.schedule(ctx.session, ctx.actor, due_at=datetime.fromisoformat(proposal["due"]),
+        followups.schedule(ctx.uow.session, ctx.actor, due_at=datetime.fromisoformat(proposal["due"]),
                            action=proposal["action"], customer_id=interaction.customer_id,
                            source_interaction_id=interaction.id)
         interaction.details = {**interaction.details, "accepted": [*accepted, index]}
-        ctx.session.add(interaction)
-        ctx.app.wake_scheduler()
+        ctx.uow.session.add(interaction)
+        ctx.uow.publish(FollowUpsChanged())
     return summary(ctx, interaction, edit=True)
 
 
 # -- day/month order ------------------------------------------------------------------------------------
 def _spool(ctx: Ctx) -> Path:
-    path = Path(ctx.app.settings.import_spool_dir)
+    path = Path(ctx.settings.import_spool_dir)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -202,7 +203,7 @@ async def _date_order_chosen(ctx: Ctx, token: str, order: str) -> list[Reply]:
     except (OSError, ValueError):
         return [Reply(ctx.t("imports.expired"), edit=True)]
     replies = await import_chat_file(ctx, data, meta.get("file_name"), date_order=order)
-    ctx.after_commit.append(lambda: _discard(base))
+    _discard(base)  # the import is in this unit of work; the spooled copy is no longer needed
     return replies or [Reply(ctx.t("files.unreadable", name=esc(meta.get("file_name") or "")))]
 
 

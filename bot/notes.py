@@ -11,6 +11,7 @@ from typing import Any
 from bot.context import Ctx
 from bot.render import amount_text, esc, when
 from core.chat import Button, Reply
+from core.events import FollowUpsChanged
 from core.models import Contact, Customer, FollowUp, Interaction
 from core.services import customers as customer_service
 from core.services import followups, interactions
@@ -27,7 +28,7 @@ def source_of(ctx: Ctx) -> Source:
 
 
 def understand(ctx: Ctx, text: str) -> NoteDraft:
-    index = directory.index(ctx.session, ctx.actor.team_id)
+    index = directory.index(ctx.uow.session, ctx.actor.team_id)
     return parse_note(text, now=ctx.now, tz=ctx.tz, customers=index)
 
 
@@ -41,7 +42,7 @@ class Filing:
 
 def choose_customer(ctx: Ctx, draft: NoteDraft) -> Filing:
     """The customer a draft is about: known, newly introduced, or (when unclear) nobody yet, with candidates."""
-    session, actor = ctx.session, ctx.actor
+    session, actor = ctx.uow.session, ctx.actor
     known = [c for c in draft.customer_candidates if c.id is not None]
     visible = [customer for c in known if (customer := _visible(ctx, c.id))]
     if draft.customer_known and draft.customer_id is not None and (chosen := _visible(ctx, draft.customer_id)):
@@ -60,7 +61,7 @@ def choose_customer(ctx: Ctx, draft: NoteDraft) -> Filing:
 
 
 def _visible(ctx: Ctx, customer_id: int | None) -> Customer | None:
-    customer = ctx.session.get(Customer, customer_id) if customer_id else None
+    customer = ctx.uow.session.get(Customer, customer_id) if customer_id else None
     return customer if customer and ctx.actor.can_see(customer) and customer.merged_into_id is None else None
 
 
@@ -71,22 +72,22 @@ def log_note(ctx: Ctx, text: str, *, source: Source | None, kind: str | None = N
     draft = understand(ctx, parse_text if parse_text is not None else text)
     if draft.is_empty and not transcript:
         return [Reply(ctx.t("notes.what_to_log"))]
-    if source and (existing := interactions.find_by_source(ctx.session, source)):
+    if source and (existing := interactions.find_by_source(ctx.uow.session, source)):
         return [card(ctx, existing)]
     filing = choose_customer(ctx, draft)
     contact_id = _contact_for(ctx, filing.customer, draft.contact)
     info = {**(details or {}), "draft": draft.to_json(), "mention": filing.mention,
             "candidates": [c.id for c in filing.candidates][:MAX_CHOICES], "new_customer": filing.created}
     interaction, _ = interactions.log_interaction(
-        ctx.session, ctx.actor, text=text, kind=kind or draft.kind,
+        ctx.uow.session, ctx.actor, text=text, kind=kind or draft.kind,
         customer_id=filing.customer.id if filing.customer else None, contact_id=contact_id,
         occurred_at=draft.occurred_at or ctx.now, amounts=[_amount(a) for a in draft.amounts], details=info,
         transcript=transcript, source=source)
     if draft.follow_up is not None:
-        followups.schedule(ctx.session, ctx.actor, due_at=draft.follow_up.due, action=draft.follow_up.action,
+        followups.schedule(ctx.uow.session, ctx.actor, due_at=draft.follow_up.due, action=draft.follow_up.action,
                            customer_id=interaction.customer_id, source_interaction_id=interaction.id,
                            explicit_time=draft.follow_up.explicit_time)
-        ctx.after_commit.append(ctx.app.wake_scheduler)
+        ctx.uow.publish(FollowUpsChanged())
     reply = card(ctx, interaction) if filing.customer else ask_customer(ctx, interaction)
     return [Reply(f"{header}\n{reply.text}" if header else reply.text, buttons=reply.buttons)]
 
@@ -103,8 +104,8 @@ def _amount(amount: Any) -> dict:
 def _contact_for(ctx: Ctx, customer: Customer | None, name: str | None) -> int | None:
     if customer is None or customer.id is None or not name:
         return None
-    found = customer_service.find_contact(ctx.session, customer.id, name)
-    contact = found or customer_service.add_contact(ctx.session, ctx.actor, customer.id, name)
+    found = customer_service.find_contact(ctx.uow.session, customer.id, name)
+    contact = found or customer_service.add_contact(ctx.uow.session, ctx.actor, customer.id, name)
     return contact.id
 
 
@@ -114,8 +115,8 @@ def card(ctx: Ctx, interaction: Interaction, *, edit: bool = False) -> Reply:
         return Reply(ctx.t("notes.undone"), edit=edit)
     if interaction.customer_id is None:
         return ask_customer(ctx, interaction, edit=edit)
-    customer = ctx.session.get(Customer, interaction.customer_id)
-    contact = ctx.session.get(Contact, interaction.contact_id) if interaction.contact_id else None
+    customer = ctx.uow.session.get(Customer, interaction.customer_id)
+    contact = ctx.uow.session.get(Contact, interaction.contact_id) if interaction.contact_id else None
     parts = [f"<b>{esc(customer.name if customer else '?')}</b>"]
     if interaction.details.get("new_customer"):
         parts[0] += " " + ctx.t("notes.new_badge")
@@ -129,7 +130,7 @@ def card(ctx: Ctx, interaction: Interaction, *, edit: bool = False) -> Reply:
         lines.append("🎙 " + esc(interaction.transcript))
         if interaction.details.get("low_confidence"):
             lines.append(ctx.t("notes.low_confidence"))
-    follow_up = followups.for_interaction(ctx.session, interaction.id or 0)
+    follow_up = followups.for_interaction(ctx.uow.session, interaction.id or 0)
     if follow_up is not None:
         due = when(follow_up.due_at, tz=ctx.tz, language=ctx.language, now=ctx.now)
         lines.append(ctx.t("notes.next_step", action=esc(follow_up.action or ctx.t("notes.follow_up")), due=due))
@@ -147,7 +148,7 @@ def ask_customer(ctx: Ctx, interaction: Interaction, *, edit: bool = False,
         ids = interaction.details.get("candidates") or []
         candidates = [c for cid in ids if (c := _visible(ctx, cid))]
         if not candidates:
-            candidates = customer_service.list_customers(ctx.session, ctx.actor, limit=MAX_CHOICES)
+            candidates = customer_service.list_customers(ctx.uow.session, ctx.actor, limit=MAX_CHOICES)
     iid = interaction.id
     rows: list[tuple[Button, ...]] = [(Button(c.name[:40], f"n:sc:{iid}:{c.id}"),) for c in candidates[:MAX_CHOICES]]
     mention = interaction.details.get("mention")
@@ -163,4 +164,4 @@ def ask_customer(ctx: Ctx, interaction: Interaction, *, edit: bool = False,
 
 
 def follow_up_of(ctx: Ctx, interaction: Interaction) -> FollowUp | None:
-    return followups.for_interaction(ctx.session, interaction.id or 0)
+    return followups.for_interaction(ctx.uow.session, interaction.id or 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.bootstrap import ChatCRM
+from bot.commands import MENU
 from bot.i18n import LANGUAGES, catalogue, t
 from bot.render import esc, when
 from core.chat import Button, Reply, Sender
@@ -13,9 +14,6 @@ from core.services import customers as customer_service
 from core.services import followups
 from core.services.actor import Actor
 from core.services.teams import member_for
-
-MENU = ("start", "help", "log", "c", "find", "todo", "done", "new", "status", "settings", "digest", "hours", "tz",
-        "important", "invite", "lang")
 
 
 def command_menu() -> dict[str, list[tuple[str, str]]]:

@@ -47,11 +47,10 @@ async def prepare_voice(app: ChatCRM) -> None:
     settings = app.settings
     if settings.whisper_model_dir is None and not settings.whisper_preload:
         return  # the built-in model is assembled and loaded on the first voice note
-    from bot.voice import service
-
-    transcriber = service(app)  # raises VoiceSetupError with a readable message
+    transcription = app.deps.transcription
+    transcription.service  # noqa: B018 - builds it now: raises VoiceSetupError with a readable message
     if settings.whisper_preload:
-        await transcriber.preload()
+        await transcription.preload()
 
 
 async def serve(settings: Settings, **console_io: Any) -> None:

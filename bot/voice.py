@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from core.ports import Transcript
+from core.voice.service import LazyTranscription
 
 log = logging.getLogger(__name__)
 
@@ -18,23 +18,15 @@ class AudioProblem(Exception):
         self.code = code
 
 
-def service(app: Any) -> Any:
-    if app.transcriber is None:
-        from core.voice import TranscriptionService
-
-        app.transcriber = TranscriptionService.from_settings(app.settings)
-    return app.transcriber
-
-
 def whisper_language(language: str) -> str | None:
     return "zh" if language.startswith("zh") else "en" if language == "en" else None
 
 
-async def transcribe(app: Any, audio: bytes, *, language: str) -> Transcript:
+async def transcribe(transcription: LazyTranscription, audio: bytes, *, language: str) -> Transcript:
     from core.voice import AudioError, VoiceSetupError
 
     try:
-        return await service(app).transcribe(audio, language=whisper_language(language), script=language)
+        return await transcription.transcribe(audio, language=whisper_language(language), script=language)
     except AudioError as error:
         raise AudioProblem(error.code) from error
     except VoiceSetupError as error:

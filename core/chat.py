@@ -157,6 +157,25 @@ class Reply:
     extra: dict = field(default_factory=dict, compare=False)
 
 
+@dataclass(frozen=True, slots=True)
+class CommandStyle:
+    """How commands are written on a platform; the bot's one routing table does the rest.
+
+    `prefix` starts a command (`/todo` on Telegram); with `bare_words` a message whose first word is a
+    command name is that command (Slack DMs: `todo`, `digest 07:45`); `alternative` is a second way to
+    write it that help texts may mention (`/crm todo`)."""
+
+    prefix: str = "/"
+    bare_words: bool = False
+    alternative: str | None = None  # e.g. "/crm " on Slack
+
+    def written(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+
+SLASH_COMMANDS = CommandStyle()
+
+
 class IncomingHandler(Protocol):
     """What an adapter calls for every update; the returned replies answer in the same chat."""
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from core.chat import (
+    SLASH_COMMANDS,
     Attachment,
     Button,
     ButtonIn,
@@ -39,6 +40,7 @@ class ConsoleAdapter:
     """One local user chatting in the terminal. Typing a number presses the numbered button."""
 
     platform = PLATFORM
+    command_style = SLASH_COMMANDS
 
     def __init__(self, handle: IncomingHandler, *, user_id: str = "local", name: str = "Local owner",
                  language: str | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None,

@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import blocks, home_view, plain
 from adapters.slack.request import FormSafeRequest
 from adapters.slack.translate import PLATFORM, from_action, from_message, from_shortcut, from_slash
-from core.chat import Attachment, ButtonIn, ChatRef, Incoming, IncomingHandler, Reply, Sender
+from core.chat import Attachment, ButtonIn, ChatRef, CommandStyle, Incoming, IncomingHandler, Reply, Sender
 from core.ports import DeliveryError, DeliveryUncertain, RateLimited, Unreachable
 from core.settings import Settings
 
@@ -35,6 +35,7 @@ _statuses: ContextVar[list[str] | None] = ContextVar("slack_statuses", default=N
 
 class SlackAdapter:
     platform = PLATFORM
+    command_style = CommandStyle(prefix="", bare_words=True, alternative="/crm ")
     typing_indicator = False  # bots get no typing indicator on Slack: a status message stands in for it
 
     def __init__(self, settings: Settings, handle: IncomingHandler, home: HomeProvider | None = None) -> None:

@@ -20,7 +20,6 @@ from core.chat import (
 )
 
 PLATFORM = "slack"
-WORD_COMMANDS = {"help", "start", "log", "c", "find", "todo", "done", "new", "lang", "status", "invite", "customers"}
 IGNORED_SUBTYPES = {"message_changed", "message_deleted", "bot_message", "channel_join", "channel_leave",
                     "message_replied", "thread_broadcast"}
 
@@ -59,11 +58,7 @@ def from_message(event: dict[str, Any], team_id: str | None, sender: Sender, eve
         if is_audio(file):
             return VoiceIn(env, attachment(file))
         return FileIn(env, attachment(file), caption=event.get("text") or "")
-    text = event.get("text") or ""
-    word, rest = split_command(text)
-    if word in WORD_COMMANDS:
-        return CommandIn(env, word, rest)
-    return TextIn(env, text)
+    return TextIn(env, event.get("text") or "")  # a bare command word is routed by the bot's one table
 
 
 def from_slash(body: dict[str, Any], sender: Sender) -> CommandIn:

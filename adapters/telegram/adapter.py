@@ -16,7 +16,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from adapters.telegram.render import keyboard, split_html
 from adapters.telegram.translate import PLATFORM, to_incoming
-from core.chat import Attachment, ButtonIn, ChatRef, IncomingHandler, Reply
+from core.chat import SLASH_COMMANDS, Attachment, ButtonIn, ChatRef, IncomingHandler, Reply
 from core.ports import DeliveryError, DeliveryUncertain, RateLimited, Unreachable
 from core.settings import Settings
 
@@ -29,6 +29,7 @@ class TelegramAdapter:
     """Runs the bot on Telegram; every update goes to `handle`, every reply back as Bot API calls."""
 
     platform = PLATFORM
+    command_style = SLASH_COMMANDS
 
     def __init__(self, settings: Settings, handle: IncomingHandler,
                  commands: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> None:

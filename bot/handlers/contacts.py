@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import phonenumbers
 
-from bot.bootstrap import set_state
 from bot.context import Ctx
 from bot.render import esc
 from bot.router import button, content, state
@@ -32,8 +31,8 @@ def shared_contact(ctx: Ctx) -> list[Reply]:
     phone = normalize_phone(incoming.phone, ctx.member.country if ctx.member else "TW")
     payload = {"name": incoming.name.strip() or (phone or "?"), "phone": phone,
                "user": incoming.platform_user_id}
-    set_state(ctx, "contact_customer", payload)
-    recent = customer_service.list_customers(ctx.session, ctx.actor, limit=5)
+    ctx.await_answer("contact_customer", payload)
+    recent = customer_service.list_customers(ctx.uow.session, ctx.actor, limit=5)
     rows = tuple((Button(c.name[:40], f"k:{c.id}"),) for c in recent)
     return [Reply(ctx.t("contacts.which_customer", name=esc(payload["name"]), phone=esc(phone or "")),
                   buttons=rows)]
@@ -41,20 +40,18 @@ def shared_contact(ctx: Ctx) -> list[Reply]:
 
 def _save(ctx: Ctx, customer_id: int, payload: dict) -> list[Reply]:
     handle = (ctx.incoming.env.chat.platform, payload["user"]) if payload.get("user") else None
-    contact = customer_service.add_contact(ctx.session, ctx.actor, customer_id, payload["name"],
+    contact = customer_service.add_contact(ctx.uow.session, ctx.actor, customer_id, payload["name"],
                                            phone=payload.get("phone"), handle=handle)
-    customer = customer_service.get_visible(ctx.session, ctx.actor, customer_id)
+    customer = customer_service.get_visible(ctx.uow.session, ctx.actor, customer_id)
     return [Reply(ctx.t("contacts.saved", name=esc(contact.name), customer=esc(customer.name)), edit=True)]
 
 
 @button("k")
 def contact_customer_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
-    from bot.bootstrap import clear_state, current_state
-
-    pending = current_state(ctx)
+    pending = ctx.awaited()
     if pending is None or pending.kind != "contact_customer" or not parts or not parts[0].isdigit():
         return [Reply(ctx.t("core.stale_button"), edit=True)]
-    clear_state(ctx)
+    ctx.stop_waiting()
     return _save(ctx, int(parts[0]), pending.payload)
 
 
@@ -62,11 +59,11 @@ def contact_customer_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
 def typed_contact_customer(ctx: Ctx, payload: dict) -> list[Reply]:
     assert isinstance(ctx.incoming, TextIn)
     name = ctx.incoming.text.strip()
-    resolution = customer_service.resolve_customer(ctx.session, ctx.actor, name)
+    resolution = customer_service.resolve_customer(ctx.uow.session, ctx.actor, name)
     if resolution.customer is None and resolution.candidates:
-        set_state(ctx, "contact_customer", payload)
+        ctx.await_answer("contact_customer", payload)
         rows = tuple((Button(c.name[:40], f"k:{c.id}"),) for c in resolution.candidates[:5])
         return [Reply(ctx.t("customers.which", name=esc(name)), buttons=rows)]
-    customer = resolution.customer or customer_service.create_customer(ctx.session, ctx.actor, name)
+    customer = resolution.customer or customer_service.create_customer(ctx.uow.session, ctx.actor, name)
     reply = _save(ctx, customer.id or 0, payload)[0]
     return [Reply(reply.text)]

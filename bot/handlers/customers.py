@@ -18,16 +18,16 @@ def _snippet(text: str) -> str:
     return flat if len(flat) <= SNIPPET else flat[: SNIPPET - 1] + "…"
 
 
-@command("c", "customer", "客戶", "客户")
+@command("c")
 def customer_card(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, CommandIn)
     name = ctx.incoming.args.strip()
     if not name:
-        recent = customer_service.list_customers(ctx.session, ctx.actor, limit=8)
+        recent = customer_service.list_customers(ctx.uow.session, ctx.actor, limit=8)
         if not recent:
             return [Reply(ctx.t("customers.none_yet"))]
         return [Reply(ctx.t("customers.pick"), buttons=_choices(recent))]
-    resolution = customer_service.resolve_customer(ctx.session, ctx.actor, name)
+    resolution = customer_service.resolve_customer(ctx.uow.session, ctx.actor, name)
     if resolution.customer is not None:
         return [render_card(ctx, resolution.customer.id or 0)]
     if resolution.candidates:
@@ -44,21 +44,21 @@ def customer_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
     if len(parts) == 2 and parts[0] == "open" and parts[1].isdigit():
         return [render_card(ctx, int(parts[1]))]
     if len(parts) == 3 and parts[0] == "imp" and parts[1].isdigit() and parts[2] in ("0", "1"):
-        customer_service.set_important(ctx.session, ctx.actor, int(parts[1]), parts[2] == "1")
+        customer_service.set_important(ctx.uow.session, ctx.actor, int(parts[1]), parts[2] == "1")
         card = render_card(ctx, int(parts[1]))
         return [Reply(card.text, buttons=card.buttons, edit=True)]
     return [Reply(ctx.t("core.stale_button"))]
 
 
 def _quiet_days(ctx: Ctx, customer: Customer) -> int:
-    team = ctx.session.get(Team, customer.team_id)
+    team = ctx.uow.session.get(Team, customer.team_id)
     return customer.silent_days or (team.silent_days if team else 30)
 
 
 IMPORTANT_OFF = {"off", "no", "none", "不重要", "取消", "關", "关"}
 
 
-@command("important", "imp", "重要")
+@command("important")
 def important(ctx: Ctx) -> list[Reply]:
     """`/important Acme [14|off]`: alert the owner once when Acme has been quiet that many days."""
     assert isinstance(ctx.incoming, CommandIn)
@@ -71,19 +71,19 @@ def important(ctx: Ctx) -> list[Reply]:
     name = " ".join(words)
     if not name:
         return [Reply(ctx.t("settings.important_usage"))]
-    resolution = customer_service.resolve_customer(ctx.session, ctx.actor, name)
+    resolution = customer_service.resolve_customer(ctx.uow.session, ctx.actor, name)
     if resolution.customer is None:
         if resolution.candidates:
             return [Reply(ctx.t("customers.which", name=esc(name)), buttons=_choices(list(resolution.candidates)))]
         return [Reply(ctx.t("customers.unknown", name=esc(name)))]
-    customer, _ = customer_service.set_important(ctx.session, ctx.actor, resolution.customer.id or 0, flag, days)
+    customer, _ = customer_service.set_important(ctx.uow.session, ctx.actor, resolution.customer.id or 0, flag, days)
     if not flag:
         return [Reply(ctx.t("settings.important_off", customer=esc(customer.name)))]
     return [Reply(ctx.t("settings.important_set", customer=esc(customer.name), days=_quiet_days(ctx, customer)))]
 
 
 def render_card(ctx: Ctx, customer_id: int) -> Reply:
-    card = customer_service.customer_card(ctx.session, ctx.actor, customer_id)
+    card = customer_service.customer_card(ctx.uow.session, ctx.actor, customer_id)
     customer = card.customer
     lines = [f"🏢 <b>{esc(customer.name)}</b>"]
     if customer.aliases:
@@ -113,13 +113,13 @@ def render_card(ctx: Ctx, customer_id: int) -> Reply:
     return Reply("\n".join(lines), buttons=((toggle,),))
 
 
-@command("find", "search", "f", "搜尋", "搜索")
+@command("find")
 def find(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, CommandIn)
     words = ctx.incoming.args.strip()
     if not words:
         return [Reply(ctx.t("customers.find_usage"))]
-    hits = search_notes(ctx.session, ctx.actor, words, limit=10)
+    hits = search_notes(ctx.uow.session, ctx.actor, words, limit=10)
     if not hits:
         return [Reply(ctx.t("customers.find_none", words=esc(words)))]
     lines = [ctx.t("customers.find_header", words=esc(words), n=len(hits))]
@@ -129,9 +129,9 @@ def find(ctx: Ctx) -> list[Reply]:
     return [Reply("\n".join(lines))]
 
 
-@command("customers", "list")
+@command("customers")
 def list_customers(ctx: Ctx) -> list[Reply]:
-    recent = customer_service.list_customers(ctx.session, ctx.actor, limit=8)
+    recent = customer_service.list_customers(ctx.uow.session, ctx.actor, limit=8)
     if not recent:
         return [Reply(ctx.t("customers.none_yet"))]
     return [Reply(ctx.t("customers.pick"), buttons=_choices(recent))]

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 async def download(ctx: Ctx) -> bytes | None:
     assert isinstance(ctx.incoming, FileIn)
-    messenger = ctx.app.messengers.get(ctx.incoming.env.chat.platform)
+    messenger = ctx.deps.messenger(ctx.incoming.env.chat.platform)
     if messenger is None:
         return None
     return await messenger.download(ctx.incoming.attachment)
@@ -27,7 +27,7 @@ async def download(ctx: Ctx) -> bytes | None:
 async def document(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, FileIn)
     attachment = ctx.incoming.attachment
-    limit = ctx.app.settings.max_import_bytes
+    limit = ctx.settings.max_import_bytes
     if attachment.size is not None and attachment.size > limit:
         return [Reply(ctx.t("files.too_big", mb=limit // (1024 * 1024)))]
     try:
@@ -40,7 +40,7 @@ async def document(ctx: Ctx) -> list[Reply]:
     if len(data) > limit:
         return [Reply(ctx.t("files.too_big", mb=limit // (1024 * 1024)))]
     if not looks_like_export(data, attachment.file_name) and is_customer_list(data):
-        result = import_customer_list(ctx.session, ctx.actor, data)
+        result = import_customer_list(ctx.uow.session, ctx.actor, data)
         return [Reply(ctx.t("files.customers_imported", created=result.created, updated=result.updated,
                             skipped=result.skipped, names=esc(", ".join(result.names[:5]))))]
     replies = await import_chat_file(ctx, data, attachment.file_name)

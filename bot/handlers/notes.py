@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.bootstrap import set_state
 from bot.context import Ctx
 from bot.notes import ask_customer, card, follow_up_of, log_note, source_of
 from bot.render import esc
 from bot.router import button, command, content, state
 from core.chat import Button, CommandIn, Reply, TextIn
+from core.events import FollowUpsChanged
 from core.models import Customer, Interaction
 from core.services import customers as customer_service
 from core.services import followups, interactions
@@ -27,7 +27,7 @@ def text_note(ctx: Ctx) -> list[Reply]:
     return log_note(ctx, ctx.incoming.text, source=source_of(ctx))
 
 
-@command("log", "l", "記錄", "记录")
+@command("log")
 def log_command(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, CommandIn)
     if not ctx.incoming.args.strip():
@@ -41,18 +41,18 @@ def new_customer(ctx: Ctx) -> list[Reply]:
     name = ctx.incoming.args.strip()
     if not name:
         return [Reply(ctx.t("customers.new_usage"))]
-    resolution = customer_service.resolve_customer(ctx.session, ctx.actor, name)
+    resolution = customer_service.resolve_customer(ctx.uow.session, ctx.actor, name)
     if resolution.customer is not None and resolution.customer.name_key == match_key(name):
         return [Reply(ctx.t("customers.exists", name=esc(resolution.customer.name)),
                       buttons=((Button(ctx.t("customers.btn_open"), f"c:open:{resolution.customer.id}"),),))]
-    created = customer_service.create_customer(ctx.session, ctx.actor, name)
+    created = customer_service.create_customer(ctx.uow.session, ctx.actor, name)
     return [Reply(ctx.t("customers.created", name=esc(created.name)),
                   buttons=((Button(ctx.t("customers.btn_open"), f"c:open:{created.id}"),),))]
 
 
 def _interaction(ctx: Ctx, raw: str) -> Interaction:
     try:
-        return interactions.get_own(ctx.session, ctx.actor, int(raw))
+        return interactions.get_own(ctx.uow.session, ctx.actor, int(raw))
     except ValueError as exc:
         raise NotFound("bad id") from exc
 
@@ -77,24 +77,24 @@ def _change_customer(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[R
 def _set_customer(ctx: Ctx, interaction: Interaction, args: list[str]) -> list[Reply]:
     if not args or not args[0].isdigit():
         return [Reply(ctx.t("core.stale_button"))]
-    customer = customer_service.get_visible(ctx.session, ctx.actor, int(args[0]))
+    customer = customer_service.get_visible(ctx.uow.session, ctx.actor, int(args[0]))
     _file(ctx, interaction, customer, remember_mention=True)
     return [card(ctx, interaction, edit=True)]
 
 
 def _file(ctx: Ctx, interaction: Interaction, customer: Customer, *, remember_mention: bool) -> None:
     assert customer.id is not None
-    interactions.file_under(ctx.session, ctx.actor, interaction.id or 0, customer.id)
+    interactions.file_under(ctx.uow.session, ctx.actor, interaction.id or 0, customer.id)
     details = dict(interaction.details)
     mention = details.get("mention")
     if remember_mention and mention:
-        customer_service.add_alias(ctx.session, ctx.actor, customer, mention)
+        customer_service.add_alias(ctx.uow.session, ctx.actor, customer, mention)
     contact = (details.get("draft") or {}).get("contact")
     if contact and interaction.contact_id is None:
-        found = customer_service.find_contact(ctx.session, customer.id, contact)
-        found = found or customer_service.add_contact(ctx.session, ctx.actor, customer.id, contact)
+        found = customer_service.find_contact(ctx.uow.session, customer.id, contact)
+        found = found or customer_service.add_contact(ctx.uow.session, ctx.actor, customer.id, contact)
         interaction.contact_id = found.id
-        ctx.session.add(interaction)
+        ctx.uow.session.add(interaction)
 
 
 def _new_customer(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[Reply]:
@@ -103,14 +103,14 @@ def _new_customer(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[Repl
     mention = interaction.details.get("mention")
     if not mention:
         return [Reply(ctx.t("core.stale_button"))]
-    customer = customer_service.create_customer(ctx.session, ctx.actor, mention)
+    customer = customer_service.create_customer(ctx.uow.session, ctx.actor, mention)
     interaction.details = {**interaction.details, "new_customer": True}
     _file(ctx, interaction, customer, remember_mention=False)
     return [card(ctx, interaction, edit=True)]
 
 
 def _type_name(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[Reply]:
-    set_state(ctx, "customer_name", {"interaction": interaction.id})
+    ctx.await_answer("customer_name", {"interaction": interaction.id})
     return [Reply(ctx.t("notes.type_customer"))]
 
 
@@ -134,28 +134,28 @@ def _set_date(ctx: Ctx, interaction: Interaction, args: list[str]) -> list[Reply
 def _set_due(ctx: Ctx, interaction: Interaction, due, *, explicit: bool) -> None:
     existing = follow_up_of(ctx, interaction)
     if existing is not None:
-        followups.reschedule(ctx.session, ctx.actor, existing.id or 0, due, explicit_time=explicit)
+        followups.reschedule(ctx.uow.session, ctx.actor, existing.id or 0, due, explicit_time=explicit)
     else:
         action = ((interaction.details.get("draft") or {}).get("follow_up") or {}).get("action") or ""
-        followups.schedule(ctx.session, ctx.actor, due_at=due, action=action, customer_id=interaction.customer_id,
+        followups.schedule(ctx.uow.session, ctx.actor, due_at=due, action=action, customer_id=interaction.customer_id,
                            source_interaction_id=interaction.id, explicit_time=explicit)
-    ctx.after_commit.append(ctx.app.wake_scheduler)
+    ctx.uow.publish(FollowUpsChanged())
 
 
 def _type_date(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[Reply]:
-    set_state(ctx, "note_date", {"interaction": interaction.id})
+    ctx.await_answer("note_date", {"interaction": interaction.id})
     return [Reply(ctx.t("notes.type_date"))]
 
 
 def _no_follow_up(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[Reply]:
     existing = follow_up_of(ctx, interaction)
     if existing is not None:
-        followups.cancel(ctx.session, ctx.actor, existing.id or 0)
+        followups.cancel(ctx.uow.session, ctx.actor, existing.id or 0)
     return [card(ctx, interaction, edit=True)]
 
 
 def _undo(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[Reply]:
-    _, changed = interactions.undo(ctx.session, ctx.actor, interaction.id or 0)
+    _, changed = interactions.undo(ctx.uow.session, ctx.actor, interaction.id or 0)
     key = "notes.undone" if changed else "notes.already_undone"
     return [Reply(ctx.t(key), edit=True, notice=ctx.t(key))]
 
@@ -173,10 +173,10 @@ def typed_customer(ctx: Ctx, payload: dict) -> list[Reply]:
     assert isinstance(ctx.incoming, TextIn)
     interaction = _interaction(ctx, str(payload.get("interaction")))
     name = ctx.incoming.text.strip()
-    resolution = customer_service.resolve_customer(ctx.session, ctx.actor, name)
+    resolution = customer_service.resolve_customer(ctx.uow.session, ctx.actor, name)
     if resolution.customer is None and resolution.candidates:
         return [ask_customer(ctx, interaction, candidates=list(resolution.candidates))]
-    customer = resolution.customer or customer_service.create_customer(ctx.session, ctx.actor, name)
+    customer = resolution.customer or customer_service.create_customer(ctx.uow.session, ctx.actor, name)
     _file(ctx, interaction, customer, remember_mention=True)
     return [card(ctx, interaction)]
 
@@ -187,7 +187,7 @@ def typed_date(ctx: Ctx, payload: dict) -> list[Reply]:
     interaction = _interaction(ctx, str(payload.get("interaction")))
     due = parse_when(ctx.incoming.text, now=ctx.now, tz=ctx.tz)
     if due is None or due <= ctx.now:
-        set_state(ctx, "note_date", payload)
+        ctx.await_answer("note_date", payload)
         return [Reply(ctx.t("notes.bad_date"))]
     _set_due(ctx, interaction, due, explicit=True)
     return [card(ctx, interaction)]

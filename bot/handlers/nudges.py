@@ -15,18 +15,18 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bot.bootstrap import set_state
 from bot.context import Ctx
 from bot.handlers.todo import LIST_MARK, todo_list
 from bot.notifier import render_nudge, stamp
 from bot.render import esc, when
 from bot.router import button, command, state
 from core.chat import Reply, TextIn
+from core.events import FollowUpsChanged
 from core.models import Customer, FollowUp, FollowUpStatus, Member
 from core.scheduling.dispatch import UNCERTAIN
 from core.scheduling.notices import OPEN, undeliverable
 from core.scheduling.workhours import next_working_start, work_hours
-from core.services import followups
+from core.services import followups, teams
 from core.services.errors import NotFound
 from core.timeutil import in_hours, next_week_morning, tomorrow_morning
 from core.understanding import parse_when
@@ -52,7 +52,7 @@ REASONS = (("rate limited", "nudges.reason_rate_limited"), ("unreachable", "nudg
 def _follow_up(ctx: Ctx, raw: str) -> FollowUp:
     if not raw.isdigit():
         raise NotFound("bad id")
-    return followups.get_own(ctx.session, ctx.actor, int(raw))
+    return followups.get_own(ctx.uow.session, ctx.actor, int(raw))
 
 
 def _due(ctx: Ctx, follow_up: FollowUp) -> str:
@@ -85,33 +85,33 @@ def _follow_up_action(ctx: Ctx, parts: list[str]) -> list[Reply]:
         return [Reply(ctx.t("core.stale_button"))]
     verb, follow_up = parts[0], _follow_up(ctx, parts[1])
     if verb == "done":
-        _, changed = followups.complete(ctx.session, ctx.actor, follow_up.id or 0)
+        _, changed = followups.complete(ctx.uow.session, ctx.actor, follow_up.id or 0)
         key = "nudges.done" if changed else "nudges.already_done"
         return _answer(ctx.t(key, action=esc(follow_up.action or "—")))
     if follow_up.status not in OPEN:
         return _answer(ctx.t("nudges.already_done"))
     if verb == "card":
         assert ctx.member is not None
-        return [render_nudge(ctx.session, follow_up, ctx.member, ctx.now)]
+        return [render_nudge(ctx.uow.session, follow_up, teams.member_row(ctx.uow.session, ctx.actor.member_id), ctx.now)]
     drawn_for = parts[3] if verb == "snz" and len(parts) == 4 else parts[2] if verb == "rs" and len(parts) == 3 else None
     if drawn_for is not None and drawn_for != stamp(follow_up):
         return _answer(ctx.t("nudges.already_moved", due=_due(ctx, follow_up)))
     if verb == "snz" and len(parts) >= 3 and parts[2] in SNOOZES:
         assert ctx.member is not None
-        until = SNOOZES[parts[2]](ctx.now, ctx.member)
+        until = SNOOZES[parts[2]](ctx.now, teams.member_row(ctx.uow.session, ctx.actor.member_id))
         return _moved(ctx, follow_up, until, explicit=parts[2] == "1h", key="nudges.snoozed")
     if verb == "rs":
-        set_state(ctx, "fu_time", {"follow_up": follow_up.id, "stamp": stamp(follow_up)})
+        ctx.await_answer("fu_time", {"follow_up": follow_up.id, "stamp": stamp(follow_up)})
         return [Reply(ctx.t("nudges.type_time", action=esc(follow_up.action or "—")))]
     return [Reply(ctx.t("core.stale_button"))]
 
 
 def _moved(ctx: Ctx, follow_up: FollowUp, due: datetime, *, explicit: bool, key: str,
            edit: bool = True) -> list[Reply]:
-    _, changed = followups.snooze(ctx.session, ctx.actor, follow_up.id or 0, due, explicit_time=explicit)
+    _, changed = followups.snooze(ctx.uow.session, ctx.actor, follow_up.id or 0, due, explicit_time=explicit)
     if not changed:
         return _answer(ctx.t("nudges.already_moved", due=_due(ctx, follow_up)), edit=edit)
-    ctx.after_commit.append(ctx.app.wake_scheduler)
+    ctx.uow.publish(FollowUpsChanged())
     return _answer(ctx.t(key, due=when(due, tz=ctx.tz, language=ctx.language, now=ctx.now)), edit=edit)
 
 
@@ -138,21 +138,21 @@ def typed_time(ctx: Ctx, payload: dict) -> list[Reply]:
         return [Reply(ctx.t("nudges.already_moved", due=_due(ctx, follow_up)))]
     due, explicit, past = _typed_moment(ctx, ctx.incoming.text)
     if due is None or due <= ctx.now:
-        set_state(ctx, "fu_time", payload)
+        ctx.await_answer("fu_time", payload)
         return [Reply(ctx.t("nudges.past_time" if past else "nudges.bad_time"))]
     return [Reply(_moved(ctx, follow_up, due, explicit=explicit, key="nudges.rescheduled", edit=False)[0].text)]
 
 
-@command("status", "狀態", "状态")
+@command("status")
 def status(ctx: Ctx) -> list[Reply]:
     """Pending, overdue and undeliverable nudges, then the overdue ones as cards with their buttons."""
     assert ctx.member is not None
-    rows = ctx.session.exec(select(FollowUp).where(FollowUp.member_id == ctx.actor.member_id,
+    rows = ctx.uow.session.exec(select(FollowUp).where(FollowUp.member_id == ctx.actor.member_id,
                                                    col(FollowUp.status).in_(OPEN))
                             .order_by(col(FollowUp.due_at))).all()
     pending = [f for f in rows if f.status != FollowUpStatus.sent.value]
     overdue = [f for f in rows if f.due_at < ctx.now]
-    problems = undeliverable(ctx.session, ctx.actor.member_id, ctx.now)
+    problems = undeliverable(ctx.uow.session, ctx.actor.member_id, ctx.now)
     failed = [f for f in problems if f.status != FollowUpStatus.sent.value]
     uncertain = [f for f in problems if f.status == FollowUpStatus.sent.value]
     lines = [ctx.t("nudges.status_title"), ctx.t("nudges.status_pending", n=len(pending)),
@@ -161,14 +161,14 @@ def status(ctx: Ctx) -> list[Reply]:
     if pending and (upcoming := [f for f in pending if f.due_at >= ctx.now]):
         lines.append(ctx.t("nudges.status_next", due=_due(ctx, upcoming[0]), action=esc(upcoming[0].action or "—")))
     for follow_up in problems[:SHOWN_PROBLEMS]:
-        customer = ctx.session.get(Customer, follow_up.customer_id) if follow_up.customer_id else None
+        customer = ctx.uow.session.get(Customer, follow_up.customer_id) if follow_up.customer_id else None
         lines.append(f"• {_due(ctx, follow_up)} <b>{esc(customer.name if customer else '—')}</b> "
                      f"{esc(follow_up.action)} — {ctx.t(_reason(follow_up))}")
     if any(_reason(f) == "nudges.reason_unreachable" for f in failed):
         lines.append(ctx.t("nudges.status_unreachable"))
     replies = [Reply("\n".join(lines))]
     for follow_up in overdue[:3]:
-        replies.append(render_nudge(ctx.session, follow_up, ctx.member, ctx.now))
+        replies.append(render_nudge(ctx.uow.session, follow_up, teams.member_row(ctx.uow.session, ctx.actor.member_id), ctx.now))
     return replies
 
 

@@ -9,6 +9,7 @@ from bot.router import button, command
 from core.chat import Button, CommandIn, Reply
 from core.models import Role, Team
 from core.services import teams
+from core.services.actor import Actor
 from core.services.errors import AlreadyMember, InvalidInvite
 
 LANGUAGE_NAMES = {"zh-Hant": "繁體中文", "zh-Hans": "简体中文", "en": "English"}
@@ -16,7 +17,7 @@ LANGUAGE_NAMES = {"zh-Hant": "繁體中文", "zh-Hans": "简体中文", "en": "E
 
 def _newcomer(ctx: Ctx) -> teams.Newcomer:
     env = ctx.incoming.env
-    settings = ctx.app.settings
+    settings = ctx.settings
     return teams.Newcomer(
         platform=env.chat.platform, platform_user_id=env.sender.platform_user_id, chat_id=env.chat.chat_id,
         name=env.sender.display_name or env.sender.username or env.sender.platform_user_id,
@@ -25,12 +26,12 @@ def _newcomer(ctx: Ctx) -> teams.Newcomer:
         timezone=settings.default_timezone, country=settings.default_country)
 
 
-@command("start", public=True)
+@command("start")
 def start(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, CommandIn)
     code = ctx.incoming.args.strip().split()[0] if ctx.incoming.args.strip() else ""
     if ctx.member is not None:
-        team = ctx.session.get(Team, ctx.member.team_id)
+        team = ctx.uow.session.get(Team, ctx.member.team_id)
         return [Reply(ctx.t("onboarding.already", team=esc(team.name if team else "")) + "\n\n"
                       + ctx.t("onboarding.help"))]
     if ctx.incoming.env.is_group:
@@ -38,10 +39,10 @@ def start(ctx: Ctx) -> list[Reply]:
     who = _newcomer(ctx)
     try:
         if code:
-            member = teams.join(ctx.session, code, who, now=ctx.now)
+            member = teams.join(ctx.uow.session, code, who, now=ctx.now)
             key = "onboarding.joined"
-        elif not teams.any_team(ctx.session):
-            member = teams.found_team(ctx.session, who)
+        elif not teams.any_team(ctx.uow.session):
+            member = teams.found_team(ctx.uow.session, who)
             key = "onboarding.founded"
         else:
             return [Reply(ctx.t("onboarding.need_invite"))]
@@ -49,13 +50,13 @@ def start(ctx: Ctx) -> list[Reply]:
         return [Reply(ctx.t("onboarding.bad_invite"))]
     except AlreadyMember:
         return [Reply(ctx.t("onboarding.already", team=""))]
-    ctx.member, ctx.language = member, member.language
-    team = ctx.session.get(Team, member.team_id)
+    ctx.member, ctx.language = Actor.of(member), member.language
+    team = ctx.uow.session.get(Team, member.team_id)
     return [Reply(ctx.t(key, name=esc(member.name), team=esc(team.name if team else "")) + "\n\n"
                   + ctx.t("onboarding.help"))]
 
 
-@command("help", "h", "?", public=True)
+@command("help")
 def help_(ctx: Ctx) -> list[Reply]:
     if ctx.member is None:
         return [Reply(ctx.t("onboarding.need_invite"))]
@@ -66,11 +67,11 @@ def help_(ctx: Ctx) -> list[Reply]:
 def invite(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, CommandIn)
     role = Role.manager.value if ctx.incoming.args.strip().lower() in ("manager", "經理", "经理") else Role.sales.value
-    created = teams.create_invite(ctx.session, ctx.actor, role, now=ctx.now)
+    created = teams.create_invite(ctx.uow.session, ctx.actor, role, now=ctx.now)
     return [Reply(ctx.t("onboarding.invite", code=created.code, role=ctx.t(f"onboarding.role_{role}")))]
 
 
-@command("lang", "language")
+@command("lang")
 def lang(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, CommandIn)
     wanted = ctx.incoming.args.strip()
@@ -92,6 +93,6 @@ def lang_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
 
 
 def _set_language(ctx: Ctx, language: str, *, edit: bool) -> list[Reply]:
-    ctx.member = teams.set_language(ctx.session, ctx.actor, language)
+    ctx.member = Actor.of(teams.set_language(ctx.uow.session, ctx.actor, language))
     ctx.language = language
     return [Reply(ctx.t("onboarding.language_set", language=LANGUAGE_NAMES[language]), edit=edit)]

@@ -49,7 +49,7 @@ def days_text(work_days: str, language: str) -> str:
 def settings_lines(ctx: Ctx, member: Member) -> list[str]:
     start, end = work_hours(member)
     digest = digest_at(member)
-    team = ctx.session.get(Team, member.team_id)
+    team = ctx.uow.session.get(Team, member.team_id)
     lines = [ctx.t("settings.title"), ctx.t("settings.zone", zone=esc(member.timezone),
                                             now=when(ctx.now, tz=member.timezone, language=ctx.language))]
     lines.append(ctx.t("settings.holidays", country=esc(member.country)) if member.country
@@ -62,56 +62,56 @@ def settings_lines(ctx: Ctx, member: Member) -> list[str]:
     return lines
 
 
-@command("settings", "prefs", "設定", "设置")
+@command("settings")
 def show_settings(ctx: Ctx) -> list[Reply]:
     assert ctx.member is not None
-    return [Reply("\n".join([*settings_lines(ctx, ctx.member), "", ctx.t("settings.help")]))]
+    return [Reply("\n".join([*settings_lines(ctx, teams.member_row(ctx.uow.session, ctx.actor.member_id)), "", ctx.t("settings.help")]))]
 
 
-@command("digest", "摘要", "早報", "早报")
+@command("digest")
 def digest(ctx: Ctx) -> list[Reply]:
     assert ctx.member is not None
     wanted = _args(ctx)
     if not wanted:
-        at = digest_at(ctx.member)
+        at = digest_at(teams.member_row(ctx.uow.session, ctx.actor.member_id))
         now = ctx.t("settings.digest", time=_clock(at)) if at else ctx.t("settings.digest_off")
         return [Reply(now + "\n" + ctx.t("settings.digest_usage"))]
     if wanted.lower() in OFF_WORDS:
-        teams.update_settings(ctx.session, ctx.actor, digest_time=DIGEST_OFF)
+        teams.update_settings(ctx.uow.session, ctx.actor, digest_time=DIGEST_OFF)
         return [Reply(ctx.t("settings.digest_now_off"))]
     at = parse_clock(DEFAULT_DIGEST.strftime("%H:%M") if wanted.lower() in ON_WORDS else wanted)
     if at is None:
         return [Reply(ctx.t("settings.digest_usage"))]
-    teams.update_settings(ctx.session, ctx.actor, digest_time=_clock(at))
+    teams.update_settings(ctx.uow.session, ctx.actor, digest_time=_clock(at))
     return [Reply(ctx.t("settings.digest_set", time=_clock(at)))]
 
 
-@command("hours", "workhours", "工作時間", "工作时间")
+@command("hours")
 def hours(ctx: Ctx) -> list[Reply]:
     assert ctx.member is not None
     wanted = _args(ctx)
     if not wanted:
-        start, end = work_hours(ctx.member)
+        start, end = work_hours(teams.member_row(ctx.uow.session, ctx.actor.member_id))
         return [Reply(ctx.t("settings.hours", start=_clock(start), end=_clock(end),
-                            days=days_text(ctx.member.work_days, ctx.language)) + "\n" + ctx.t("settings.hours_usage"))]
+                            days=days_text(teams.member_row(ctx.uow.session, ctx.actor.member_id).work_days, ctx.language)) + "\n" + ctx.t("settings.hours_usage"))]
     parsed = parse_hours(wanted)
     if parsed is None:
         days_only = parse_days(wanted)
         if days_only is None:
             return [Reply(ctx.t("settings.hours_usage"))]
-        member = teams.update_settings(ctx.session, ctx.actor, work_days=days_only)
+        member = teams.update_settings(ctx.uow.session, ctx.actor, work_days=days_only)
     else:
         start, end, days = parsed
         values = {"work_start": _clock(start), "work_end": _clock(end)}
         if days:
             values["work_days"] = days
-        member = teams.update_settings(ctx.session, ctx.actor, **values)
+        member = teams.update_settings(ctx.uow.session, ctx.actor, **values)
     start, end = work_hours(member)
     return [Reply(ctx.t("settings.hours_set", start=_clock(start), end=_clock(end),
                         days=days_text(member.work_days, ctx.language)))]
 
 
-@command("daysoff", "休息日", "休假日")
+@command("daysoff")
 def days_off(ctx: Ctx) -> list[Reply]:
     wanted = _args(ctx)
     off = "" if wanted.lower() in OFF_WORDS else parse_days(wanted) if wanted else None
@@ -120,12 +120,12 @@ def days_off(ctx: Ctx) -> list[Reply]:
     work = "".join(d for d in "1234567" if d not in off)
     if not work:
         return [Reply(ctx.t("settings.no_working_days"))]
-    member = teams.update_settings(ctx.session, ctx.actor, work_days=work)
+    member = teams.update_settings(ctx.uow.session, ctx.actor, work_days=work)
     return [Reply(ctx.t("settings.daysoff_set", off=days_text(off, ctx.language) if off else "—",
                         work=days_text(member.work_days, ctx.language)))]
 
 
-@command("tz", "timezone", "時區", "时区")
+@command("tz")
 def timezone(ctx: Ctx) -> list[Reply]:
     wanted = _args(ctx)
     zone = parse_zone(wanted) if wanted else None
@@ -135,33 +135,33 @@ def timezone(ctx: Ctx) -> list[Reply]:
     values = {"timezone": zone}
     if country and is_supported_country(country):
         values["country"] = country
-    member = teams.update_settings(ctx.session, ctx.actor, **values)
+    member = teams.update_settings(ctx.uow.session, ctx.actor, **values)
     now = when(ctx.now, tz=zone, language=ctx.language)
     if "country" in values:
         return [Reply(ctx.t("settings.tz_set_country", zone=esc(zone), now=now, country=esc(member.country)))]
     return [Reply(ctx.t("settings.tz_set", zone=esc(zone), now=now))]
 
 
-@command("country", "holidays", "國家", "国家", "假日")
+@command("country")
 def country(ctx: Ctx) -> list[Reply]:
     wanted = _args(ctx)
     if wanted.lower() in OFF_WORDS:
-        teams.update_settings(ctx.session, ctx.actor, country="")
+        teams.update_settings(ctx.uow.session, ctx.actor, country="")
         return [Reply(ctx.t("settings.country_none"))]
     code = {"台灣": "TW", "台湾": "TW", "臺灣": "TW", "香港": "HK", "中國": "CN", "中国": "CN", "澳門": "MO",
             "澳门": "MO", "新加坡": "SG"}.get(wanted, wanted.upper())
     if not code or not is_supported_country(code):
         return [Reply(ctx.t("settings.country_usage"))]
-    teams.update_settings(ctx.session, ctx.actor, country=code)
+    teams.update_settings(ctx.uow.session, ctx.actor, country=code)
     return [Reply(ctx.t("settings.country_set", country=esc(code)))]
 
 
-@command("silentdays", "沉默天數", "沉默天数")
+@command("silentdays")
 def silent_days(ctx: Ctx) -> list[Reply]:
     wanted = _args(ctx).removesuffix("天").removesuffix("days").strip()
     if not wanted.isdigit():
-        team = ctx.session.get(Team, ctx.actor.team_id)
+        team = ctx.uow.session.get(Team, ctx.actor.team_id)
         return [Reply(ctx.t("settings.silent", days=team.silent_days if team else 30) + "\n"
                       + ctx.t("settings.silentdays_usage"))]
-    team = teams.set_team_silent_days(ctx.session, ctx.actor, int(wanted))
+    team = teams.set_team_silent_days(ctx.uow.session, ctx.actor, int(wanted))
     return [Reply(ctx.t("settings.silentdays_set", days=team.silent_days))]

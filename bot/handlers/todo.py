@@ -17,14 +17,14 @@ SHOWN = 10
 LIST_MARK = "t"
 
 
-@command("todo", "t", "待辦", "待办")
+@command("todo")
 def todo(ctx: Ctx) -> list[Reply]:
     return [todo_list(ctx)]
 
 
 def todo_list(ctx: Ctx) -> Reply:
     """The open follow-ups as they are now, numbered, with their buttons."""
-    items = followups.open_for(ctx.session, ctx.actor, limit=SHOWN)
+    items = followups.open_for(ctx.uow.session, ctx.actor, limit=SHOWN)
     if not items:
         return Reply(ctx.t("todo.empty"))
     lines = [ctx.t("todo.header", n=len(items))]
@@ -41,15 +41,15 @@ def todo_list(ctx: Ctx) -> Reply:
     return Reply("\n".join(lines), buttons=tuple(rows))
 
 
-@command("done", "d", "完成")
+@command("done")
 def done(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, CommandIn)
     arg = ctx.incoming.args.strip()
-    items = followups.open_for(ctx.session, ctx.actor, limit=SHOWN)
+    items = followups.open_for(ctx.uow.session, ctx.actor, limit=SHOWN)
     if not arg.isdigit() or not 1 <= int(arg) <= len(items):
         return [Reply(ctx.t("todo.done_usage", n=len(items)))]
     follow_up, customer = items[int(arg) - 1]
-    _, changed = followups.complete(ctx.session, ctx.actor, follow_up.id or 0)
+    _, changed = followups.complete(ctx.uow.session, ctx.actor, follow_up.id or 0)
     if not changed:
         return [Reply(ctx.t("nudges.already_done"))]
     return [Reply(ctx.t("todo.done", action=esc(follow_up.action or "—"),

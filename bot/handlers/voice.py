@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from bot.context import Ctx
-from bot.forwards import append_forward
+from bot.forwards import forwarded_message
 from bot.notes import log_note, source_of
 from bot.router import content
 from bot.voice import AudioProblem, transcribe
@@ -42,10 +42,10 @@ async def _show_progress(ctx: Ctx, messenger: Any) -> asyncio.Task | None:
 async def voice_note(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, VoiceIn)
     attachment = ctx.incoming.attachment
-    minutes = int(ctx.app.settings.voice_max_seconds // 60)
-    if attachment.duration is not None and attachment.duration > ctx.app.settings.voice_max_seconds:
+    minutes = int(ctx.settings.voice_max_seconds // 60)
+    if attachment.duration is not None and attachment.duration > ctx.settings.voice_max_seconds:
         return [Reply(ctx.t("voice.too_long", minutes=minutes))]
-    messenger = ctx.app.messengers.get(ctx.incoming.env.chat.platform)
+    messenger = ctx.deps.messenger(ctx.incoming.env.chat.platform)
     if messenger is None:
         return [Reply(ctx.t("voice.download_failed"))]
     progress = await _show_progress(ctx, messenger)
@@ -55,8 +55,8 @@ async def voice_note(ctx: Ctx) -> list[Reply]:
         except Exception:
             log.exception("voice download failed for %s", attachment.file_id)
             return [Reply(ctx.t("voice.download_failed"))]
-        ctx.session.commit()  # hand the database connection back while the model works
-        transcript = await transcribe(ctx.app, audio, language=ctx.language)
+        ctx.uow.commit()  # hand the database connection back while the model works
+        transcript = await transcribe(ctx.deps.transcription, audio, language=ctx.language)
     except AudioProblem as problem:
         return [Reply(ctx.t(f"voice.{problem.code}", minutes=minutes))]
     finally:
@@ -74,20 +74,20 @@ def _record(ctx: Ctx, audio: bytes, transcript: Transcript, mime_type: str | Non
                "low_confidence": transcript.low_confidence, "low_confidence_reasons": list(transcript.reasons)}
     if ctx.incoming.env.forwarded is not None:  # the customer's words, not the salesperson's note
         facts = {**details["audio"], "low_confidence": transcript.low_confidence}
-        interaction: Interaction | None = append_forward(ctx, "", kind="voice", transcript=transcript.text,
-                                                         audio=facts)
+        interaction: Interaction | None = forwarded_message(ctx, transcript.text, kind="voice",
+                                                            audio=facts).interaction
         replies: list[Reply] = []
     else:
         replies = log_note(ctx, transcript.text, source=source_of(ctx), kind=InteractionKind.voice.value,
                            transcript=transcript.text, details=details)
-        interaction = find_by_source(ctx.session, source_of(ctx))
+        interaction = find_by_source(ctx.uow.session, source_of(ctx))
     _keep_audio(ctx, interaction, audio, mime_type)
     return replies
 
 
 def _keep_audio(ctx: Ctx, interaction: Interaction | None, audio: bytes, mime_type: str | None) -> None:
     """Keep the recording (under the size limit) so it can be re-transcribed later."""
-    if len(audio) > ctx.app.settings.voice_keep_audio_bytes or interaction is None or interaction.id is None:
+    if len(audio) > ctx.settings.voice_keep_audio_bytes or interaction is None or interaction.id is None:
         return
-    ctx.session.add(AudioClip(team_id=interaction.team_id, interaction_id=interaction.id,
+    ctx.uow.session.add(AudioClip(team_id=interaction.team_id, interaction_id=interaction.id,
                               sha256=hashlib.sha256(audio).hexdigest(), mime_type=mime_type, data=audio))

@@ -19,11 +19,13 @@ class Actor:
     timezone: str
     language: str
     name: str = ""
+    country: str = ""
 
     @classmethod
     def of(cls, member: Member) -> Actor:
         assert member.id is not None
-        return cls(member.id, member.team_id, member.role, member.timezone, member.language, member.name)
+        return cls(member.id, member.team_id, member.role, member.timezone, member.language, member.name,
+                   member.country)
 
     @property
     def zone(self) -> ZoneInfo:

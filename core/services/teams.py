@@ -12,7 +12,7 @@ from core.models import ChatIdentity, Invite, Member, Role, Team, utcnow
 from core.services import audit
 from core.services.actor import Actor
 from core.services.customers import MAX_SILENT_DAYS
-from core.services.errors import AlreadyMember, InvalidInput, InvalidInvite, NotAllowed
+from core.services.errors import AlreadyMember, InvalidInput, InvalidInvite, NotAllowed, NotFound
 from core.settings import LANGUAGES
 
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -196,3 +196,10 @@ def set_team_silent_days(session: Session, actor: Actor, days: int) -> Team:
     audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="update", entity=team,
                  before={"silent_days": before}, after={"silent_days": days})
     return team
+
+
+def member_row(session: Session, member_id: int) -> Member:
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound("no such member")
+    return member

@@ -57,3 +57,31 @@ class TranscriptionService:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class LazyTranscription:
+    """The app's one transcription service, built on first use (assembling the model takes a while) or at start."""
+
+    def __init__(self, settings: Settings, service: TranscriptionService | None = None) -> None:
+        self.settings = settings
+        self._service = service
+
+    @property
+    def service(self) -> TranscriptionService:
+        """The service (raises VoiceSetupError with a readable message when the model cannot be used)."""
+        if self._service is None:
+            self._service = TranscriptionService.from_settings(self.settings)
+        return self._service
+
+    def replace(self, service: TranscriptionService) -> None:
+        self._service = service
+
+    async def preload(self) -> None:
+        await self.service.preload()
+
+    async def transcribe(self, audio: bytes, *, language: str | None = None, script: str | None = None) -> Transcript:
+        return await self.service.transcribe(audio, language=language, script=script)
+
+    def close(self) -> None:
+        if self._service is not None:
+            self._service.close()

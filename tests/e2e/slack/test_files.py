@@ -36,7 +36,7 @@ def service(whisper_cache):
 async def voice_bot(fake, tmp_path, service, request):
     language = getattr(request, "param", "en")
     app, adapter = await start_bot(slack_settings(fake, tmp_path, default_language=language))
-    app.transcriber = service
+    app.deps.transcription.replace(service)
     yield app, f"http://127.0.0.1:{adapter.port}/slack/events"
     await adapter.stop()
     await app.stop()

@@ -1,0 +1,24 @@
+"""What a use case tells the rest of the app, delivered after its unit of work committed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.chat import ChatRef
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpsChanged:
+    """A follow-up was created or moved: the dispatcher should look at its due times again."""
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardBurstGrew:
+    """A forwarded message joined the burst `interaction_id` in `chat`: its summary waits for the burst's end."""
+
+    chat: ChatRef
+    member_id: int
+    interaction_id: int
+
+
+Event = FollowUpsChanged | ForwardBurstGrew

@@ -1,0 +1,135 @@
+"""Forwarded messages: a burst forwarded together becomes one conversation record on one customer.
+
+Telegram delivers a multi-message forward as separate updates a second or two apart. Each message is
+stored at once (nothing is lost); a message within `window` of the previous one joins the same record.
+The burst's open record is kept in the chat's state row, so it holds whichever process gets the next one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from core.chat import ChatRef, ForwardOrigin
+from core.events import ForwardBurstGrew
+from core.models import ChatState, ConversationMessage, Interaction, InteractionKind, Member
+from core.services import customers as customer_service
+from core.services import interactions
+from core.services.actor import Actor
+from core.services.interactions import Source
+from core.text import search_form
+from core.uow import UnitOfWork
+
+BATCH_STATE = "forward_batch"
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardedMessage:
+    """One forwarded message as it arrived: where, who wrote it originally, what it says."""
+
+    chat: ChatRef
+    message_id: str
+    origin: ForwardOrigin
+    arrived_at: datetime
+    text: str
+    kind: str = "text"  # text | voice
+    unknown_sender: str = "?"  # how to name a sender the platform hides, in the member's language
+    audio: dict[str, Any] | None = field(default=None)  # a forwarded voice note's facts (hash, duration…)
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardResult:
+    interaction: Interaction
+    started_burst: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BurstSummary:
+    actor: Actor
+    interaction: Interaction
+    messages: int
+
+
+def append_forward(uow: UnitOfWork, actor: Actor, now: datetime, message: ForwardedMessage, *,
+                   window: timedelta) -> ForwardResult:
+    """Add one forwarded message to the chat's open burst (or start one on the customer whose contact wrote it)."""
+    session = uow.session
+    origin = message.origin
+    sent_at = origin.sent_at or message.arrived_at
+    sender = origin.name or message.unknown_sender
+    line = f"[{sent_at.astimezone(actor.zone):%Y-%m-%d %H:%M}] {sender}: {message.text}"
+    chat = str(message.chat)
+    interaction = _open_burst(uow, actor, chat, now)
+    started = interaction is None
+    if interaction is None:
+        customer_id, contact_id = _customer_of(uow, actor, message.chat.platform, origin)
+        interaction, _ = interactions.log_interaction(
+            session, actor, text=line, kind=InteractionKind.forwarded.value, customer_id=customer_id,
+            contact_id=contact_id, occurred_at=sent_at, details={"mention": origin.name, "forwarded": True},
+            source=Source(message.chat.platform, message.chat.chat_id, message.message_id))
+    else:
+        interaction.text = f"{interaction.text}\n{line}"
+        interaction.search_text = search_form(interaction.text)
+    if message.audio is not None:
+        voices = [*interaction.details.get("voice", []), {"message_id": message.message_id, **message.audio}]
+        interaction.details = {**interaction.details, "voice": voices}
+    session.add(interaction)
+    dedup = hashlib.sha1(f"{chat}:{message.message_id}".encode()).hexdigest()
+    session.add(ConversationMessage(team_id=actor.team_id, interaction_id=interaction.id or 0,
+                                    customer_key=f"i{interaction.id}", sender=sender, from_member=False,
+                                    sent_at=sent_at, kind=message.kind, text=message.text, dedup_key=dedup))
+    _keep_burst_open(uow, actor, chat, interaction, now + window)
+    uow.publish(ForwardBurstGrew(message.chat, actor.member_id, interaction.id or 0))
+    return ForwardResult(interaction, started)
+
+
+def _open_burst(uow: UnitOfWork, actor: Actor, chat: str, now: datetime) -> Interaction | None:
+    row = uow.session.exec(select(ChatState).where(ChatState.member_id == actor.member_id, ChatState.chat == chat,
+                                                   ChatState.kind == BATCH_STATE)).first()
+    if row is None or row.expires_at <= now:
+        return None
+    found = uow.session.get(Interaction, row.payload.get("interaction"))
+    return found if found is not None and found.deleted_at is None else None
+
+
+def _keep_burst_open(uow: UnitOfWork, actor: Actor, chat: str, interaction: Interaction, until: datetime) -> None:
+    session = uow.session
+    row = session.exec(select(ChatState).where(ChatState.member_id == actor.member_id,
+                                               ChatState.chat == chat)).first()
+    row = row or ChatState(team_id=actor.team_id, member_id=actor.member_id, chat=chat, kind=BATCH_STATE,
+                           expires_at=until)
+    row.kind, row.payload, row.expires_at = BATCH_STATE, {"interaction": interaction.id}, until
+    session.add(row)
+
+
+def _customer_of(uow: UnitOfWork, actor: Actor, platform: str, origin: ForwardOrigin) -> tuple[int | None, int | None]:
+    """The customer whose contact matches the original sender, if exactly one does."""
+    session = uow.session
+    if origin.platform_user_id:
+        contact = customer_service.contact_by_handle(session, actor, platform, origin.platform_user_id)
+        if contact is not None:
+            return contact.customer_id, contact.id
+    if origin.name:
+        contacts = customer_service.contacts_named(session, actor, origin.name)
+        if len({c.customer_id for c in contacts}) == 1:
+            return contacts[0].customer_id, contacts[0].id
+        resolution = customer_service.resolve_customer(session, actor, origin.name)
+        if resolution.customer is not None:
+            return resolution.customer.id, None
+    return None, None
+
+
+def burst_summary(uow: UnitOfWork, member_id: int, interaction_id: int) -> BurstSummary | None:
+    """The burst's record and how many messages it holds, for the one summary sent when it ends."""
+    session = uow.session
+    member = session.get(Member, member_id)
+    interaction = session.get(Interaction, interaction_id)
+    if member is None or interaction is None:
+        return None
+    count = len(session.exec(select(ConversationMessage.id)
+                             .where(ConversationMessage.interaction_id == interaction_id)).all())
+    return BurstSummary(Actor.of(member), interaction, count)
