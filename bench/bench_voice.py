@@ -124,7 +124,6 @@ def rss_child(with_platforms: bool, notes_file: str) -> None:
 
     from bot.bootstrap import build
     from bot.run import console_adapter
-    from bot.voice import service
     from core.settings import load_settings
 
     if with_platforms:
@@ -148,12 +147,12 @@ def rss_child(with_platforms: bool, notes_file: str) -> None:
             threading.Thread(target=sample, daemon=True).start()
             await app.start()
             before = process.memory_info().rss
-            await service(app).preload()
+            await app.deps.transcription.preload()
             loaded = process.memory_info().rss
             notes = {code: bytes.fromhex(data) for code, data in json.loads(Path(notes_file).read_text()).items()}
-            await service(app).transcribe(notes["zh"], language="zh")
+            await app.deps.transcription.transcribe(notes["zh"], language="zh")
             used = process.memory_info().rss
-            await asyncio.gather(*(service(app).transcribe(notes[code], language=code) for code in ("zh", "en") * 3))
+            await asyncio.gather(*(app.deps.transcription.transcribe(notes[code], language=code) for code in ("zh", "en") * 3))
             busy = process.memory_info().rss
             done.set()
             await app.stop()
