@@ -114,7 +114,8 @@ async def test_word_commands_in_a_dm(fake, running):
     todo = (await fake.wait_for("chat.postMessage", 4))[-1]
     assert "大同五金" in todo.body["text"] and buttons(todo)
     await event(url, dm("help"))
-    assert "/todo" in (await fake.wait_for("chat.postMessage", 5))[-1].body["text"]
+    help_text = (await fake.wait_for("chat.postMessage", 5))[-1].body["text"]
+    assert "\ntodo" in help_text and "/todo" not in help_text and "/crm todo" in help_text
 
 
 async def test_slash_command_answers_in_the_dm_even_with_the_word_payload(fake, running):

@@ -70,8 +70,8 @@ async def test_digest_at_the_chosen_time_lists_undeliverable_and_respects_off_da
     assert await scheduler.send_notices() == 1
     assert await scheduler.send_notices() == 0
     [digest] = texts(app, "Good morning")
-    assert "2 follow-up(s)" in digest and "Acme" in digest and "Globex" in digest
-    assert "(reminder could not be delivered)" in digest and "1 reminder(s) above could not be delivered" in digest
+    assert "2 follow-ups for today" in digest and "Acme" in digest and "Globex" in digest
+    assert "(reminder could not be delivered)" in digest and "1 reminder above could not be delivered" in digest
     assert notices(engine) == {"digest:2026-11-19": ("sent", 0)}
 
     await owner.say("/digest off")
@@ -254,9 +254,9 @@ async def test_weekly_summary_per_salesperson_of_the_managers_team_once_a_week(a
     clock.current = taipei(24, 9, 0)
     await scheduler.send_notices()
     assert texts(app, "Weekly summary", "dm-owner") == [
-        "📊 Weekly summary: 3 overdue follow-up(s) in your team:\n• 陳小姐: 2\n• Amy Lin: 1"]
+        "📊 Weekly summary: 3 overdue follow-ups in your team:\n• 陳小姐: 2\n• Amy Lin: 1"]
     assert texts(app, "Weekly summary", "dm-other") == [
-        "📊 Weekly summary: 1 overdue follow-up(s) in your team:\n• Other Boss: 1"]
+        "📊 Weekly summary: 1 overdue follow-up in your team:\n• Other Boss: 1"]
     assert not texts(app, "每週摘要")  # salespeople get none
     clock.current = taipei(30, 8, 31)
     await scheduler.send_notices()
@@ -272,7 +272,7 @@ async def test_weekly_summary_waits_for_the_first_working_day_when_monday_is_a_h
     assert not texts(app, "Weekly summary")
     clock.current = taipei(27, 8, 31, month=10)
     await scheduler.send_notices()
-    assert texts(app, "Weekly summary") == ["📊 Weekly summary: 1 overdue follow-up(s) in your team:\n• Amy Lin: 1"]
+    assert texts(app, "Weekly summary") == ["📊 Weekly summary: 1 overdue follow-up in your team:\n• Amy Lin: 1"]
 
 
 async def test_two_processes_send_one_digest_and_one_alert(app, owner, clock, settings, engine):

@@ -80,7 +80,7 @@ async def test_nudge_in_traditional_and_simplified_chinese_with_how_overdue(app,
     status = await sales.say("/status")
     assert "你的提醒" in status[0].text and "已逾期:1" in status[0].text
     card = status[1]
-    assert "⏰ 约定时间:今天 19:00 · 已逾期 2 小时" in card.text and "🗒 上次:昨天 10:00" in card.text
+    assert "⏰ 约定时间:今天 19:00 · 已逾期 2小时" in card.text and "🗒 上次:昨天 10:00" in card.text
     assert labels(card) == ["✅ 完成", "⏰ 1 小时后", "🌅 明天", "📅 下周", "✏️ 改时间", "🏢 打开客户"]
     done = await sales.press("完成", card)
     assert done[0].text.startswith("✅ 已完成")
@@ -179,7 +179,7 @@ async def test_default_time_waits_for_working_hours_and_holidays_explicit_time_d
     clock.current = explicit.due_at + timedelta(minutes=40)  # the bot was down when it fell due
     assert await scheduler.dispatch() == 1
     late = app.messengers["test"].sent[-1][1].text
-    assert "Globex" in late and "due 40 min ago" in late and "Sent late" in late
+    assert "Globex" in late and "due 40 minutes ago" in late and "Sent late" in late
 
 
 async def test_snooze_to_tomorrow_lands_on_the_next_working_morning(app, owner, clock, engine):
