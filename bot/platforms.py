@@ -9,11 +9,8 @@ from bot.commands import MENU
 from bot.i18n import LANGUAGES, catalogue, t
 from bot.render import esc, when
 from core.chat import Button, Reply, Sender
-from core.db import session_scope
-from core.services import customers as customer_service
-from core.services import followups
-from core.services.actor import Actor
-from core.services.teams import member_for
+from core.uow import unit_of_work
+from core.usecases.followups import home_screen
 
 
 def command_menu() -> dict[str, list[tuple[str, str]]]:
@@ -25,23 +22,23 @@ def home_view(app: ChatCRM, platform: str) -> Any:
     """A provider of the member's home screen: open follow-ups and recent customers."""
 
     async def home(sender: Sender) -> Reply:
-        with session_scope(app.engine) as session:
-            member = member_for(session, platform, sender.platform_user_id)
-            if member is None:
-                return Reply(t(app.settings.default_language, "core.not_member"))
-            actor, now = Actor.of(member), app.clock.now()
-            lines = [f"<b>{t(actor.language, 'home.follow_ups')}</b>"]
-            rows: list[tuple[Button, ...]] = []
-            for follow_up, customer in followups.open_for(session, actor, limit=10):
-                due = when(follow_up.due_at, tz=actor.timezone, language=actor.language, now=now)
-                lines.append(f"• {due} <b>{esc(customer.name if customer else '—')}</b> {esc(follow_up.action)}")
-                rows.append((Button(f"✅ {customer.name[:20] if customer else follow_up.id}", f"fu:done:{follow_up.id}"),))
-            if len(lines) == 1:
-                lines.append(t(actor.language, "todo.empty"))
-            lines.append(f"\n<b>{t(actor.language, 'home.customers')}</b>")
-            for customer in customer_service.list_customers(session, actor, limit=8):
-                lines.append(f"• {esc(customer.name)}")
-            return Reply("\n".join(lines), buttons=tuple(rows[:5]))
+        with unit_of_work(app.engine) as uow:
+            screen = home_screen(uow, platform, sender.platform_user_id)
+        if screen is None:
+            return Reply(t(app.settings.default_language, "core.not_member"))
+        actor, now = screen.actor, app.clock.now()
+        lines = [f"<b>{t(actor.language, 'home.follow_ups')}</b>"]
+        rows: list[tuple[Button, ...]] = []
+        for follow_up in screen.follow_ups:
+            due = when(follow_up.due_at, tz=actor.timezone, language=actor.language, now=now)
+            customer = follow_up.customer
+            lines.append(f"• {due} <b>{esc(customer.name if customer else '—')}</b> {esc(follow_up.action)}")
+            rows.append((Button(f"✅ {customer.name[:20] if customer else follow_up.id}", f"fu:done:{follow_up.id}"),))
+        if len(lines) == 1:
+            lines.append(t(actor.language, "todo.empty"))
+        lines.append(f"\n<b>{t(actor.language, 'home.customers')}</b>")
+        lines += [f"• {esc(customer.name)}" for customer in screen.customers]
+        return Reply("\n".join(lines), buttons=tuple(rows[:5]))
 
     return home
 

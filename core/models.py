@@ -251,7 +251,8 @@ class FollowUp(SQLModel, table=True):
     claimed_until: datetime | None = when()
     attempts: int = 0
     next_attempt_at: datetime | None = when()
-    last_error: str | None = None
+    last_error: str | None = None  # the platform's words, for logs
+    last_failure: str | None = None  # core.delivery.FailureKind of the last failed try (shown on /status)
     sent_at: datetime | None = when()
     sent_late: bool = False
     message_ref: str | None = None  # ChatRef string of the nudge
@@ -322,6 +323,7 @@ class Notice(SQLModel, table=True):
     status: str = "pending"  # pending | sent | failed | skipped
     attempts: int = 0  # failures, not counting 429s
     retry_at: datetime | None = when()  # a failed notice is taken again from then (within its window)
+    last_failure: str | None = None  # core.delivery.FailureKind of the last failed try
     message_id: str | None = None
     sent_at: datetime | None = when()
     created_at: datetime = when(nullable=False, default_now=True)

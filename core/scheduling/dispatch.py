@@ -44,15 +44,16 @@ from typing import Protocol, TypeVar
 from sqlalchemy import Engine, func, or_, select, update
 from sqlmodel import Session, col
 
+from core.delivery import POLICY, Classified, FailureKind, Outcome, Schedule, classify, no_chat
 from core.models import FollowUp, FollowUpStatus, Member
-from core.ports import Clock, DeliveryError, DeliveryUncertain, RateLimited, Unreachable
+from core.ports import Clock
 from core.scheduling.limits import Pacer
 from core.scheduling.workhours import next_working_start
 
 log = logging.getLogger(__name__)
 DUE = (FollowUpStatus.pending.value, FollowUpStatus.snoozed.value)
-MAX_ATTEMPTS = 5
-GIVE_UP_RETRY = timedelta(hours=6)  # after MAX_ATTEMPTS: keep trying, slowly, and report it
+MAX_ATTEMPTS = POLICY.nudges.max_attempts or 0
+GIVE_UP_RETRY = POLICY.nudges.then_every or timedelta(hours=6)  # after MAX_ATTEMPTS: keep trying, slowly
 LATE_AFTER = timedelta(minutes=10)
 UNCERTAIN = "no answer from the platform; it may not have arrived"
 T = TypeVar("T")
@@ -81,7 +82,8 @@ def worker_name() -> str:
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+    """The wait after the n-th counted failure of a nudge (core.delivery.POLICY.nudges)."""
+    return POLICY.nudges.wait(attempts)
 
 
 Destination = tuple[str, str]
@@ -226,7 +228,7 @@ class Dispatcher:
                 await asyncio.sleep(0)  # a look-up may block briefly: let waiting sends go first
             destination = destinations[item.member_id]
             if destination is None:
-                await self._db(self._record_failure, item, "no chat for this member", GIVE_UP_RETRY)
+                await self._db(self._record_failure, item, no_chat(), GIVE_UP_RETRY)
                 continue
             queue = self._chats.get(destination)
             if queue is not None and len(queue) >= self._per_chat(destination[0]):
@@ -296,7 +298,7 @@ class Dispatcher:
         if destination is None:
             destination = await self.sender.destination(item)
             if destination is None:
-                await self._db(self._record_failure, item, "no chat for this member", GIVE_UP_RETRY)
+                await self._db(self._record_failure, item, no_chat(), GIVE_UP_RETRY)
                 return "no chat"
         async def mark() -> bool:
             """Inside the pacer's slot: a free sending slot, then `sent` — so only calls on the wire are marked."""
@@ -312,36 +314,34 @@ class Dispatcher:
 
         if not await self.pacer.wait(*destination, then=mark):
             return "skipped"  # done/snoozed meanwhile, member unreachable, or another process took it
+        failure: BaseException | None = None
         try:
-            try:
-                chat_ref, message_id = await self.sender.send_nudge(item)
-            finally:
-                self._sending.release()
-                self.pacer.done(*destination)
-        except RateLimited as error:
-            self.pacer.back_off(destination[0], error.retry_after)
-            await self._db(self._unmark, item, f"rate limited ({error.retry_after:.0f}s)",
-                           timedelta(seconds=error.retry_after), False)
-            return "rate limited"
-        except Unreachable as error:
-            await self._db(self._unmark, item, f"unreachable: {error}", None, False)
+            chat_ref, message_id = await self.sender.send_nudge(item)
+        except Exception as error:
+            failure = error
+        finally:
+            self._sending.release()
+            self.pacer.done(*destination)
+        outcome = classify(failure)
+        if outcome.outcome is Outcome.delivered:
+            await self._db(self._record_sent, item, chat_ref, message_id)
+            self.sent += 1
+            return "sent"
+        if outcome.outcome is Outcome.uncertain:
+            self.uncertain += 1
+            log.warning("nudge %s: %s (%s)", item.follow_up_id, UNCERTAIN, outcome.detail)
+            await self._db(self._uncertain, item, f"{UNCERTAIN}: {outcome.detail}"[:300])
+            return "uncertain"
+        if outcome.outcome is Outcome.unreachable:
+            await self._db(self._unmark, item, outcome, POLICY.nudges)
             await self._db(self._member_unreachable, item.member_id)
             return "unreachable"
-        except (DeliveryUncertain, TimeoutError) as error:
-            self.uncertain += 1
-            log.warning("nudge %s: %s (%s)", item.follow_up_id, UNCERTAIN, error or error.__class__.__name__)
-            await self._db(self._uncertain, item, f"{UNCERTAIN}: {error or error.__class__.__name__}"[:300])
-            return "uncertain"
-        except (DeliveryError, OSError) as error:
-            await self._db(self._unmark, item, str(error) or error.__class__.__name__, None, True)
-            return "failed"
-        except Exception as error:  # a rendering bug must not lose the nudge
-            log.exception("nudge %s failed", item.follow_up_id)
-            await self._db(self._unmark, item, f"error: {error}", None, True)
-            return "failed"
-        await self._db(self._record_sent, item, chat_ref, message_id)
-        self.sent += 1
-        return "sent"
+        if outcome.kind is FailureKind.internal:  # a rendering bug must not lose the nudge
+            log.error("nudge %s failed", item.follow_up_id, exc_info=failure)
+        if outcome.retry_after is not None:
+            self.pacer.back_off(destination[0], outcome.retry_after.total_seconds())
+        await self._db(self._unmark, item, outcome, POLICY.nudges)
+        return "rate limited" if outcome.kind is FailureKind.rate_limited else "failed"
 
     def _mark_sent(self, item: Claimed) -> bool:
         now = self.clock.now()
@@ -364,36 +364,49 @@ class Dispatcher:
     def _record_sent(self, item: Claimed, chat_ref: str, message_id: str) -> None:
         with Session(self.engine) as session, session.begin():
             session.execute(self._still_sent(item.follow_up_id).values(
-                message_ref=chat_ref, message_id=message_id, last_error=None, claimed_by=None, claimed_until=None))
+                message_ref=chat_ref, message_id=message_id, last_error=None, last_failure=None, claimed_by=None,
+                claimed_until=None))
 
     def _uncertain(self, item: Claimed, error: str) -> None:
         with Session(self.engine) as session, session.begin():
             session.execute(self._still_sent(item.follow_up_id).values(
-                last_error=error, claimed_by=None, claimed_until=None))
+                last_error=error, last_failure=FailureKind.uncertain.value, claimed_by=None, claimed_until=None))
 
-    def _unmark(self, item: Claimed, error: str, retry: timedelta | None, count_attempt: bool) -> None:
+    def _unmark(self, item: Claimed, outcome: Classified, schedule: Schedule) -> None:
+        """Back to `pending`, to be tried again as the delivery policy says."""
         now = self.clock.now()
         with Session(self.engine) as session, session.begin():
             row = session.get(FollowUp, item.follow_up_id)
             if row is None or row.claimed_by != self.worker or row.status != FollowUpStatus.sent.value:
                 return
-            attempts = row.attempts + (1 if count_attempt else 0)
-            delay = retry if retry is not None else (GIVE_UP_RETRY if attempts >= MAX_ATTEMPTS else backoff(attempts))
+            retry = POLICY.retry(outcome, row.attempts, schedule)
+            attempts, wait = retry.attempts, retry.wait
             row.status, row.sent_at, row.sent_late = FollowUpStatus.pending.value, None, False
-            row.attempts, row.last_error = attempts, error[:300]
-            row.next_attempt_at, row.claimed_by, row.claimed_until = now + delay, None, None
+            row.attempts, row.last_error = attempts, _last_error(outcome)
+            row.last_failure = outcome.kind.value if outcome.kind else None
+            row.next_attempt_at, row.claimed_by, row.claimed_until = now + wait, None, None
             session.add(row)
 
-    def _record_failure(self, item: Claimed, error: str, retry: timedelta) -> None:
+    def _record_failure(self, item: Claimed, outcome: Classified, retry: timedelta) -> None:
         now = self.clock.now()
         with Session(self.engine) as session, session.begin():
             session.execute(self._mine(item.follow_up_id).values(
-                last_error=error, next_attempt_at=now + retry, claimed_by=None, claimed_until=None))
+                last_error=_last_error(outcome), last_failure=outcome.kind.value if outcome.kind else None,
+                next_attempt_at=now + retry, claimed_by=None, claimed_until=None))
 
     def _member_unreachable(self, member_id: int) -> None:
         with Session(self.engine) as session, session.begin():
             session.execute(update(Member).where(Member.id == member_id, col(Member.unreachable_since).is_(None))
                             .values(unreachable_since=self.clock.now()))
+
+
+def _last_error(outcome: Classified) -> str:
+    """The platform's words as logs show them (the kind is in `last_failure`)."""
+    if outcome.kind is FailureKind.rate_limited and outcome.retry_after is not None:
+        return f"rate limited ({outcome.retry_after.total_seconds():.0f}s)"
+    if outcome.kind is FailureKind.unreachable:
+        return f"unreachable: {outcome.detail}"[:300]
+    return outcome.detail[:300]
 
 
 def mark_reachable(session: Session, member_id: int) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core.delivery import POLICY, Classified, Schedule
 from core.models import Customer, Deal, FollowUp, FollowUpStatus, Member, Notice, Role, Team
 from core.scheduling.workhours import digest_at, is_working_day
 
@@ -28,7 +29,6 @@ WEEKLY_AT = time(8, 30)
 DIGEST_WINDOW = timedelta(hours=3)  # a digest missed by more (the bot was down) waits for the next day
 WEEKLY_WINDOW = timedelta(hours=3)  # the weekly summary goes out in a working morning, never at night
 STALE = timedelta(minutes=10)
-BACKOFF_CAP = timedelta(minutes=15)
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,8 @@ def weekly_key(day: date) -> str:
 
 
 def backoff(attempts: int) -> timedelta:
-    """The wait after the n-th failure: 1, 2, 4, 8 minutes, then BACKOFF_CAP."""
-    return min(timedelta(minutes=2 ** min(max(attempts - 1, 0), 10)), BACKOFF_CAP)
+    """The wait after the n-th failure: 1, 2, 4, 8 minutes, then 15 (core.delivery.POLICY.notices)."""
+    return POLICY.notices.wait(attempts)
 
 
 def _retryable(now: datetime):
@@ -143,18 +143,18 @@ def claim_notice(session: Session, member: Member, key: str, kind: str, now: dat
 
 def notice_sent(session: Session, notice_id: int, now: datetime, message_id: str | None) -> None:
     session.execute(update(Notice).where(Notice.id == notice_id)
-                    .values(status="sent", sent_at=now, message_id=message_id))
+                    .values(status="sent", sent_at=now, message_id=message_id, last_failure=None))
 
 
-def notice_failed(session: Session, notice_id: int, now: datetime, retry_after: timedelta | None = None) -> None:
-    """Not sent: a later run takes it again from `retry_at`, within the notice's window. A 429 (`retry_after`
-    given) waits that long and is not counted as an attempt; any other failure backs off by its attempt count."""
-    if retry_after is not None:
-        values = {"retry_at": now + retry_after}
-    else:
-        attempts = session.exec(select(Notice.attempts).where(Notice.id == notice_id)).one()
-        values = {"attempts": attempts + 1, "retry_at": now + backoff(attempts + 1)}
-    session.execute(update(Notice).where(Notice.id == notice_id).values(status="failed", **values))
+def notice_failed(session: Session, notice_id: int, now: datetime, outcome: Classified,
+                  schedule: Schedule = POLICY.notices) -> None:
+    """Not sent: a later run takes it again from `retry_at`, within the notice's window, as the delivery
+    policy says (a 429 waits its retry_after and is not counted; any other failure backs off by its count)."""
+    attempts = session.exec(select(Notice.attempts).where(Notice.id == notice_id)).one()
+    retry = POLICY.retry(outcome, attempts, schedule)
+    session.execute(update(Notice).where(Notice.id == notice_id).values(
+        status="failed", attempts=retry.attempts, retry_at=now + retry.wait,
+        last_failure=outcome.kind.value if outcome.kind else None))
 
 
 def silent_customers(session: Session, now: datetime, limit: int = 200) -> list[Customer]:

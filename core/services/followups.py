@@ -90,8 +90,8 @@ def snooze(session: Session, actor: Actor, follow_up_id: int, until: datetime, *
         return follow_up, False
     return _change(session, actor, follow_up, action, due_at=until, status=FollowUpStatus.snoozed.value,
                    explicit_time=explicit_time, sent_at=None, attempts=0, next_attempt_at=None,
-                   last_error=None, claimed_by=None, claimed_until=None, sent_late=False, message_id=None,
-                   message_ref=None), True
+                   last_error=None, last_failure=None, claimed_by=None, claimed_until=None, sent_late=False,
+                   message_id=None, message_ref=None), True
 
 
 def reschedule(session: Session, actor: Actor, follow_up_id: int, due_at: datetime,

@@ -1,0 +1,208 @@
+"""Follow-up use cases: done, snooze, reschedule to a typed time, /todo, /done N, /status, the card, App Home.
+
+A button carries the due minute of the card it was drawn on (`card_stamp`): a press on a card whose
+follow-up was moved since changes nothing (`stale`) and the result says where it is now.
+Every result holds views (core.usecases.views, core.usecases.followup_cards), never rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlmodel import col, select
+
+from core.delivery import FailureKind
+from core.events import FollowUpsChanged
+from core.models import FollowUp, FollowUpStatus
+from core.scheduling.snoozes import EXPLICIT_SNOOZES, snooze_until, typed_time
+from core.services import customers as customer_service
+from core.services import followups, teams
+from core.services.actor import Actor
+from core.uow import UnitOfWork
+from core.usecases.followup_cards import (
+    NudgeCard,
+    Problem,
+    card_stamp,
+    customer_of,
+    follow_up_view,
+    nudge_card,
+    problems_of,
+)
+from core.usecases.views import CustomerRef, FollowUpView
+
+TODO_SHOWN = 10
+OVERDUE_CARDS = 3
+
+# "moved": done as asked; "unchanged": it was already there (a repeated press); "closed": done or cancelled;
+# "stale": the card is older than the follow-up's last move; "unknown": not a snooze choice;
+# "bad" / "past": the typed text names no time / only past times
+Moved = Literal["moved", "unchanged", "closed", "stale", "unknown", "bad", "past"]
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    follow_up: FollowUpView
+    changed: bool  # False: it was already done or cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class MoveResult:
+    outcome: Moved
+    follow_up: FollowUpView  # as it is now (moved: at its new time)
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A follow-up as a button found it: `open`, `closed`, or `stale` (the card is older than its last move)."""
+
+    state: Literal["open", "closed", "stale"]
+    follow_up: FollowUpView
+
+
+def _row(uow: UnitOfWork, actor: Actor, follow_up_id: int) -> FollowUp:
+    return followups.get_own(uow.session, actor, follow_up_id)  # NotFound when not theirs
+
+
+def _view(uow: UnitOfWork, follow_up: FollowUp) -> FollowUpView:
+    return follow_up_view(follow_up, customer_of(uow.session, follow_up))
+
+
+def _state(follow_up: FollowUp, drawn_for: str | None) -> Literal["open", "closed", "stale"]:
+    if follow_up.status not in followups.OPEN:
+        return "closed"
+    if drawn_for is not None and drawn_for != card_stamp(follow_up.due_at):
+        return "stale"
+    return "open"
+
+
+def open_follow_up(uow: UnitOfWork, actor: Actor, follow_up_id: int, drawn_for: str | None = None) -> Opened:
+    """The follow-up a button or an awaited answer is about, and whether it may still be acted on."""
+    follow_up = _row(uow, actor, follow_up_id)
+    return Opened(_state(follow_up, drawn_for), _view(uow, follow_up))
+
+
+def complete(uow: UnitOfWork, actor: Actor, now: datetime, follow_up_id: int) -> Completed:
+    follow_up, changed = followups.complete(uow.session, actor, follow_up_id)
+    return Completed(_view(uow, follow_up), changed)
+
+
+def _move(uow: UnitOfWork, actor: Actor, follow_up: FollowUp, due: datetime, *, explicit: bool,
+          action: str) -> MoveResult:
+    moved, changed = followups.snooze(uow.session, actor, follow_up.id or 0, due, explicit_time=explicit,
+                                      action=action)
+    if changed:
+        uow.publish(FollowUpsChanged())
+    return MoveResult("moved" if changed else "unchanged", _view(uow, moved))
+
+
+def snooze(uow: UnitOfWork, actor: Actor, now: datetime, follow_up_id: int, choice: str,
+           drawn_for: str | None = None) -> MoveResult:
+    """Snooze for an hour ("1h"), to tomorrow's ("tm") or next week's ("nw") working morning."""
+    follow_up = _row(uow, actor, follow_up_id)
+    if (state := _state(follow_up, drawn_for)) != "open":
+        return MoveResult(state, _view(uow, follow_up))
+    until = snooze_until(choice, now, teams.member_row(uow.session, actor.member_id))
+    if until is None:
+        return MoveResult("unknown", _view(uow, follow_up))
+    return _move(uow, actor, follow_up, until, explicit=choice in EXPLICIT_SNOOZES, action="snooze")
+
+
+def reschedule(uow: UnitOfWork, actor: Actor, now: datetime, follow_up_id: int, text: str,
+               drawn_for: str | None = None) -> MoveResult:
+    """Move to the time typed in `text`; "bad" / "past" when it names no future time (ask again)."""
+    follow_up = _row(uow, actor, follow_up_id)
+    if (state := _state(follow_up, drawn_for)) != "open":
+        return MoveResult(state, _view(uow, follow_up))
+    typed = typed_time(text, now, actor.timezone)
+    if typed.at is None or typed.at <= now:
+        return MoveResult("past" if typed.only_past else "bad", _view(uow, follow_up))
+    return _move(uow, actor, follow_up, typed.at, explicit=typed.explicit_time, action="reschedule")
+
+
+def card(uow: UnitOfWork, actor: Actor, follow_up_id: int) -> NudgeCard:
+    """The full card of one of the actor's follow-ups (as a nudge shows it)."""
+    follow_up = _row(uow, actor, follow_up_id)
+    return nudge_card(uow.session, follow_up, teams.member_row(uow.session, actor.member_id))
+
+
+def todo(uow: UnitOfWork, actor: Actor, limit: int = TODO_SHOWN) -> list[FollowUpView]:
+    """The actor's open follow-ups, soonest first (the /todo list, numbered from 1)."""
+    return [follow_up_view(f, c) for f, c in followups.open_for(uow.session, actor, limit=limit)]
+
+
+@dataclass(frozen=True, slots=True)
+class DoneByNumber:
+    outcome: Literal["done", "already_done", "usage"]
+    shown: int  # how many the /todo list shows
+    follow_up: FollowUpView | None = None
+
+
+def done_by_number(uow: UnitOfWork, actor: Actor, now: datetime, number: str) -> DoneByNumber:
+    """`/done N`: close the N-th follow-up of the /todo list."""
+    items = followups.open_for(uow.session, actor, limit=TODO_SHOWN)
+    number = number.strip()
+    if not number.isdigit() or not 1 <= int(number) <= len(items):
+        return DoneByNumber("usage", len(items))
+    follow_up, customer = items[int(number) - 1]
+    view = follow_up_view(follow_up, customer)
+    _, changed = followups.complete(uow.session, actor, follow_up.id or 0)
+    return DoneByNumber("done" if changed else "already_done", len(items), view)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSummary:
+    """/status: counts, the next one due, the delivery problems with their kinds, the overdue cards."""
+
+    pending: int
+    overdue: int
+    failed: int
+    uncertain: int
+    next_due: FollowUpView | None
+    problems: tuple[Problem, ...]
+    overdue_cards: tuple[NudgeCard, ...]
+
+    @property
+    def paused(self) -> bool:
+        """A chat refused the bot: reminders wait until the member writes again."""
+        return any(p.kind is FailureKind.unreachable for p in self.problems if not p.uncertain)
+
+
+def status(uow: UnitOfWork, actor: Actor, now: datetime, shown_problems: int = 5) -> StatusSummary:
+    session = uow.session
+    rows = session.exec(select(FollowUp).where(FollowUp.member_id == actor.member_id,
+                                               col(FollowUp.status).in_(followups.OPEN))
+                        .order_by(col(FollowUp.due_at))).all()
+    pending = [f for f in rows if f.status != FollowUpStatus.sent.value]
+    overdue = [f for f in rows if f.due_at < now]
+    problems = problems_of(session, actor.member_id, now)
+    upcoming = next((f for f in pending if f.due_at >= now), None)
+    member = teams.member_row(session, actor.member_id)
+    return StatusSummary(
+        pending=len(pending), overdue=len(overdue),
+        failed=sum(1 for p in problems if not p.uncertain), uncertain=sum(1 for p in problems if p.uncertain),
+        next_due=_view(uow, upcoming) if upcoming is not None else None,
+        problems=tuple(problems[:shown_problems]),
+        overdue_cards=tuple(nudge_card(session, f, member) for f in overdue[:OVERDUE_CARDS]))
+
+
+@dataclass(frozen=True, slots=True)
+class HomeScreen:
+    """The Slack App Home: open follow-ups and recent customers."""
+
+    actor: Actor
+    follow_ups: tuple[FollowUpView, ...]
+    customers: tuple[CustomerRef, ...]
+
+
+def home_screen(uow: UnitOfWork, platform: str, platform_user_id: str, *, follow_ups: int = 10,
+                customers: int = 8) -> HomeScreen | None:
+    """None for someone who is not a member."""
+    member = teams.member_for(uow.session, platform, platform_user_id)
+    if member is None:
+        return None
+    actor = Actor.of(member)
+    return HomeScreen(actor, tuple(todo(uow, actor, limit=follow_ups)),
+                      tuple(CustomerRef(c.id or 0, c.name)
+                            for c in customer_service.list_customers(uow.session, actor, limit=customers)))
