@@ -9,9 +9,10 @@ import signal
 from typing import Any
 
 from bot.bootstrap import ChatCRM, build
-from core.db import session_scope, upgrade
-from core.services.teams import Newcomer, ensure_local_owner
+from core.schema import upgrade_schema
 from core.settings import Settings
+from core.uow import unit_of_work
+from core.usecases.team import Newcomer, local_owner
 
 log = logging.getLogger("chatcrm")
 
@@ -21,11 +22,11 @@ def console_adapter(app: ChatCRM, **io: Any) -> Any:
 
     settings = app.settings
     adapter = ConsoleAdapter(app.handle, language=settings.default_language, clock=app.clock.now, **io)
-    upgrade(app.engine)
-    with session_scope(app.engine) as session:
-        ensure_local_owner(session, Newcomer("console", adapter.sender.platform_user_id, adapter.chat.chat_id,
-                                             adapter.sender.display_name, language=settings.default_language,
-                                             timezone=settings.default_timezone, country=settings.default_country))
+    upgrade_schema(app.engine)  # the owner is enrolled before `app.start()`, which upgrades again (a no-op)
+    with unit_of_work(app.engine) as uow:
+        local_owner(uow, Newcomer("console", adapter.sender.platform_user_id, adapter.chat.chat_id,
+                                  adapter.sender.display_name, language=settings.default_language,
+                                  timezone=settings.default_timezone, country=settings.default_country))
     return adapter
 
 

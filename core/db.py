@@ -9,12 +9,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The PostgreSQL advisory lock every chatcrm process takes around a schema upgrade (any fixed bigint
+# works; this one spells "crm" and stays below 2**31, so pg_locks shows it as classid 0, objid SCHEMA_LOCK).
+SCHEMA_LOCK = 0x63726D
 
 
 class StorageUnavailable(RuntimeError):
@@ -57,8 +60,25 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (run at start and by `chatcrm migrate`)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest migration (run at start and by `chatcrm migrate`).
+
+    On PostgreSQL the upgrade runs under an advisory lock held on a connection of its own, so processes
+    starting at once upgrade one after the other: the first migrates, the others find the schema at head.
+    SQLite serialises writers itself (one file, one embedded process).
+    """
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK})
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            try:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK})
+            except Exception:
+                lock.invalidate()  # closing the connection releases the lock; never pool it still held
+                raise
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""/start (found a team or join with an invite code), /invite, /help, /lang."""
+"""/start (found a team or join with an invite code), /invite, /help, /lang: see core.usecases.team."""
 
 from __future__ import annotations
 
@@ -7,18 +7,21 @@ from bot.i18n import LANGUAGES, normalize_language
 from bot.render import esc
 from bot.router import button, command
 from core.chat import Button, CommandIn, Reply
-from core.models import Role, Team
-from core.services import teams
-from core.services.actor import Actor
-from core.services.errors import AlreadyMember, InvalidInvite
+from core.usecases import team
+from core.usecases.team import Newcomer, StartOutcome
 
 LANGUAGE_NAMES = {"zh-Hant": "繁體中文", "zh-Hans": "简体中文", "en": "English"}
 
 
-def _newcomer(ctx: Ctx) -> teams.Newcomer:
+def _args(ctx: Ctx) -> str:
+    assert isinstance(ctx.incoming, CommandIn)
+    return ctx.incoming.args.strip()
+
+
+def _newcomer(ctx: Ctx) -> Newcomer:
     env = ctx.incoming.env
     settings = ctx.settings
-    return teams.Newcomer(
+    return Newcomer(
         platform=env.chat.platform, platform_user_id=env.sender.platform_user_id, chat_id=env.chat.chat_id,
         name=env.sender.display_name or env.sender.username or env.sender.platform_user_id,
         workspace_id=env.sender.workspace_id,
@@ -28,32 +31,24 @@ def _newcomer(ctx: Ctx) -> teams.Newcomer:
 
 @command("start")
 def start(ctx: Ctx) -> list[Reply]:
-    assert isinstance(ctx.incoming, CommandIn)
-    code = ctx.incoming.args.strip().split()[0] if ctx.incoming.args.strip() else ""
-    if ctx.member is not None:
-        team = ctx.uow.session.get(Team, ctx.member.team_id)
-        return [Reply(ctx.t("onboarding.already", team=esc(team.name if team else "")) + "\n\n"
-                      + ctx.t("onboarding.help"))]
-    if ctx.incoming.env.is_group:
-        return [Reply(ctx.t("onboarding.private_only"))]
-    who = _newcomer(ctx)
-    try:
-        if code:
-            member = teams.join(ctx.uow.session, code, who, now=ctx.now)
-            key = "onboarding.joined"
-        elif not teams.any_team(ctx.uow.session):
-            member = teams.found_team(ctx.uow.session, who)
-            key = "onboarding.founded"
-        else:
+    result = team.start(ctx.uow, ctx.member, ctx.now, _newcomer(ctx), code=_args(ctx),
+                        in_group=ctx.incoming.env.is_group)
+    match result.outcome:
+        case StartOutcome.ALREADY_MEMBER if result.actor is not None:
+            return [Reply(ctx.t("onboarding.already", team=esc(result.team_name)) + "\n\n"
+                          + ctx.t("onboarding.help"))]
+        case StartOutcome.ALREADY_MEMBER:
+            return [Reply(ctx.t("onboarding.already", team=""))]
+        case StartOutcome.GROUP_REFUSED:
+            return [Reply(ctx.t("onboarding.private_only"))]
+        case StartOutcome.NEED_INVITE:
             return [Reply(ctx.t("onboarding.need_invite"))]
-    except InvalidInvite:
-        return [Reply(ctx.t("onboarding.bad_invite"))]
-    except AlreadyMember:
-        return [Reply(ctx.t("onboarding.already", team=""))]
-    ctx.member, ctx.language = Actor.of(member), member.language
-    team = ctx.uow.session.get(Team, member.team_id)
-    return [Reply(ctx.t(key, name=esc(member.name), team=esc(team.name if team else "")) + "\n\n"
-                  + ctx.t("onboarding.help"))]
+        case StartOutcome.BAD_INVITE:
+            return [Reply(ctx.t("onboarding.bad_invite"))]
+    assert result.actor is not None
+    ctx.member, ctx.language = result.actor, result.actor.language
+    return [Reply(ctx.t(f"onboarding.{result.outcome.value}", name=esc(result.actor.name),
+                        team=esc(result.team_name)) + "\n\n" + ctx.t("onboarding.help"))]
 
 
 @command("help")
@@ -65,22 +60,15 @@ def help_(ctx: Ctx) -> list[Reply]:
 
 @command("invite")
 def invite(ctx: Ctx) -> list[Reply]:
-    assert isinstance(ctx.incoming, CommandIn)
-    role = Role.manager.value if ctx.incoming.args.strip().lower() in ("manager", "經理", "经理") else Role.sales.value
-    created = teams.create_invite(ctx.uow.session, ctx.actor, role, now=ctx.now)
-    return [Reply(ctx.t("onboarding.invite", code=created.code, role=ctx.t(f"onboarding.role_{role}")))]
+    created = team.create_invite(ctx.uow, ctx.actor, ctx.now, team.invite_role(_args(ctx)))
+    return [Reply(ctx.t("onboarding.invite", code=created.code, role=ctx.t(f"onboarding.role_{created.role}")))]
 
 
 @command("lang")
 def lang(ctx: Ctx) -> list[Reply]:
-    assert isinstance(ctx.incoming, CommandIn)
-    wanted = ctx.incoming.args.strip()
-    if wanted:
-        choice = next((code for code in LANGUAGES if code.lower() == wanted.lower()), None)
-        choice = choice or {"繁體": "zh-Hant", "繁体": "zh-Hant", "简体": "zh-Hans", "簡體": "zh-Hans",
-                            "english": "en"}.get(wanted.lower())
-        if choice:
-            return _set_language(ctx, choice, edit=False)
+    choice = team.parse_language(_args(ctx))
+    if choice:
+        return _set_language(ctx, choice, edit=False)
     buttons = (tuple(Button(LANGUAGE_NAMES[code], f"lang:set:{code}") for code in LANGUAGES),)
     return [Reply(ctx.t("onboarding.choose_language"), buttons=buttons)]
 
@@ -93,6 +81,6 @@ def lang_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
 
 
 def _set_language(ctx: Ctx, language: str, *, edit: bool) -> list[Reply]:
-    ctx.member = Actor.of(teams.set_language(ctx.uow.session, ctx.actor, language))
-    ctx.language = language
+    ctx.member = team.set_language(ctx.uow, ctx.actor, language)
+    ctx.language = ctx.member.language
     return [Reply(ctx.t("onboarding.language_set", language=LANGUAGE_NAMES[language]), edit=edit)]

@@ -213,3 +213,26 @@ def parse_zone(text: str) -> str | None:
 def country_of_zone(zone: str) -> str | None:
     """The country whose public holidays go with a zone, when it is one we know."""
     return _ZONE_COUNTRY.get(zone)
+
+
+# words for turning a setting off or on (/digest off, /country none, /digest 開)
+OFF_WORDS = frozenset({"off", "no", "none", "stop", "關", "关", "關閉", "关闭", "不要", "取消", "無", "无"})
+ON_WORDS = frozenset({"on", "yes", "開", "开", "開啟", "开启"})
+
+_COUNTRY_NAMES = {"台灣": "TW", "台湾": "TW", "臺灣": "TW", "香港": "HK", "中國": "CN", "中国": "CN", "澳門": "MO",
+                  "澳门": "MO", "新加坡": "SG"}
+
+
+def is_off_word(text: str) -> bool:
+    return text.strip().lower() in OFF_WORDS
+
+
+def is_on_word(text: str) -> bool:
+    return text.strip().lower() in ON_WORDS
+
+
+def parse_country(text: str) -> str | None:
+    """`TW`, `hk`, `台灣`, `香港` → a country code with a holiday calendar; None when there is none."""
+    wanted = text.strip()
+    code = _COUNTRY_NAMES.get(wanted, wanted.upper())
+    return code if code and is_supported_country(code) else None

@@ -43,9 +43,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def migrate() -> None:
         """Upgrade the database schema to the newest version."""
-        from core.db import make_engine, upgrade
+        from core.schema import upgrade_database
 
         settings = _settings()
-        engine = make_engine(settings.database_url)
-        upgrade(engine)
-        typer.echo(f"database is up to date: {engine.url.render_as_string(hide_password=True)}")
+        typer.echo(f"database is up to date: {upgrade_database(settings.database_url)}")
