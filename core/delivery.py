@@ -160,7 +160,7 @@ POLICY = RetryPolicy(
 
 
 async def send_with_policy(call: Callable[[], Awaitable[T]], policy: ReplyRetry = POLICY.replies, *,
-                           sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> T:
+                           sleep: Callable[[float], Awaitable[object]] | None = None) -> T:
     """Run a reply send (`call`), trying again as the reply policy allows; re-raises what it gives up on."""
     tried = 0
     while True:
@@ -171,4 +171,4 @@ async def send_with_policy(call: Callable[[], Awaitable[T]], policy: ReplyRetry 
             wait = policy.wait_before(classify(error), tried)
             if wait is None:
                 raise
-            await sleep(wait)
+            await (sleep or asyncio.sleep)(wait)

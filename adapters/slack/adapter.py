@@ -21,11 +21,13 @@ from adapters.slack.blocks import blocks, home_view, plain
 from adapters.slack.request import FormSafeRequest
 from adapters.slack.translate import PLATFORM, from_action, from_message, from_shortcut, from_slash
 from core.chat import Attachment, ButtonIn, ChatRef, CommandStyle, Incoming, IncomingHandler, Reply, Sender
+from core.delivery import POLICY, send_with_policy
 from core.ports import DeliveryError, DeliveryUncertain, RateLimited, Unreachable
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
-REPLY_RETRY_WAIT = 30.0  # seconds a reply may wait out a 429 before it is given up (and logged)
+REPLY_RETRY = POLICY.replies
+REPLY_RETRY_WAIT = REPLY_RETRY.max_wait  # seconds a reply may wait out a 429 before it is given up (and logged)
 GONE = {"channel_not_found", "is_archived", "account_inactive", "not_in_channel", "user_not_found",
         "cannot_dm_bot", "invalid_auth", "token_revoked"}
 HomeProvider = Callable[[Sender], Awaitable[Reply]]
@@ -156,22 +158,20 @@ class SlackAdapter:
     async def _answer(self, incoming: Incoming, reply: Reply, status: str | None) -> None:
         """One reply: in place of the status message, as an edit of the pressed message, or posted.
 
-        A 429 waits for Retry-After (up to REPLY_RETRY_WAIT) and tries once more, so the answer is not lost.
+        Sent under the delivery policy for replies (core.delivery): a 429 waits for Retry-After (up to
+        REPLY_RETRY_WAIT) and tries once more, so the answer is not lost.
         """
         chat = incoming.env.chat
-        for attempt in (1, 2):
-            try:
-                if status is not None:
-                    await self._replace(chat, status, reply)  # the status message becomes the answer
-                elif reply.edit and isinstance(incoming, ButtonIn) and incoming.env.message_id:
-                    await self.edit(chat, incoming.env.message_id, reply)
-                else:
-                    await self.send(chat, reply)
-                return
-            except RateLimited as error:
-                if attempt == 2 or error.retry_after > REPLY_RETRY_WAIT:
-                    raise
-                await asyncio.sleep(error.retry_after)
+
+        async def once() -> None:
+            if status is not None:
+                await self._replace(chat, status, reply)  # the status message becomes the answer
+            elif reply.edit and isinstance(incoming, ButtonIn) and incoming.env.message_id:
+                await self.edit(chat, incoming.env.message_id, reply)
+            else:
+                await self.send(chat, reply)
+
+        await send_with_policy(once, REPLY_RETRY)
 
     async def _replace(self, chat: ChatRef, ts: str, reply: Reply) -> None:
         try:
