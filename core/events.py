@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from core.chat import ChatRef
 
@@ -21,4 +22,14 @@ class ForwardBurstGrew:
     interaction_id: int
 
 
-Event = FollowUpsChanged | ForwardBurstGrew
+@dataclass(frozen=True, slots=True)
+class SpooledFileDone:
+    """A parked export was imported (or could not be): its spooled copy at `path` may go now that it is stored.
+
+    Delivered with `core.usecases.chat_import_spool.discard(event)`; before the commit the file is still the
+    only copy."""
+
+    path: Path
+
+
+Event = FollowUpsChanged | ForwardBurstGrew | SpooledFileDone

@@ -1,87 +1,94 @@
-"""Import a parsed chat for the local (console) member, asking on the terminal where the chat would ask."""
+"""Import a parsed chat for the local (console) member: the chat's import flow, asking on the terminal where
+the chat asks with buttons (which participant is you, which customer, which promises to schedule)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import typer
 
-from core.db import make_engine, session_scope, upgrade
+from bot.bootstrap import build
 from core.exports import ParsedConversation
-from core.services import chat_import, followups
-from core.services import customers as customer_service
+from core.ports import Clock
+from core.schema import upgrade_schema
 from core.services.actor import Actor
-from core.services.teams import Newcomer, ensure_local_owner
 from core.settings import Settings
-from core.understanding import parse_note
+from core.uow import UnitOfWork, unit_of_work
+from core.usecases import chat_imports
+from core.usecases.chat_imports import ImportView
+from core.usecases.customers import recent_customers
+from core.usecases.team import Newcomer, local_owner
 
 LOCAL_USER = ("console", "local", "Local owner")  # the console adapter's identity
+CHOICES = 8
 
 
 def import_locally(settings: Settings, conversation: ParsedConversation, tz: str, *,
-                   interactive: bool) -> dict[str, Any]:
-    """One transaction: store, file on a customer, schedule the accepted proposals. Returns a JSON summary."""
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+                   interactive: bool, clock: Clock | None = None) -> dict[str, Any]:
+    """One unit of work: store, file on a customer, schedule the accepted proposals. Returns a JSON summary.
+
+    Without `interactive` (--yes, --json) nothing is asked: a chat with an unknown customer is filed on a new
+    customer named like the chat (what "New customer" does in the chat), and no proposal is scheduled.
+    A follow-up scheduled here is picked up by the running bot's dispatcher sweep."""
+    app = build(settings, clock=clock)
+    upgrade_schema(app.engine)
     platform, user_id, name = LOCAL_USER
     try:
-        with session_scope(engine) as session:
-            member = ensure_local_owner(session, Newcomer(platform, user_id, user_id, name,
-                                                          language=settings.default_language,
-                                                          timezone=settings.default_timezone,
-                                                          country=settings.default_country))
-            actor = Actor.of(member)
-            me = chat_import.member_side(conversation.participants, chat_import.known_names(session, member))
-            if me is None and interactive and len(conversation.participants) >= 2:
-                me = _choose("Which participant is you?", conversation.participants, allow_none=True)
-            others = [p for p in conversation.participants if p != me]
-            customer = chat_import.guess_customer(session, actor, others, conversation.title)
-            mention = conversation.title or (others[0] if len(others) == 1 else None)
-            if customer is None and interactive:
-                customer = _ask_customer(session, actor, mention)
-            elif customer is None and mention:  # --yes: what "New customer: <name>" would do in the chat
-                customer = customer_service.create_customer(session, actor, mention)
-            result = chat_import.store_conversation(session, actor, conversation.messages, fmt=conversation.format,
-                                                    title=conversation.title, me=me, customer=customer,
-                                                    note_parser=parse_note, now=datetime.now(UTC), tz=tz)
+        with unit_of_work(app.engine) as uow:
+            actor = local_owner(uow, Newcomer(platform, user_id, user_id, name, language=settings.default_language,
+                                              timezone=settings.default_timezone, country=settings.default_country))
+            view = chat_imports.import_conversation(uow, actor, app.clock.now(), conversation, tz=tz)
             scheduled = 0
-            for proposal in result.proposals:
-                if interactive and typer.confirm(f"Schedule '{proposal.action}' for "
-                                                 f"{proposal.due:%Y-%m-%d %H:%M}? (\"{proposal.quote[:60]}\")"):
-                    followups.schedule(session, actor, due_at=proposal.due, action=proposal.action,
-                                       customer_id=customer.id if customer else None,
-                                       source_interaction_id=result.interaction.id if result.interaction else None)
-                    scheduled += 1
-            return {"format": conversation.format, "added": result.added, "duplicates": result.duplicates,
-                    "first": result.first.isoformat() if result.first else None,
-                    "last": result.last.isoformat() if result.last else None,
-                    "customer": customer.name if customer else None, "me": me,
-                    "interaction_id": result.interaction.id if result.interaction else None,
-                    "proposals": [p.as_json() for p in result.proposals], "scheduled": scheduled}
+            if view.interaction_id is not None:
+                view = _answer(uow, actor, view, interactive)
+                for proposal in view.proposals if interactive else ():
+                    if typer.confirm(f"Schedule '{proposal.action}' for {proposal.due:%Y-%m-%d %H:%M}? "
+                                     f"(\"{proposal.quote[:60]}\")"):
+                        view = chat_imports.accept_proposal(uow, actor, view.interaction_id or 0, proposal.index) or view
+                        scheduled += 1
+            return summary_json(view, scheduled)
     finally:
-        engine.dispose()
+        app.engine.dispose()
 
 
-def _choose(question: str, options: list[str], *, allow_none: bool) -> str | None:
+def _answer(uow: UnitOfWork, actor: Actor, view: ImportView, interactive: bool) -> ImportView:
+    """What the chat asks with buttons: which participant is the member, which customer the chat is with."""
+    iid = view.interaction_id or 0
+    if interactive and not view.me and len(view.participants) >= 2:
+        picked = _choose("Which participant is you?", list(view.participants))
+        if picked is not None:
+            view = chat_imports.set_member_side(uow, actor, iid, picked) or view
+    if view.customer is not None:
+        return view
+    if not interactive:
+        return chat_imports.file_on_new_customer(uow, actor, iid) if view.mention else view
+    candidates = list(view.candidates or recent_customers(uow, actor, limit=CHOICES))
+    typer.echo("Which customer is this chat with?")
+    for index, candidate in enumerate(candidates, 1):
+        typer.echo(f"  {index}. {candidate.name}")
+    typer.echo(f"  0. a new customer{f' ({view.mention})' if view.mention else ''}")
+    picked = typer.prompt("Customer", type=typer.IntRange(0, len(candidates)), default=0)
+    if picked:
+        return chat_imports.file_import(uow, actor, iid, candidates[picked - 1].id)
+    if view.mention:
+        return chat_imports.file_on_new_customer(uow, actor, iid)
+    return chat_imports.file_on_typed_name(uow, actor, iid, typer.prompt("Customer's name"))
+
+
+def _choose(question: str, options: list[str]) -> int | None:
     for index, option in enumerate(options, 1):
         typer.echo(f"  {index}. {option}")
-    if allow_none:
-        typer.echo("  0. none of them")
-    picked = typer.prompt(question, type=typer.IntRange(0 if allow_none else 1, len(options)))
-    return options[picked - 1] if picked else None
+    typer.echo("  0. none of them")
+    picked = typer.prompt(question, type=typer.IntRange(0, len(options)))
+    return picked - 1 if picked else None
 
 
-def _ask_customer(session, actor: Actor, mention: str | None):
-    candidates = list(customer_service.resolve_customer(session, actor, mention).candidates) if mention else []
-    candidates = candidates or customer_service.list_customers(session, actor, limit=8)
-    labels = [c.name for c in candidates]
-    typer.echo("Which customer is this chat with?")
-    for index, label in enumerate(labels, 1):
-        typer.echo(f"  {index}. {label}")
-    typer.echo(f"  0. a new customer{f' ({mention})' if mention else ''}")
-    picked = typer.prompt("Customer", type=typer.IntRange(0, len(labels)), default=0)
-    if picked:
-        return candidates[picked - 1]
-    name = mention or typer.prompt("New customer's name")
-    return customer_service.create_customer(session, actor, name)
+def summary_json(view: ImportView, scheduled: int) -> dict[str, Any]:
+    """`chatcrm import-chat --json`: what was stored, on whom, and what was proposed and scheduled."""
+    return {"format": view.format, "added": view.messages, "duplicates": view.duplicates,
+            "first": view.first.isoformat() if view.first else None,
+            "last": view.last.isoformat() if view.last else None,
+            "customer": view.customer.name if view.customer else None, "me": view.me,
+            "interaction_id": view.interaction_id,
+            "proposals": [{"due": p.due.isoformat(), "action": p.action, "quote": p.quote} for p in view.proposals],
+            "scheduled": scheduled}

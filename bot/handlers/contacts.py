@@ -1,69 +1,54 @@
-"""A shared phone contact becomes a contact of a customer (asking which one)."""
+"""A shared phone contact becomes a contact of a customer (asking which one): `core.usecases.contacts`."""
 
 from __future__ import annotations
-
-import phonenumbers
 
 from bot.context import Ctx
 from bot.render import esc
 from bot.router import button, content, state
 from core.chat import Button, ContactIn, Reply, TextIn
-from core.services import customers as customer_service
+from core.usecases import contacts
+from core.usecases.contacts import ContactSaved, SharedContact
+from core.usecases.views import CustomerRef
+
+AWAITED = "contact_customer"
 
 
-def normalize_phone(raw: str | None, country: str) -> str | None:
-    """E.164 when the number parses (`0912 345 678` in TW → +886912345678), else the digits as given."""
-    if not raw:
-        return None
-    try:
-        number = phonenumbers.parse(raw, None if raw.strip().startswith("+") else country)
-    except phonenumbers.NumberParseException:
-        return raw.strip()
-    if not phonenumbers.is_possible_number(number):
-        return raw.strip()
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+def _choices(customers: tuple[CustomerRef, ...]) -> tuple[tuple[Button, ...], ...]:
+    return tuple((Button(c.name[:40], f"k:{c.id}"),) for c in customers)
+
+
+def _saved(ctx: Ctx, saved: ContactSaved, *, edit: bool) -> Reply:
+    return Reply(ctx.t("contacts.saved", name=esc(saved.name), customer=esc(saved.customer.name)), edit=edit)
 
 
 @content("contact")
 def shared_contact(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, ContactIn)
     incoming = ctx.incoming
-    phone = normalize_phone(incoming.phone, ctx.member.country if ctx.member else "TW")
-    payload = {"name": incoming.name.strip() or (phone or "?"), "phone": phone,
-               "user": incoming.platform_user_id}
-    ctx.await_answer("contact_customer", payload)
-    recent = customer_service.list_customers(ctx.uow.session, ctx.actor, limit=5)
-    rows = tuple((Button(c.name[:40], f"k:{c.id}"),) for c in recent)
-    return [Reply(ctx.t("contacts.which_customer", name=esc(payload["name"]), phone=esc(phone or "")),
-                  buttons=rows)]
-
-
-def _save(ctx: Ctx, customer_id: int, payload: dict) -> list[Reply]:
-    handle = (ctx.incoming.env.chat.platform, payload["user"]) if payload.get("user") else None
-    contact = customer_service.add_contact(ctx.uow.session, ctx.actor, customer_id, payload["name"],
-                                           phone=payload.get("phone"), handle=handle)
-    customer = customer_service.get_visible(ctx.uow.session, ctx.actor, customer_id)
-    return [Reply(ctx.t("contacts.saved", name=esc(contact.name), customer=esc(customer.name)), edit=True)]
+    received = contacts.receive_contact(ctx.uow, ctx.actor, name=incoming.name, phone=incoming.phone,
+                                        platform=incoming.env.chat.platform,
+                                        platform_user_id=incoming.platform_user_id)
+    ctx.await_answer(AWAITED, received.contact.to_json())
+    return [Reply(ctx.t("contacts.which_customer", name=esc(received.contact.name),
+                        phone=esc(received.contact.phone or "")), buttons=_choices(received.choices))]
 
 
 @button("k")
 def contact_customer_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
     pending = ctx.awaited()
-    if pending is None or pending.kind != "contact_customer" or not parts or not parts[0].isdigit():
+    if pending is None or pending.kind != AWAITED or not parts or not parts[0].isdigit():
         return [Reply(ctx.t("core.stale_button"), edit=True)]
     ctx.stop_waiting()
-    return _save(ctx, int(parts[0]), pending.payload)
+    contact = SharedContact.from_json(pending.payload, ctx.incoming.env.chat.platform)
+    return [_saved(ctx, contacts.save_contact(ctx.uow, ctx.actor, int(parts[0]), contact), edit=True)]
 
 
-@state("contact_customer")
+@state(AWAITED)
 def typed_contact_customer(ctx: Ctx, payload: dict) -> list[Reply]:
     assert isinstance(ctx.incoming, TextIn)
-    name = ctx.incoming.text.strip()
-    resolution = customer_service.resolve_customer(ctx.uow.session, ctx.actor, name)
-    if resolution.customer is None and resolution.candidates:
-        ctx.await_answer("contact_customer", payload)
-        rows = tuple((Button(c.name[:40], f"k:{c.id}"),) for c in resolution.candidates[:5])
-        return [Reply(ctx.t("customers.which", name=esc(name)), buttons=rows)]
-    customer = resolution.customer or customer_service.create_customer(ctx.uow.session, ctx.actor, name)
-    reply = _save(ctx, customer.id or 0, payload)[0]
-    return [Reply(reply.text)]
+    contact = SharedContact.from_json(payload, ctx.incoming.env.chat.platform)
+    outcome = contacts.save_contact_to_named(ctx.uow, ctx.actor, ctx.incoming.text, contact)
+    if isinstance(outcome, contacts.WhichCustomer):
+        ctx.await_answer(AWAITED, payload)
+        return [Reply(ctx.t("customers.which", name=esc(outcome.name)), buttons=_choices(outcome.candidates))]
+    return [_saved(ctx, outcome, edit=False)]

@@ -1,16 +1,15 @@
-"""Documents: customer lists (CSV/XLSX) and chat exports go to the importers; anything else is declined."""
+"""Documents: customer lists (CSV/XLSX) and chat exports go to their importers; anything else is declined."""
 
 from __future__ import annotations
 
 import logging
 
 from bot.context import Ctx
-from bot.imports import import_chat_file
+from bot.handlers.chat_exports import import_chat_file
 from bot.render import esc
 from bot.router import content
 from core.chat import FileIn, Reply
-from core.exports import looks_like_export
-from core.services.customer_lists import import_customer_list, is_customer_list
+from core.usecases import customer_lists
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +27,9 @@ async def document(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, FileIn)
     attachment = ctx.incoming.attachment
     limit = ctx.settings.max_import_bytes
+    too_big = Reply(ctx.t("files.too_big", mb=limit // (1024 * 1024)))
     if attachment.size is not None and attachment.size > limit:
-        return [Reply(ctx.t("files.too_big", mb=limit // (1024 * 1024)))]
+        return [too_big]
     try:
         data = await download(ctx)
     except Exception:
@@ -38,9 +38,9 @@ async def document(ctx: Ctx) -> list[Reply]:
     if not data:
         return [Reply(ctx.t("files.empty"))]
     if len(data) > limit:
-        return [Reply(ctx.t("files.too_big", mb=limit // (1024 * 1024)))]
-    if not looks_like_export(data, attachment.file_name) and is_customer_list(data):
-        result = import_customer_list(ctx.uow.session, ctx.actor, data)
+        return [too_big]
+    if customer_lists.is_customer_list(data, attachment.file_name):
+        result = customer_lists.import_customer_list(ctx.uow, ctx.actor, data)
         return [Reply(ctx.t("files.customers_imported", created=result.created, updated=result.updated,
                             skipped=result.skipped, names=esc(", ".join(result.names[:5]))))]
     replies = await import_chat_file(ctx, data, attachment.file_name)

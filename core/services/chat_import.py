@@ -36,10 +36,14 @@ _PROMISE_HINT = re.compile(
 
 
 class ExportedMessage(Protocol):
-    sender: str | None
-    timestamp: datetime
-    text: str
-    kind: str
+    @property
+    def sender(self) -> str | None: ...
+    @property
+    def timestamp(self) -> datetime: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
 
 
 @dataclass
@@ -88,9 +92,9 @@ def guess_customer(session: Session, actor: Actor, others: Sequence[str], title:
         found.update(c.customer_id for c in customer_service.contacts_named(session, actor, name))
     if len(found) == 1:
         return customer_service.get_visible(session, actor, found.pop())
-    for name in [title, *others]:
-        if name:
-            resolution = customer_service.resolve_customer(session, actor, name)
+    for mention in (title, *others):
+        if mention:
+            resolution = customer_service.resolve_customer(session, actor, mention)
             if resolution.customer is not None:
                 return resolution.customer
     return None
@@ -136,8 +140,7 @@ def store_conversation(session: Session, actor: Actor, messages: Iterable[Export
             batch = []
     if batch:
         _flush(session, insert, batch)
-    added = session.execute(sa_select(func.count()).select_from(ConversationMessage)
-                            .where(ConversationMessage.interaction_id == interaction.id)).scalar_one()
+    added = message_count(session, interaction.id or 0)
     duplicates = total - added
     if added == 0:
         session.delete(interaction)
@@ -148,7 +151,8 @@ def store_conversation(session: Session, actor: Actor, messages: Iterable[Export
     if last is not None:
         interaction.occurred_at = last
     proposals = _promises(recent[-SCAN_FOR_PROMISES:], note_parser, now, tz) if note_parser else []
-    interaction.details = {**interaction.details, "import": {**interaction.details["import"], "messages": added},
+    interaction.details = {**interaction.details,
+                           "import": {**interaction.details["import"], "messages": added, "total": total},
                            "proposals": [p.as_json() for p in proposals]}
     session.add(interaction)
     session.flush()
@@ -166,7 +170,7 @@ def _flush(session: Session, insert: Any, rows: list[dict[str, Any]]) -> None:
 
     One prepared single-row statement run as executemany: compiling a multi-row VALUES for
     thousands of rows costs more than the inserts themselves."""
-    statement = insert(ConversationMessage.__table__).on_conflict_do_nothing(
+    statement = insert(ConversationMessage.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
         index_elements=["team_id", "customer_key", "dedup_key"])
     session.connection().execute(statement, rows)
 
@@ -187,11 +191,24 @@ def _promises(messages: Sequence[ExportedMessage], parse: Any, now: datetime | N
     return found
 
 
+def message_count(session: Session, interaction_id: int) -> int:
+    count: int = session.execute(sa_select(func.count()).select_from(ConversationMessage)
+                                 .where(col(ConversationMessage.interaction_id) == interaction_id)).scalar_one()
+    return count
+
+
+def message_range(session: Session, interaction_id: int) -> tuple[datetime | None, datetime | None]:
+    """When the record's first and last stored messages were sent."""
+    sent_at = col(ConversationMessage.sent_at)
+    row = session.execute(sa_select(func.min(sent_at), func.max(sent_at))
+                          .where(col(ConversationMessage.interaction_id) == interaction_id)).one()
+    return row[0], row[1]
+
+
 def file_conversation(session: Session, actor: Actor, interaction_id: int, customer: Customer) -> int:
     """Put an unfiled import on `customer`; messages the customer already has are dropped. Returns kept count."""
     interaction = interactions.file_under(session, actor, interaction_id, customer.id or 0)
-    return len(session.exec(select(ConversationMessage.id)
-                            .where(ConversationMessage.interaction_id == interaction.id)).all())
+    return message_count(session, interaction.id or 0)
 
 
 def set_member_side(session: Session, actor: Actor, interaction_id: int, me: str) -> None:

@@ -54,7 +54,7 @@ def looks_like_xlsx(data: bytes) -> bool:
 def read_rows(data: bytes) -> list[list[str]]:
     """Rows of a CSV (UTF-8, UTF-8 BOM, Big5 or GBK) or the first sheet of an XLSX."""
     if looks_like_xlsx(data):
-        from openpyxl import load_workbook
+        from openpyxl import load_workbook  # type: ignore[import-untyped]
 
         try:
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]

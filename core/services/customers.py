@@ -16,12 +16,13 @@ from core.models import (
     FollowUp,
     FollowUpStatus,
     Interaction,
+    Team,
     utcnow,
 )
 from core.services import audit
 from core.services.actor import Actor
-from core.services.directory import directory
 from core.services.errors import InvalidInput, NotFound
+from core.services.name_index import name_index as directory
 from core.text import match_key, nfkc
 
 MAX_NAME = 120
@@ -254,6 +255,15 @@ def list_customers(session: Session, actor: Actor, *, limit: int = 20) -> list[C
 
 
 MAX_SILENT_DAYS = 365
+DEFAULT_SILENT_DAYS = 30
+
+
+def quiet_days(session: Session, customer: Customer) -> int:
+    """After how many quiet days an important customer's owner hears of it: its own setting, else the team's."""
+    if customer.silent_days:
+        return customer.silent_days
+    team = session.get(Team, customer.team_id)
+    return team.silent_days if team else DEFAULT_SILENT_DAYS
 
 
 def set_important(session: Session, actor: Actor, customer_id: int, important: bool,

@@ -62,9 +62,9 @@ def _sqlite(session: Session, base, terms: list[str], limit: int) -> list:
     before = None
     while len(found) < limit:
         clause = "interaction_fts MATCH :m" + (" AND rowid < :before" if before is not None else "")
-        rows = session.connection().execute(
+        rows: list[int] = list(session.connection().execute(
             text(f"SELECT rowid FROM interaction_fts WHERE {clause} ORDER BY rowid DESC LIMIT :page"),
-            {"m": match, "before": before, "page": PAGE}).scalars().all()
+            {"m": match, "before": before, "page": PAGE}).scalars().all())
         if not rows:
             break
         found.extend(session.exec(base.where(col(Interaction.id).in_(rows))))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
+
+from core.exports import ParsedConversation
+from core.usecases.chat_imports import DateOrder, read_export
 
 ERRORS = {
     "empty": "the file is empty",
@@ -21,30 +25,29 @@ ERRORS = {
 }
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"chatcrm import-chat: {message}", err=True)
     raise typer.Exit(2)
 
 
-def _conversation_json(conversation) -> dict:
+def _conversation_json(conversation: ParsedConversation) -> dict:
     return {"format": conversation.format,
             "messages": [{"sender": m.sender, "timestamp": m.timestamp.isoformat(), "text": m.text, "kind": m.kind}
                          for m in conversation.messages]}
 
 
-def _parse(data: bytes, name: str, zone: ZoneInfo, date_order: str | None, interactive: bool):
-    from core.exports import ExportError, parse_export
-
-    try:
-        return parse_export(data, tz=zone, file_name=name, date_order=date_order)  # type: ignore[arg-type]
-    except ExportError as error:
-        if error.code == "ambiguous_dates" and interactive:
-            answer = typer.prompt("Dates in this export could be day/month or month/day. Is 3/4 the 3rd of April "
-                                  "(d) or the 4th of March (m)?", type=typer.Choice(["d", "m"]))
-            return _parse(data, name, zone, "dmy" if answer == "d" else "mdy", False)
-        if error.code == "ambiguous_dates":
-            _fail("the day/month order cannot be told from this file; pass --date-order dmy or mdy")
-        _fail(f"{name}: {ERRORS.get(error.code, str(error))}")
+def _parse(data: bytes, name: str, zone: ZoneInfo, date_order: DateOrder | None, interactive: bool
+           ) -> ParsedConversation:
+    parsed = read_export(data, zone=zone, file_name=name, date_order=date_order)
+    if isinstance(parsed, ParsedConversation):
+        return parsed
+    if parsed.needs_date_order and interactive:
+        answer = typer.prompt("Dates in this export could be day/month or month/day. Is 3/4 the 3rd of April "
+                              "(d) or the 4th of March (m)?", type=typer.Choice(["d", "m"]))
+        return _parse(data, name, zone, "dmy" if answer == "d" else "mdy", False)
+    if parsed.needs_date_order:
+        _fail("the day/month order cannot be told from this file; pass --date-order dmy or mdy")
+    _fail(f"{name}: {ERRORS.get(parsed.code, parsed.detail or parsed.code)}")
 
 
 def register(app: typer.Typer) -> None:
@@ -77,7 +80,7 @@ def register(app: typer.Typer) -> None:
         except OSError as error:
             _fail(f"cannot read {file}: {error.strerror or error}")
         interactive = not (yes or as_json or dry_run)
-        conversation = _parse(data, file.name, zone, date_order, interactive)
+        conversation = _parse(data, file.name, zone, date_order, interactive)  # type: ignore[arg-type]
         if dry_run:
             if as_json:
                 typer.echo(json.dumps(_conversation_json(conversation), ensure_ascii=False))

@@ -1,0 +1,154 @@
+"""Chat exports shared with the bot: the import summary, its `im:` buttons and the questions the file leaves open.
+
+The flow is `core.usecases.chat_imports` (the same one `chatcrm import-chat` runs). Here: parse off the event loop,
+announce a long import, and render. Which customer is asked with the note flow's `n:` buttons; which participant
+is the member with `im:me`; the day/month order with `im:do` while the file waits in the spool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.context import Ctx
+from bot.render import esc, when
+from bot.router import button
+from core.chat import Button, Reply
+from core.exports import ParsedConversation
+from core.usecases import chat_import_spool as spool
+from core.usecases import chat_imports
+from core.usecases.chat_imports import ImportView, Unreadable
+from core.usecases.customers import recent_customers
+
+log = logging.getLogger(__name__)
+PROGRESS_AT = 5_000  # messages; larger imports announce themselves before the work starts
+MAX_CHOICES = 5
+
+
+async def import_chat_file(ctx: Ctx, data: bytes, file_name: str | None) -> list[Reply] | None:
+    """Import a chat export; None when `data` is not one at all (the caller declines the file).
+
+    A broken export (a truncated zip, invalid JSON, no messages) gets a reply saying what was expected."""
+    parsed = await asyncio.to_thread(chat_imports.read_export, data, zone=ctx.actor.zone, file_name=file_name)
+    if isinstance(parsed, Unreadable):
+        if parsed.needs_date_order:
+            return [_ask_date_order(ctx, spool.park(ctx.settings.import_spool_dir, ctx.actor, data, file_name))]
+        return None if parsed.not_an_export else [_unreadable(ctx, parsed)]
+    await _announce(ctx, parsed)
+    return _imported(ctx, chat_imports.import_conversation(ctx.uow, ctx.actor, ctx.now, parsed,
+                                                           also_known_as=_sender_names(ctx)))
+
+
+def _sender_names(ctx: Ctx) -> tuple[str, ...]:
+    sender = ctx.incoming.env.sender
+    return tuple(n for n in (sender.display_name, sender.username) if n)
+
+
+async def _announce(ctx: Ctx, conversation: ParsedConversation) -> None:
+    count = len(conversation.messages)
+    messenger = ctx.deps.messenger(ctx.incoming.env.chat.platform)
+    if count < PROGRESS_AT or messenger is None:
+        return
+    try:
+        await messenger.send(ctx.incoming.env.chat, Reply(ctx.t("imports.working", n=f"{count:,}")))
+    except Exception:  # only the progress line is lost
+        log.warning("could not send import progress", exc_info=True)
+
+
+def _unreadable(ctx: Ctx, unreadable: Unreadable) -> Reply:
+    return Reply(ctx.t(f"imports.error_{unreadable.code}"))
+
+
+def _imported(ctx: Ctx, view: ImportView) -> list[Reply]:
+    if view.interaction_id is None:
+        return [Reply(ctx.t("imports.nothing_new", n=view.duplicates))]
+    replies = [summary(ctx, view)]
+    if view.asks_customer:
+        replies.append(_ask_customer(ctx, view))
+    return replies
+
+
+def summary(ctx: Ctx, view: ImportView, *, edit: bool = False) -> Reply:
+    """Messages, date range, customer and proposed follow-ups, with buttons to accept them."""
+    iid = view.interaction_id
+    lines = [ctx.t("imports.done", n=f"{view.messages:,}", format=esc(view.format))]
+    if view.first and view.last:
+        zone = ctx.actor.zone
+        lines.append(ctx.t("imports.range", first=f"{view.first.astimezone(zone):%Y-%m-%d}",
+                           last=f"{view.last.astimezone(zone):%Y-%m-%d}"))
+    lines.append(ctx.t("imports.customer", name=esc(view.customer.name)) if view.customer
+                 else ctx.t("imports.no_customer"))
+    rows: list[tuple[Button, ...]] = []
+    if view.proposals:
+        lines.append(ctx.t("imports.proposals", n=len(view.proposals)))
+    for proposal in view.proposals:
+        due = when(proposal.due, tz=ctx.tz, language=ctx.language, now=ctx.now)
+        mark = "✅" if proposal.accepted else "•"
+        lines.append(f"{mark} {due} — {esc(proposal.action)} <i>«{esc(proposal.quote[:60])}»</i>")
+        if not proposal.accepted:
+            rows.append((Button(f"➕ {due} {proposal.action}"[:60], f"im:fu:{iid}:{proposal.index}"),))
+    if view.asks_which_is_you:
+        people = view.participants
+        lines.append(ctx.t("imports.which_is_you"))
+        rows += [tuple(Button(f"🙋 {name[:24]}", f"im:me:{iid}:{i}") for i, name in enumerate(people[j:j + 2], j))
+                 for j in range(0, len(people), 2)]
+    rows.append((Button(ctx.t("notes.btn_customer"), f"n:cc:{iid}"), Button(ctx.t("notes.btn_undo"), f"n:ud:{iid}")))
+    return Reply("\n".join(lines), buttons=tuple(rows), edit=edit)
+
+
+def _ask_customer(ctx: Ctx, view: ImportView) -> Reply:
+    """Which customer the chat is with: the note flow's question and `n:` buttons, for an import."""
+    candidates = view.candidates or recent_customers(ctx.uow, ctx.actor, limit=MAX_CHOICES)
+    iid, mention = view.interaction_id, view.mention
+    rows: list[tuple[Button, ...]] = [(Button(c.name[:40], f"n:sc:{iid}:{c.id}"),) for c in candidates[:MAX_CHOICES]]
+    if mention and not any(c.name == mention for c in candidates):
+        rows.append((Button(ctx.t("notes.btn_new_customer", name=mention[:30]), f"n:nc:{iid}"),))
+    rows.append((Button(ctx.t("notes.btn_type_name"), f"n:tn:{iid}"), Button(ctx.t("notes.btn_undo"), f"n:ud:{iid}")))
+    preview = view.text_head if len(view.text_head) <= 120 else view.text_head[:117] + "…"
+    key = "notes.which_customer_ambiguous" if mention and candidates else "notes.which_customer"
+    return Reply(ctx.t(key, mention=esc(mention or ""), preview=esc(preview)), buttons=tuple(rows))
+
+
+# -- buttons --------------------------------------------------------------------------------------------
+@button("im")
+async def import_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
+    if len(parts) < 3:
+        return [Reply(ctx.t("core.stale_button"))]
+    verb = parts[0]
+    if verb == "do":
+        return await _date_order_chosen(ctx, parts[1], parts[2])
+    if verb not in ("fu", "me") or not parts[1].isdigit() or not parts[2].isdigit():
+        return [Reply(ctx.t("core.stale_button"))]
+    answer = chat_imports.accept_proposal if verb == "fu" else chat_imports.set_member_side
+    view = answer(ctx.uow, ctx.actor, int(parts[1]), int(parts[2]))
+    if view is None:
+        return [Reply(ctx.t("core.stale_button"))]
+    if view.undone:
+        return [Reply(ctx.t("notes.undone"), edit=True)]
+    return [summary(ctx, view, edit=True)]
+
+
+# -- day/month order ------------------------------------------------------------------------------------
+def _ask_date_order(ctx: Ctx, token: str) -> Reply:
+    return Reply(ctx.t("imports.ask_date_order"),
+                 buttons=((Button(ctx.t("imports.btn_dmy"), f"im:do:{token}:dmy"),
+                           Button(ctx.t("imports.btn_mdy"), f"im:do:{token}:mdy")),))
+
+
+async def _date_order_chosen(ctx: Ctx, token: str, answer: str) -> list[Reply]:
+    order = spool.date_order(answer)
+    if order is None or not token.isalnum():
+        return [Reply(ctx.t("core.stale_button"))]
+    spooled = spool.take(ctx.settings.import_spool_dir, ctx.actor, token)
+    if spooled is None:
+        return [Reply(ctx.t("imports.expired"), edit=True)]
+    parsed = await asyncio.to_thread(chat_imports.read_export, spooled.data, zone=ctx.actor.zone,
+                                     file_name=spooled.file_name, date_order=order)
+    if isinstance(parsed, ParsedConversation):
+        await _announce(ctx, parsed)
+    outcome = spool.resume(ctx.uow, ctx.actor, ctx.now, spooled, parsed, also_known_as=_sender_names(ctx))
+    if isinstance(outcome, Unreadable):
+        if outcome.not_an_export:
+            return [Reply(ctx.t("files.unreadable", name=esc(spooled.file_name or "")))]
+        return [_unreadable(ctx, outcome)]
+    return _imported(ctx, outcome)

@@ -1,0 +1,171 @@
+"""Customers as the chat shows them: the card, the list, finding one by name, /new, /important, searching notes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.models import Customer, FollowUp, Interaction
+from core.services import customers as customer_service
+from core.services import search
+from core.services.actor import Actor
+from core.text import match_key
+from core.uow import UnitOfWork
+from core.usecases.views import CustomerRef, FollowUpView
+
+RECENT = 8
+IMPORTANT_OFF = frozenset({"off", "no", "none", "不重要", "取消", "關", "关"})
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    id: int
+    name: str
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionView:
+    """One record on a timeline: when, what kind, and its text (the transcript of a voice note)."""
+
+    id: int
+    occurred_at: datetime
+    kind: str
+    text: str
+    customer: CustomerRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DealView:
+    id: int
+    title: str
+    stage: str
+    amount: float | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerCardView:
+    customer: CustomerRef
+    aliases: tuple[str, ...]
+    phones: tuple[str, ...]
+    contacts: tuple[ContactView, ...]
+    interaction_count: int
+    recent: tuple[InteractionView, ...]
+    follow_ups: tuple[FollowUpView, ...]
+    deals: tuple[DealView, ...]
+    important: bool
+    quiet_days: int  # the customer's own, else the team's default
+    last_contact: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerMatch:
+    """A name looked up: one customer, several to choose from, or none (`customer` None, no candidates)."""
+
+    customer: CustomerRef | None
+    candidates: tuple[CustomerRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NewCustomer:
+    customer: CustomerRef
+    created: bool  # False: a customer of exactly that name exists already
+
+
+@dataclass(frozen=True, slots=True)
+class ImportantSet:
+    """The outcome of /important: the customer (or who to choose among) and what it is set to now."""
+
+    match: CustomerMatch
+    important: bool = False
+    quiet_days: int = 0
+    changed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ImportantRequest:
+    """`/important Acme [14|off]` read: which customer, on or off, and its own quiet days if given."""
+
+    name: str
+    important: bool = True
+    quiet_days: int | None = None
+
+    @classmethod
+    def parse(cls, args: str) -> ImportantRequest:
+        words = args.split()
+        if len(words) > 1 and words[-1].lower() in IMPORTANT_OFF:
+            return cls(" ".join(words[:-1]), important=False)
+        if len(words) > 1 and (number := words[-1].lower().removesuffix("天").removesuffix("days")).isdigit():
+            return cls(" ".join(words[:-1]), quiet_days=int(number))
+        return cls(" ".join(words))
+
+
+def ref(customer: Customer) -> CustomerRef:
+    return CustomerRef(customer.id or 0, customer.name)
+
+
+def customer_card(uow: UnitOfWork, actor: Actor, customer_id: int, *, recent: int = 5) -> CustomerCardView:
+    session = uow.session
+    card = customer_service.customer_card(session, actor, customer_id, recent=recent)
+    customer = card.customer
+    owner = ref(customer)
+    return CustomerCardView(
+        owner, tuple(customer.aliases), tuple(customer.phones),
+        tuple(ContactView(c.id or 0, c.name, c.title) for c in card.contacts), card.interaction_count,
+        tuple(_interaction(i) for i in card.interactions),
+        tuple(_follow_up(f, owner) for f in card.follow_ups),
+        tuple(DealView(d.id or 0, d.title, d.stage, d.amount, d.currency) for d in card.deals),
+        customer.important, customer_service.quiet_days(session, customer), card.last_contact)
+
+
+def recent_customers(uow: UnitOfWork, actor: Actor, *, limit: int = RECENT) -> tuple[CustomerRef, ...]:
+    """The customers the actor sees, most recently in touch first."""
+    return tuple(ref(c) for c in customer_service.list_customers(uow.session, actor, limit=limit))
+
+
+def find_customer(uow: UnitOfWork, actor: Actor, name: str) -> CustomerMatch:
+    """Resolve a typed name (exact, alias, prefix, fuzzy); several close ones are candidates, never a guess."""
+    resolution = customer_service.resolve_customer(uow.session, actor, name)
+    customer = ref(resolution.customer) if resolution.customer is not None else None
+    return CustomerMatch(customer, tuple(ref(c) for c in resolution.candidates))
+
+
+def new_customer(uow: UnitOfWork, actor: Actor, name: str) -> NewCustomer:
+    """`/new Acme`: the customer of exactly that name if there is one, else a new one."""
+    resolution = customer_service.resolve_customer(uow.session, actor, name)
+    if resolution.customer is not None and resolution.customer.name_key == match_key(name):
+        return NewCustomer(ref(resolution.customer), created=False)
+    return NewCustomer(ref(customer_service.create_customer(uow.session, actor, name)), created=True)
+
+
+def set_important(uow: UnitOfWork, actor: Actor, customer_id: int, important: bool,
+                  quiet_days: int | None = None) -> ImportantSet:
+    """Mark a customer important (its owner hears once when it goes quiet that many days) or not."""
+    customer, changed = customer_service.set_important(uow.session, actor, customer_id, important, quiet_days)
+    return ImportantSet(CustomerMatch(ref(customer)), customer.important,
+                        customer_service.quiet_days(uow.session, customer), changed)
+
+
+def mark_important(uow: UnitOfWork, actor: Actor, name: str, important: bool,
+                   quiet_days: int | None = None) -> ImportantSet:
+    """`/important Acme [14|off]` by name: set it when the name is clear, else say who it could be."""
+    match = find_customer(uow, actor, name)
+    if match.customer is None:
+        return ImportantSet(match)
+    return set_important(uow, actor, match.customer.id, important, quiet_days)
+
+
+def search_notes(uow: UnitOfWork, actor: Actor, words: str, *, limit: int = 10) -> tuple[InteractionView, ...]:
+    """The newest notes and transcripts containing every word, among customers the actor sees."""
+    return tuple(_interaction(i, ref(c)) for i, c in search.search_notes(uow.session, actor, words, limit=limit))
+
+
+def _interaction(interaction: Interaction, customer: CustomerRef | None = None) -> InteractionView:
+    return InteractionView(interaction.id or 0, interaction.occurred_at, interaction.kind,
+                           interaction.transcript or interaction.text, customer)
+
+
+def _follow_up(follow_up: FollowUp, customer: CustomerRef) -> FollowUpView:
+    return FollowUpView(follow_up.id or 0, follow_up.action, follow_up.due_at, follow_up.status, customer,
+                        follow_up.explicit_time)
