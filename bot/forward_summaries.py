@@ -8,22 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
-from sqlalchemy import Engine
+from typing import Any
 
 from bot.context import Ctx, Deps
+from bot.note_cards import card_for
 from core.chat import ChatRef, Envelope, Reply, Sender, TextIn
 from core.events import ForwardBurstGrew
 from core.services.actor import Actor
-from core.uow import UnitOfWork, unit_of_work
+from core.uow import Database, UnitOfWork
 from core.usecases.forwards import burst_summary
 
 log = logging.getLogger(__name__)
 
 
 class ForwardSummaries:
-    def __init__(self, deps: Deps, engine: Engine, delay: float) -> None:
-        self.deps, self.engine, self.delay = deps, engine, delay
+    def __init__(self, deps: Deps, database: Database | Any, delay: float) -> None:
+        # `database` is a `core.uow.Database`; an engine is wrapped in one (the composition root still passes it)
+        self.database = database if isinstance(database, Database) else Database(database)
+        self.deps, self.delay = deps, delay
         self._timers: dict[str, asyncio.Task[None]] = {}
 
     def restart(self, event: ForwardBurstGrew) -> None:
@@ -52,14 +54,12 @@ class ForwardSummaries:
             log.exception("could not send the forward summary to %s", event.chat)
 
     def _render(self, event: ForwardBurstGrew) -> Reply | None:
-        from bot.notes import card  # the note card, rendered for the burst's record
-
-        with unit_of_work(self.engine) as uow:
+        with self.database.unit_of_work() as uow:
             summary = burst_summary(uow, event.member_id, event.interaction_id)
             if summary is None:
                 return None
             ctx = _context(self.deps, uow, summary.actor, event.chat)
-            reply = card(ctx, summary.interaction)
+            reply = card_for(ctx, summary.note)
             return Reply(f"{ctx.t('forwards.saved', n=summary.messages)}\n{reply.text}", buttons=reply.buttons)
 
 

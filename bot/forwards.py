@@ -6,18 +6,23 @@ from datetime import timedelta
 
 from bot.context import Ctx
 from core.chat import ForwardOrigin, Reply, TextIn
-from core.usecases.forwards import ForwardedMessage, ForwardResult, append_forward
+from core.usecases.forwards import ForwardedMessage, append_forward
 
 
-def forwarded_message(ctx: Ctx, text: str, *, kind: str = "text", audio: dict | None = None) -> ForwardResult:
+def forward_of(ctx: Ctx, text: str) -> ForwardedMessage:
+    """The incoming forwarded message as the use case takes it (the sender a platform hides named in the
+    member's language)."""
     env = ctx.incoming.env
-    message = ForwardedMessage(env.chat, env.message_id, env.forwarded or ForwardOrigin("user"), env.sent_at, text,
-                               kind=kind, unknown_sender=ctx.t("forwards.unknown_sender"), audio=audio)
-    return append_forward(ctx.uow, ctx.actor, ctx.now, message,
-                          window=timedelta(seconds=ctx.settings.forward_batch_seconds))
+    return ForwardedMessage(env.chat, env.message_id, env.forwarded or ForwardOrigin("user"), env.sent_at, text,
+                            unknown_sender=ctx.t("forwards.unknown_sender"))
+
+
+def burst_window(ctx: Ctx) -> timedelta:
+    return timedelta(seconds=ctx.settings.forward_batch_seconds)
 
 
 def forwarded_text(ctx: Ctx) -> list[Reply]:
+    """Store a forwarded text at once; nothing is answered until the burst's summary."""
     assert isinstance(ctx.incoming, TextIn)
-    forwarded_message(ctx, ctx.incoming.text)
+    append_forward(ctx.uow, ctx.actor, ctx.now, forward_of(ctx, ctx.incoming.text), window=burst_window(ctx))
     return []

@@ -1,30 +1,37 @@
-"""Typed notes, /log, /new, and the confirmation buttons (change customer or date, no follow-up, undo)."""
+"""Typed notes, /log, /new, and the note card's buttons (change customer or date, no follow-up, undo)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.context import Ctx
-from bot.notes import ask_customer, card, follow_up_of, log_note, source_of
+from bot.forwards import forwarded_text
+from bot.note_cards import ask_customer, card_for, date_picker, note_replies
 from bot.render import esc
 from bot.router import button, command, content, state
 from core.chat import Button, CommandIn, Reply, TextIn
-from core.events import FollowUpsChanged
-from core.models import Customer, Interaction
-from core.services import customers as customer_service
-from core.services import followups, interactions
 from core.services.errors import NotFound
-from core.text import match_key
-from core.timeutil import next_week_morning, tomorrow_morning
-from core.understanding import parse_when
+from core.usecases.customers import new_customer as create_named_customer
+from core.usecases.note_filing import (
+    DueChoice,
+    drop_follow_up,
+    file_note,
+    file_under_new_customer,
+    file_under_typed_name,
+    set_follow_up_due,
+    undo_note,
+)
+from core.usecases.notes import NoteInput, NoteResult, NoteStatus, NoteView, Source, log_note, note_view
+
+DUE_CHOICES = {"tm": DueChoice.TOMORROW, "nw": DueChoice.NEXT_WEEK}
 
 
 @content("text")
 def text_note(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, TextIn)
     if ctx.incoming.env.forwarded is not None:
-        from bot.forwards import forwarded_text
-
         return forwarded_text(ctx)
-    return log_note(ctx, ctx.incoming.text, source=source_of(ctx))
+    return note_replies(ctx, log_note(ctx.uow, ctx.actor, ctx.now, NoteInput(ctx.incoming.text, Source.of(ctx.incoming.env))))
 
 
 @command("log")
@@ -32,7 +39,7 @@ def log_command(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, CommandIn)
     if not ctx.incoming.args.strip():
         return [Reply(ctx.t("notes.what_to_log"))]
-    return log_note(ctx, ctx.incoming.args, source=source_of(ctx))
+    return note_replies(ctx, log_note(ctx.uow, ctx.actor, ctx.now, NoteInput(ctx.incoming.args, Source.of(ctx.incoming.env))))
 
 
 @command("new")
@@ -41,18 +48,15 @@ def new_customer(ctx: Ctx) -> list[Reply]:
     name = ctx.incoming.args.strip()
     if not name:
         return [Reply(ctx.t("customers.new_usage"))]
-    resolution = customer_service.resolve_customer(ctx.uow.session, ctx.actor, name)
-    if resolution.customer is not None and resolution.customer.name_key == match_key(name):
-        return [Reply(ctx.t("customers.exists", name=esc(resolution.customer.name)),
-                      buttons=((Button(ctx.t("customers.btn_open"), f"c:open:{resolution.customer.id}"),),))]
-    created = customer_service.create_customer(ctx.uow.session, ctx.actor, name)
-    return [Reply(ctx.t("customers.created", name=esc(created.name)),
-                  buttons=((Button(ctx.t("customers.btn_open"), f"c:open:{created.id}"),),))]
+    made = create_named_customer(ctx.uow, ctx.actor, name)
+    key = "customers.created" if made.created else "customers.exists"
+    return [Reply(ctx.t(key, name=esc(made.customer.name)),
+                  buttons=((Button(ctx.t("customers.btn_open"), f"c:open:{made.customer.id}"),),))]
 
 
-def _interaction(ctx: Ctx, raw: str) -> Interaction:
+def _id(raw: object) -> int:
     try:
-        return interactions.get_own(ctx.uow.session, ctx.actor, int(raw))
+        return int(str(raw))
     except ValueError as exc:
         raise NotFound("bad id") from exc
 
@@ -61,133 +65,113 @@ def _interaction(ctx: Ctx, raw: str) -> Interaction:
 def note_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
     if len(parts) < 2:
         return [Reply(ctx.t("core.stale_button"))]
-    verb, interaction = parts[0], _interaction(ctx, parts[1])
-    if interaction.deleted_at is not None and verb != "ud":
-        return [Reply(ctx.t("notes.undone"), edit=True, notice=ctx.t("notes.undone"))]
+    verb, interaction_id = parts[0], _id(parts[1])
     handler = _VERBS.get(verb)
     if handler is None:
-        return [Reply(ctx.t("core.stale_button"))]
-    return handler(ctx, interaction, parts[2:])
+        return _stale(ctx, interaction_id)
+    return handler(ctx, interaction_id, parts[2:])
 
 
-def _change_customer(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[Reply]:
-    return [ask_customer(ctx, interaction, edit=True)]
+def _undone(ctx: Ctx) -> list[Reply]:
+    return [Reply(ctx.t("notes.undone"), edit=True, notice=ctx.t("notes.undone"))]
 
 
-def _set_customer(ctx: Ctx, interaction: Interaction, args: list[str]) -> list[Reply]:
+def _stale(ctx: Ctx, interaction_id: int) -> list[Reply]:
+    """A button this card no longer has (or never had)."""
+    return _undone(ctx) if _viewed(ctx, interaction_id).deleted else [Reply(ctx.t("core.stale_button"))]
+
+
+def _shown(ctx: Ctx, note: NoteView | None) -> list[Reply]:
+    """The card drawn again in place (a withdrawn note only says so)."""
+    assert note is not None
+    return _undone(ctx) if note.deleted else [card_for(ctx, note, edit=True)]
+
+
+def _viewed(ctx: Ctx, interaction_id: int) -> NoteView:
+    return note_view(ctx.uow, ctx.actor, interaction_id)
+
+
+def _change_customer(ctx: Ctx, interaction_id: int, _: list[str]) -> list[Reply]:
+    note = _viewed(ctx, interaction_id)
+    return _undone(ctx) if note.deleted else [ask_customer(ctx, note, edit=True)]
+
+
+def _set_customer(ctx: Ctx, interaction_id: int, args: list[str]) -> list[Reply]:
     if not args or not args[0].isdigit():
+        return _stale(ctx, interaction_id)
+    return _shown(ctx, file_note(ctx.uow, ctx.actor, interaction_id, int(args[0]), remember_mention=True).note)
+
+
+def _new_customer(ctx: Ctx, interaction_id: int, _: list[str]) -> list[Reply]:
+    result = file_under_new_customer(ctx.uow, ctx.actor, interaction_id)
+    if result.status is NoteStatus.NO_MENTION:
         return [Reply(ctx.t("core.stale_button"))]
-    customer = customer_service.get_visible(ctx.uow.session, ctx.actor, int(args[0]))
-    _file(ctx, interaction, customer, remember_mention=True)
-    return [card(ctx, interaction, edit=True)]
+    return _shown(ctx, result.note)
 
 
-def _file(ctx: Ctx, interaction: Interaction, customer: Customer, *, remember_mention: bool) -> None:
-    assert customer.id is not None
-    interactions.file_under(ctx.uow.session, ctx.actor, interaction.id or 0, customer.id)
-    details = dict(interaction.details)
-    mention = details.get("mention")
-    if remember_mention and mention:
-        customer_service.add_alias(ctx.uow.session, ctx.actor, customer, mention)
-    contact = (details.get("draft") or {}).get("contact")
-    if contact and interaction.contact_id is None:
-        found = customer_service.find_contact(ctx.uow.session, customer.id, contact)
-        found = found or customer_service.add_contact(ctx.uow.session, ctx.actor, customer.id, contact)
-        interaction.contact_id = found.id
-        ctx.uow.session.add(interaction)
-
-
-def _new_customer(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[Reply]:
-    if interaction.customer_id is not None:
-        return [card(ctx, interaction, edit=True)]  # pressed twice: already filed
-    mention = interaction.details.get("mention")
-    if not mention:
-        return [Reply(ctx.t("core.stale_button"))]
-    customer = customer_service.create_customer(ctx.uow.session, ctx.actor, mention)
-    interaction.details = {**interaction.details, "new_customer": True}
-    _file(ctx, interaction, customer, remember_mention=False)
-    return [card(ctx, interaction, edit=True)]
-
-
-def _type_name(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[Reply]:
-    ctx.await_answer("customer_name", {"interaction": interaction.id})
+def _type_name(ctx: Ctx, interaction_id: int, _: list[str]) -> list[Reply]:
+    if _viewed(ctx, interaction_id).deleted:
+        return _undone(ctx)
+    ctx.await_answer("customer_name", {"interaction": interaction_id})
     return [Reply(ctx.t("notes.type_customer"))]
 
 
-def _change_date(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[Reply]:
-    iid = interaction.id
-    buttons = ((Button(ctx.t("notes.btn_tomorrow"), f"n:dt:{iid}:tm"), Button(ctx.t("notes.btn_next_week"),
-                                                                             f"n:dt:{iid}:nw")),
-               (Button(ctx.t("notes.btn_type_date"), f"n:td:{iid}"), Button(ctx.t("notes.btn_back"), f"n:bk:{iid}")))
-    return [Reply(card(ctx, interaction).text + "\n\n" + ctx.t("notes.pick_date"), buttons=buttons, edit=True)]
+def _change_date(ctx: Ctx, interaction_id: int, _: list[str]) -> list[Reply]:
+    note = _viewed(ctx, interaction_id)
+    return _undone(ctx) if note.deleted else [date_picker(ctx, note)]
 
 
-def _set_date(ctx: Ctx, interaction: Interaction, args: list[str]) -> list[Reply]:
-    choice = args[0] if args else ""
-    due = {"tm": tomorrow_morning, "nw": next_week_morning}.get(choice)
-    if due is None:
-        return [Reply(ctx.t("core.stale_button"))]
-    _set_due(ctx, interaction, due(ctx.now, ctx.tz), explicit=False)
-    return [card(ctx, interaction, edit=True)]
+def _set_date(ctx: Ctx, interaction_id: int, args: list[str]) -> list[Reply]:
+    choice = DUE_CHOICES.get(args[0] if args else "")
+    if choice is None:
+        return _stale(ctx, interaction_id)
+    return _shown(ctx, set_follow_up_due(ctx.uow, ctx.actor, ctx.now, interaction_id, choice=choice).note)
 
 
-def _set_due(ctx: Ctx, interaction: Interaction, due, *, explicit: bool) -> None:
-    existing = follow_up_of(ctx, interaction)
-    if existing is not None:
-        followups.reschedule(ctx.uow.session, ctx.actor, existing.id or 0, due, explicit_time=explicit)
-    else:
-        action = ((interaction.details.get("draft") or {}).get("follow_up") or {}).get("action") or ""
-        followups.schedule(ctx.uow.session, ctx.actor, due_at=due, action=action, customer_id=interaction.customer_id,
-                           source_interaction_id=interaction.id, explicit_time=explicit)
-    ctx.uow.publish(FollowUpsChanged())
-
-
-def _type_date(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[Reply]:
-    ctx.await_answer("note_date", {"interaction": interaction.id})
+def _type_date(ctx: Ctx, interaction_id: int, _: list[str]) -> list[Reply]:
+    if _viewed(ctx, interaction_id).deleted:
+        return _undone(ctx)
+    ctx.await_answer("note_date", {"interaction": interaction_id})
     return [Reply(ctx.t("notes.type_date"))]
 
 
-def _no_follow_up(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[Reply]:
-    existing = follow_up_of(ctx, interaction)
-    if existing is not None:
-        followups.cancel(ctx.uow.session, ctx.actor, existing.id or 0)
-    return [card(ctx, interaction, edit=True)]
+def _no_follow_up(ctx: Ctx, interaction_id: int, _: list[str]) -> list[Reply]:
+    return _shown(ctx, drop_follow_up(ctx.uow, ctx.actor, interaction_id).note)
 
 
-def _undo(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[Reply]:
-    _, changed = interactions.undo(ctx.uow.session, ctx.actor, interaction.id or 0)
-    key = "notes.undone" if changed else "notes.already_undone"
+def _undo(ctx: Ctx, interaction_id: int, _: list[str]) -> list[Reply]:
+    result = undo_note(ctx.uow, ctx.actor, interaction_id)
+    key = "notes.undone" if result.status is NoteStatus.CHANGED else "notes.already_undone"
     return [Reply(ctx.t(key), edit=True, notice=ctx.t(key))]
 
 
-def _back(ctx: Ctx, interaction: Interaction, _: list[str]) -> list[Reply]:
-    return [card(ctx, interaction, edit=True)]
+def _back(ctx: Ctx, interaction_id: int, _: list[str]) -> list[Reply]:
+    return _shown(ctx, _viewed(ctx, interaction_id))
 
 
-_VERBS = {"cc": _change_customer, "sc": _set_customer, "nc": _new_customer, "tn": _type_name,
-          "cd": _change_date, "dt": _set_date, "td": _type_date, "nf": _no_follow_up, "ud": _undo, "bk": _back}
+_VERBS: dict[str, Callable[[Ctx, int, list[str]], list[Reply]]] = {
+    "cc": _change_customer, "sc": _set_customer, "nc": _new_customer, "tn": _type_name, "cd": _change_date,
+    "dt": _set_date, "td": _type_date, "nf": _no_follow_up, "ud": _undo, "bk": _back}
 
 
 @state("customer_name")
 def typed_customer(ctx: Ctx, payload: dict) -> list[Reply]:
     assert isinstance(ctx.incoming, TextIn)
-    interaction = _interaction(ctx, str(payload.get("interaction")))
-    name = ctx.incoming.text.strip()
-    resolution = customer_service.resolve_customer(ctx.uow.session, ctx.actor, name)
-    if resolution.customer is None and resolution.candidates:
-        return [ask_customer(ctx, interaction, candidates=list(resolution.candidates))]
-    customer = resolution.customer or customer_service.create_customer(ctx.uow.session, ctx.actor, name)
-    _file(ctx, interaction, customer, remember_mention=True)
-    return [card(ctx, interaction)]
+    result = file_under_typed_name(ctx.uow, ctx.actor, _id(payload.get("interaction")), ctx.incoming.text)
+    return [_card(ctx, result)]
 
 
 @state("note_date")
 def typed_date(ctx: Ctx, payload: dict) -> list[Reply]:
     assert isinstance(ctx.incoming, TextIn)
-    interaction = _interaction(ctx, str(payload.get("interaction")))
-    due = parse_when(ctx.incoming.text, now=ctx.now, tz=ctx.tz)
-    if due is None or due <= ctx.now:
+    result = set_follow_up_due(ctx.uow, ctx.actor, ctx.now, _id(payload.get("interaction")),
+                               typed=ctx.incoming.text)
+    if result.status is NoteStatus.BAD_DATE:
         ctx.await_answer("note_date", payload)
         return [Reply(ctx.t("notes.bad_date"))]
-    _set_due(ctx, interaction, due, explicit=True)
-    return [card(ctx, interaction)]
+    return [_card(ctx, result)]
+
+
+def _card(ctx: Ctx, result: NoteResult) -> Reply:
+    assert result.note is not None
+    return card_for(ctx, result.note)

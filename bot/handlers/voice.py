@@ -1,22 +1,20 @@
-"""Voice notes and audio files: transcribed offline, then logged like a typed note."""
+"""Voice notes and audio files: downloaded, transcribed offline (`core.usecases.voice_notes`), logged like a
+typed note; a forwarded one joins the forward burst as the customer's words."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from typing import Any
 
 from bot.context import Ctx
-from bot.forwards import forwarded_message
-from bot.notes import log_note, source_of
+from bot.forwards import burst_window, forward_of
+from bot.note_cards import note_replies
 from bot.router import content
-from bot.voice import AudioProblem, transcribe
 from core.chat import Reply, VoiceIn
-from core.models import AudioClip, Interaction, InteractionKind
-from core.ports import Transcript
-from core.services.interactions import find_by_source
+from core.usecases.notes import NoteResult, Source
+from core.usecases.voice_notes import VoiceClip, VoiceNoteError, record_voice_note, transcribe_for
 
 log = logging.getLogger(__name__)
 TYPING_EVERY = 4.0  # Telegram's typing indicator lasts about five seconds
@@ -56,38 +54,15 @@ async def voice_note(ctx: Ctx) -> list[Reply]:
             log.exception("voice download failed for %s", attachment.file_id)
             return [Reply(ctx.t("voice.download_failed"))]
         ctx.uow.commit()  # hand the database connection back while the model works
-        transcript = await transcribe(ctx.deps.transcription, audio, language=ctx.language)
-    except AudioProblem as problem:
+        transcript = await transcribe_for(ctx.deps.transcription, audio, ctx.language)
+    except VoiceNoteError as problem:
         return [Reply(ctx.t(f"voice.{problem.code}", minutes=minutes))]
     finally:
         if progress is not None:
             progress.cancel()
-    return _record(ctx, audio, transcript, attachment.mime_type)
-
-
-def _record(ctx: Ctx, audio: bytes, transcript: Transcript, mime_type: str | None) -> list[Reply]:
-    """The note (or the customer's forwarded words) with the audio's facts, and the audio under the size limit."""
-    details = {"audio": {"sha256": hashlib.sha256(audio).hexdigest(), "bytes": len(audio),
-                         "duration": transcript.duration, "language": transcript.language,
-                         "language_probability": round(transcript.language_probability, 3),
-                         "engine": transcript.engine, "seconds": round(transcript.seconds, 2)},
-               "low_confidence": transcript.low_confidence, "low_confidence_reasons": list(transcript.reasons)}
-    if ctx.incoming.env.forwarded is not None:  # the customer's words, not the salesperson's note
-        facts = {**details["audio"], "low_confidence": transcript.low_confidence}
-        interaction: Interaction | None = forwarded_message(ctx, transcript.text, kind="voice",
-                                                            audio=facts).interaction
-        replies: list[Reply] = []
-    else:
-        replies = log_note(ctx, transcript.text, source=source_of(ctx), kind=InteractionKind.voice.value,
-                           transcript=transcript.text, details=details)
-        interaction = find_by_source(ctx.uow.session, source_of(ctx))
-    _keep_audio(ctx, interaction, audio, mime_type)
-    return replies
-
-
-def _keep_audio(ctx: Ctx, interaction: Interaction | None, audio: bytes, mime_type: str | None) -> None:
-    """Keep the recording (under the size limit) so it can be re-transcribed later."""
-    if len(audio) > ctx.settings.voice_keep_audio_bytes or interaction is None or interaction.id is None:
-        return
-    ctx.uow.session.add(AudioClip(team_id=interaction.team_id, interaction_id=interaction.id,
-                              sha256=hashlib.sha256(audio).hexdigest(), mime_type=mime_type, data=audio))
+    clip = VoiceClip(transcript, audio, attachment.mime_type, Source.of(ctx.incoming.env),
+                     ctx.settings.voice_keep_audio_bytes)
+    forwarded = ctx.incoming.env.forwarded is not None  # the customer's words, not the salesperson's note
+    result = record_voice_note(ctx.uow, ctx.actor, ctx.now, clip, forward=forward_of(ctx, "") if forwarded else None,
+                               window=burst_window(ctx))
+    return note_replies(ctx, result) if isinstance(result, NoteResult) else []

@@ -11,6 +11,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core.chat import Envelope
 from core.models import (
     ConversationMessage,
     Customer,
@@ -36,6 +37,11 @@ class Source:
     platform: str
     chat: str
     message_id: str
+
+    @classmethod
+    def of(cls, env: Envelope) -> Source:
+        """The source of an incoming message."""
+        return cls(env.chat.platform, env.chat.chat_id, env.message_id)
 
 
 def find_by_source(session: Session, source: Source) -> Interaction | None:
@@ -123,9 +129,9 @@ def file_under(session: Session, actor: Actor, interaction_id: int, customer_id:
 def _rekey_messages(session: Session, actor: Actor, interaction_id: int, key: str) -> None:
     """Move a record's conversation messages to the customer's key, dropping ones the customer already has
     (so that re-importing the same or an overlapping chat adds nothing twice)."""
-    existing = sa_select(ConversationMessage.dedup_key).where(ConversationMessage.team_id == actor.team_id,
-                                                              ConversationMessage.customer_key == key,
-                                                              ConversationMessage.interaction_id != interaction_id)
+    existing = sa_select(col(ConversationMessage.dedup_key)).where(
+        col(ConversationMessage.team_id) == actor.team_id, col(ConversationMessage.customer_key) == key,
+        col(ConversationMessage.interaction_id) != interaction_id)
     session.execute(delete(ConversationMessage).where(col(ConversationMessage.interaction_id) == interaction_id,
                                                       col(ConversationMessage.dedup_key).in_(existing))
                     .execution_options(synchronize_session=False))

@@ -12,17 +12,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from core.chat import ChatRef, ForwardOrigin
 from core.events import ForwardBurstGrew
-from core.models import ChatState, ConversationMessage, Interaction, InteractionKind, Member
+from core.models import ChatState, ConversationMessage, Customer, Interaction, InteractionKind, Member
 from core.services import customers as customer_service
 from core.services import interactions
 from core.services.actor import Actor
 from core.services.interactions import Source
 from core.text import search_form
 from core.uow import UnitOfWork
+from core.usecases.notes import NoteView, view_of
+from core.usecases.views import CustomerRef
 
 BATCH_STATE = "forward_batch"
 
@@ -43,14 +45,19 @@ class ForwardedMessage:
 
 @dataclass(frozen=True, slots=True)
 class ForwardResult:
-    interaction: Interaction
+    """The burst's record the message joined (`note_id`), its customer if known, and whether it began there."""
+
+    note_id: int
+    customer: CustomerRef | None
     started_burst: bool
 
 
 @dataclass(frozen=True, slots=True)
 class BurstSummary:
+    """What the one summary after a burst shows: the record's card and how many messages it holds."""
+
     actor: Actor
-    interaction: Interaction
+    note: NoteView
     messages: int
 
 
@@ -84,7 +91,12 @@ def append_forward(uow: UnitOfWork, actor: Actor, now: datetime, message: Forwar
                                     sent_at=sent_at, kind=message.kind, text=message.text, dedup_key=dedup))
     _keep_burst_open(uow, actor, chat, interaction, now + window)
     uow.publish(ForwardBurstGrew(message.chat, actor.member_id, interaction.id or 0))
-    return ForwardResult(interaction, started)
+    return ForwardResult(interaction.id or 0, _customer_ref(session, interaction.customer_id), started)
+
+
+def _customer_ref(session: Session, customer_id: int | None) -> CustomerRef | None:
+    customer = session.get(Customer, customer_id) if customer_id else None
+    return CustomerRef(customer.id or 0, customer.name) if customer is not None else None
 
 
 def _open_burst(uow: UnitOfWork, actor: Actor, chat: str, now: datetime) -> Interaction | None:
@@ -132,4 +144,5 @@ def burst_summary(uow: UnitOfWork, member_id: int, interaction_id: int) -> Burst
         return None
     count = len(session.exec(select(ConversationMessage.id)
                              .where(ConversationMessage.interaction_id == interaction_id)).all())
-    return BurstSummary(Actor.of(member), interaction, count)
+    actor = Actor.of(member)
+    return BurstSummary(actor, view_of(session, actor, interaction), count)

@@ -226,9 +226,9 @@ def test_a_failed_unit_of_work_writes_nothing(engine):
 
 
 def test_fuzzy_prefilter_for_large_teams_still_finds_one_typo(engine, monkeypatch):
-    from core.services import directory
+    from core.services import name_index
 
-    monkeypatch.setattr(directory, "SMALL_TEAM", 0)  # force the bigram prefilter
+    monkeypatch.setattr(name_index, "SMALL_TEAM", 0)  # force the bigram prefilter
     with session_scope(engine) as session:
         owner = _team(session)
         acme = customers.create_customer(session, owner, "Acme Trading Co.")

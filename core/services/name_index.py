@@ -1,4 +1,5 @@
-"""Per-team name lookups for customers: exact and prefix keys from the database, fuzzy from memory.
+"""The name index: per-team lookups of customer names and aliases (exact and prefix keys from the database,
+fuzzy from memory) and the note parser's `CustomerIndex`.
 
 The in-memory part (fuzzy choices and the note parser's index) is cached per engine and team,
 updated on local writes and reloaded when older than `MAX_AGE` (other processes may have written).
@@ -44,15 +45,16 @@ class _TeamNames:
         """Keys sharing one of the query's three rarest bigrams: a one-character typo keeps one of them."""
         if len(self.keys) <= SMALL_TEAM:
             return dict(enumerate(self.keys))
-        if self.grams is None:
-            self.grams = {}
+        grams = self.grams
+        if grams is None:
+            grams = self.grams = {}
             for position, known in enumerate(self.keys):
                 for gram in _bigrams(known):
-                    self.grams.setdefault(gram, []).append(position)
-        rarest = sorted(_bigrams(key), key=lambda gram: len(self.grams.get(gram, ())))[:3]
+                    grams.setdefault(gram, []).append(position)
+        rarest = sorted(_bigrams(key), key=lambda gram: len(grams.get(gram, ())))[:3]
         positions: set[int] = set()
         for gram in rarest:
-            positions.update(self.grams.get(gram, ()))
+            positions.update(grams.get(gram, ()))
         return {position: self.keys[position] for position in positions}
 
 
@@ -60,7 +62,9 @@ def _bigrams(key: str) -> set[str]:
     return {key[i:i + 2] for i in range(len(key) - 1)} or {key}
 
 
-class Directory:
+class NameIndex:
+    """Customer names by team, cached per engine (see the module docstring)."""
+
     def __init__(self) -> None:
         self._engines: weakref.WeakKeyDictionary[Engine, dict[int, _TeamNames]] = weakref.WeakKeyDictionary()
 
@@ -106,7 +110,7 @@ class Directory:
                   if names.ids[position] == customer_id]
         return max(scores, default=0.0)
 
-    def index(self, session: Session, team_id: int) -> CustomerIndex:
+    def customer_index(self, session: Session, team_id: int) -> CustomerIndex:
         """The note parser's index of this team's customers and contacts."""
         from core.understanding import CustomerIndex
 
@@ -150,4 +154,4 @@ def _known(session: Session, team_id: int) -> list[Any]:
             for cid, name, aliases in rows]
 
 
-directory = Directory()
+name_index = NameIndex()

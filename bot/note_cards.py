@@ -1,0 +1,79 @@
+"""The note's confirmation card and the customer picker, drawn from `core.usecases.notes.NoteView`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.context import Ctx
+from bot.render import amount_text, esc, when
+from core.chat import Button, Reply
+from core.usecases.notes import MAX_CHOICES, NoteResult, NoteStatus, NoteView
+from core.usecases.views import CustomerRef
+
+PREVIEW = 120
+
+
+def note_replies(ctx: Ctx, result: NoteResult) -> list[Reply]:
+    """What to answer after logging a note: the card, the question whom it is about, or what to log."""
+    if result.status is NoteStatus.NOTHING or result.note is None:
+        return [Reply(ctx.t("notes.what_to_log"))]
+    return [card_for(ctx, result.note)]
+
+
+def card_for(ctx: Ctx, note: NoteView, *, edit: bool = False) -> Reply:
+    """The compact confirmation (customer · contact · what · next step and date, with fix/undo buttons);
+    the customer picker while the note is unfiled."""
+    if note.deleted:
+        return Reply(ctx.t("notes.undone"), edit=edit)
+    if note.customer is None:
+        return ask_customer(ctx, note, edit=edit)
+    parts = [f"<b>{esc(note.customer.name)}</b>"]
+    if note.new_customer:
+        parts[0] += " " + ctx.t("notes.new_badge")
+    if note.contact:
+        parts.append(esc(note.contact))
+    parts.append(ctx.t(f"kinds.{note.kind}"))
+    lines = [ctx.t("notes.logged", summary=" · ".join(parts))]
+    if note.amounts:
+        lines.append("📦 " + ", ".join(esc(amount_text(a)) for a in note.amounts))
+    if note.transcript:
+        lines.append("🎙 " + esc(note.transcript))
+        if note.low_confidence:
+            lines.append(ctx.t("notes.low_confidence"))
+    if note.follow_up is not None:
+        due = when(note.follow_up.due_at, tz=ctx.tz, language=ctx.language, now=ctx.now)
+        action = note.follow_up.action or ctx.t("notes.follow_up")
+        lines.append(ctx.t("notes.next_step", action=esc(action), due=due))
+    iid = note.id
+    first = (Button(ctx.t("notes.btn_customer"), f"n:cc:{iid}"), Button(ctx.t("notes.btn_date"), f"n:cd:{iid}"))
+    second = (Button(ctx.t("notes.btn_no_follow_up"), f"n:nf:{iid}"),) if note.follow_up else ()
+    second += (Button(ctx.t("notes.btn_undo"), f"n:ud:{iid}"),)
+    return Reply("\n".join(lines), buttons=(first, second), edit=edit)
+
+
+def ask_customer(ctx: Ctx, note: NoteView, *, edit: bool = False,
+                 candidates: Sequence[CustomerRef] | None = None) -> Reply:
+    """Ask which customer a note is about: the candidates (default `note.candidates`), a new customer from
+    the mention, or type it."""
+    offered = list(note.candidates if candidates is None else candidates)[:MAX_CHOICES]
+    iid = note.id
+    rows: list[tuple[Button, ...]] = [(Button(c.name[:40], f"n:sc:{iid}:{c.id}"),) for c in offered]
+    mention = note.mention
+    if mention and not any(c.name == mention for c in offered):
+        rows.append((Button(ctx.t("notes.btn_new_customer", name=mention[:30]), f"n:nc:{iid}"),))
+    rows.append((Button(ctx.t("notes.btn_type_name"), f"n:tn:{iid}"), Button(ctx.t("notes.btn_undo"), f"n:ud:{iid}")))
+    preview = note.text if len(note.text) <= PREVIEW else note.text[:PREVIEW - 3] + "…"
+    key = "notes.which_customer_ambiguous" if mention and offered else "notes.which_customer"
+    text = ctx.t(key, mention=esc(mention or ""), preview=esc(preview))
+    if note.low_confidence:
+        text += "\n" + ctx.t("notes.low_confidence")
+    return Reply(text, buttons=tuple(rows), edit=edit)
+
+
+def date_picker(ctx: Ctx, note: NoteView) -> Reply:
+    """The card with the choices for the follow-up's date: tomorrow, next week, type it, back."""
+    iid = note.id
+    buttons = ((Button(ctx.t("notes.btn_tomorrow"), f"n:dt:{iid}:tm"),
+                Button(ctx.t("notes.btn_next_week"), f"n:dt:{iid}:nw")),
+               (Button(ctx.t("notes.btn_type_date"), f"n:td:{iid}"), Button(ctx.t("notes.btn_back"), f"n:bk:{iid}")))
+    return Reply(card_for(ctx, note).text + "\n\n" + ctx.t("notes.pick_date"), buttons=buttons, edit=True)

@@ -1,0 +1,213 @@
+"""Log a note: understand it, file it under a customer (or ask whom), find the contact, schedule the follow-up.
+
+Used by typed notes, /log and voice transcripts. What the confirmation buttons do afterwards (file, change
+the date, undo) is in `core.usecases.note_filing`; both answer with a `NoteResult` holding a `NoteView`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session
+
+from core.events import FollowUpsChanged
+from core.models import Contact, Customer, FollowUp, Interaction
+from core.services import customers as customer_service
+from core.services import followups, interactions
+from core.services.actor import Actor
+from core.services.interactions import Source
+from core.services.name_index import name_index
+from core.understanding import NoteDraft, parse_note
+from core.understanding.amounts import Amount
+from core.uow import UnitOfWork
+from core.usecases.views import CustomerRef, FollowUpView
+
+__all__ = ["MAX_CHOICES", "NoteInput", "NoteResult", "NoteStatus", "NoteView", "Source", "ask_candidates",
+           "contact_for", "log_note", "note_view", "understand", "view_of"]
+
+MAX_CHOICES = 5  # customers offered when the customer must be asked
+
+
+class NoteStatus(StrEnum):
+    NOTHING = "nothing"  # nothing worth logging was understood
+    DUPLICATE = "duplicate"  # this message was logged before: `note` is the record stored then
+    STORED = "stored"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"  # pressed twice, already so, or the note was withdrawn
+    AMBIGUOUS = "ambiguous"  # a typed customer name fits several: `note.candidates` are they
+    BAD_DATE = "bad_date"  # a typed due time that is no future time
+    NO_MENTION = "no_mention"  # "new customer" on a note that named nobody
+
+
+@dataclass(frozen=True, slots=True)
+class NoteInput:
+    text: str
+    source: Source | None  # the message it came from (idempotency key); None for none
+    kind: str | None = None  # note | call | visit | voice …; None: as understood from the text
+    transcript: str | None = None
+    details: Mapping[str, Any] | None = None  # facts stored with the record (e.g. a voice note's audio)
+    parse_text: str | None = None  # understand this instead of `text`
+
+
+@dataclass(frozen=True, slots=True)
+class NoteView:
+    """A stored note as the confirmation card shows it."""
+
+    id: int
+    text: str
+    kind: str
+    customer: CustomerRef | None  # None: unfiled, the customer must be asked
+    contact: str | None
+    amounts: tuple[dict[str, Any], ...]
+    transcript: str | None
+    low_confidence: bool  # the transcript may be wrong
+    new_customer: bool  # the customer was created for this note
+    deleted: bool  # withdrawn (undone)
+    mention: str | None  # how the note named its customer
+    candidates: tuple[CustomerRef, ...]  # whom to offer while unfiled (see `ask_candidates`)
+    follow_up: FollowUpView | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteResult:
+    status: NoteStatus
+    note: NoteView | None = None
+
+    @property
+    def must_ask(self) -> bool:
+        """The note is stored but its customer is unclear: ask, offering `note.candidates`."""
+        return self.note is not None and self.note.customer is None and not self.note.deleted
+
+
+@dataclass(frozen=True, slots=True)
+class _Filing:
+    customer: Customer | None
+    candidates: list[Customer]
+    mention: str | None
+    created: bool = False
+
+
+def log_note(uow: UnitOfWork, actor: Actor, now: datetime, note: NoteInput) -> NoteResult:
+    """Log `note.text` as an interaction (once per source) under the customer it is about, with its follow-up."""
+    session = uow.session
+    draft = understand(session, actor, now, note.parse_text if note.parse_text is not None else note.text)
+    if draft.is_empty and not note.transcript:
+        return NoteResult(NoteStatus.NOTHING)
+    if note.source and (existing := interactions.find_by_source(session, note.source)):
+        return NoteResult(NoteStatus.DUPLICATE, view_of(session, actor, existing))
+    filing = _choose_customer(session, actor, draft)
+    contact_id = contact_for(session, actor, filing.customer, draft.contact)
+    info = {**(note.details or {}), "draft": draft.to_json(), "mention": filing.mention,
+            "candidates": [c.id for c in filing.candidates][:MAX_CHOICES], "new_customer": filing.created}
+    interaction, _ = interactions.log_interaction(
+        session, actor, text=note.text, kind=note.kind or draft.kind,
+        customer_id=filing.customer.id if filing.customer else None, contact_id=contact_id,
+        occurred_at=draft.occurred_at or now, amounts=[_amount(a) for a in draft.amounts], details=info,
+        transcript=note.transcript, source=note.source)
+    if draft.follow_up is not None:
+        followups.schedule(session, actor, due_at=draft.follow_up.due, action=draft.follow_up.action,
+                           customer_id=interaction.customer_id, source_interaction_id=interaction.id,
+                           explicit_time=draft.follow_up.explicit_time)
+        uow.publish(FollowUpsChanged())
+    return NoteResult(NoteStatus.STORED, view_of(session, actor, interaction))
+
+
+def understand(session: Session, actor: Actor, now: datetime, text: str) -> NoteDraft:
+    """The parse of a note, knowing the team's customers and contacts."""
+    index = name_index.customer_index(session, actor.team_id)
+    return parse_note(text, now=now, tz=actor.timezone, customers=index)
+
+
+def note_view(uow: UnitOfWork, actor: Actor, interaction_id: int) -> NoteView:
+    """A note the actor may change, as the card shows it (NotFound otherwise)."""
+    return view_of(uow.session, actor, interactions.get_own(uow.session, actor, interaction_id))
+
+
+def ask_candidates(uow: UnitOfWork, actor: Actor, candidate_ids: Sequence[int]) -> tuple[CustomerRef, ...]:
+    """Whom to offer for an unfiled record: its candidates the actor sees, or else the most recent customers."""
+    return _offered(uow.session, actor, candidate_ids)
+
+
+def _offered(session: Session, actor: Actor, ids: Sequence[int]) -> tuple[CustomerRef, ...]:
+    found = tuple(_ref(c) for cid in ids if (c := _visible(session, actor, cid)))
+    if found:
+        return found[:MAX_CHOICES]
+    return tuple(_ref(c) for c in customer_service.list_customers(session, actor, limit=MAX_CHOICES))
+
+
+def view_of(session: Session, actor: Actor, interaction: Interaction) -> NoteView:
+    details = interaction.details or {}
+    customer = session.get(Customer, interaction.customer_id) if interaction.customer_id else None
+    contact = session.get(Contact, interaction.contact_id) if interaction.contact_id else None
+    customer_ref = _ref(customer) if customer is not None else None
+    deleted = interaction.deleted_at is not None
+    ids = [int(cid) for cid in details.get("candidates") or []]
+    if customer_ref is None and not deleted:
+        candidates = _offered(session, actor, ids)
+    else:
+        candidates = tuple(_ref(c) for cid in ids if (c := _visible(session, actor, cid)))
+    follow_up = followups.for_interaction(session, interaction.id or 0)
+    return NoteView(
+        id=interaction.id or 0, text=interaction.text, kind=interaction.kind, customer=customer_ref,
+        contact=contact.name if contact else None, amounts=tuple(interaction.amounts or ()),
+        transcript=interaction.transcript,
+        low_confidence=bool(interaction.transcript and details.get("low_confidence")),
+        new_customer=bool(details.get("new_customer")), deleted=deleted, mention=details.get("mention"),
+        candidates=candidates, follow_up=_follow_up(follow_up, customer_ref) if follow_up else None)
+
+
+def _follow_up(follow_up: FollowUp, customer: CustomerRef | None) -> FollowUpView:
+    same = customer is not None and follow_up.customer_id == customer.id
+    return FollowUpView(follow_up.id or 0, follow_up.action, follow_up.due_at, follow_up.status,
+                        customer if same else None, follow_up.explicit_time)
+
+
+def _ref(customer: Customer) -> CustomerRef:
+    return CustomerRef(customer.id or 0, customer.name)
+
+
+def _choose_customer(session: Session, actor: Actor, draft: NoteDraft) -> _Filing:
+    """The customer a draft is about: known, newly introduced, or (when unclear) nobody yet, with candidates."""
+    known = [c for c in draft.customer_candidates if c.id is not None]
+    visible = [customer for c in known if (customer := _visible(session, actor, c.id))]
+    if draft.customer_known and draft.customer_id is not None and (
+            chosen := _visible(session, actor, draft.customer_id)):
+        return _Filing(chosen, visible, draft.customer)
+    if len(visible) > 1:
+        return _Filing(None, visible, draft.customer)
+    if draft.customer:
+        resolution = customer_service.resolve_customer(session, actor, draft.customer)
+        if resolution.customer is not None:
+            return _Filing(resolution.customer, list(resolution.candidates), draft.customer)
+        if resolution.candidates:
+            return _Filing(None, list(resolution.candidates), draft.customer)
+        created = customer_service.create_customer(session, actor, draft.customer)
+        return _Filing(created, [], draft.customer, created=True)
+    return _Filing(visible[0] if len(visible) == 1 else None, visible, None)
+
+
+def _visible(session: Session, actor: Actor, customer_id: int | None) -> Customer | None:
+    customer = session.get(Customer, customer_id) if customer_id else None
+    return customer if customer and actor.can_see(customer) and customer.merged_into_id is None else None
+
+
+def contact_for(session: Session, actor: Actor, customer: Customer | None, name: str | None) -> int | None:
+    """The customer's contact of that name, added if new (None without a customer or a name)."""
+    if customer is None or customer.id is None or not name:
+        return None
+    found = customer_service.find_contact(session, customer.id, name)
+    contact = found or customer_service.add_contact(session, actor, customer.id, name)
+    return contact.id
+
+
+def _amount(amount: Amount) -> dict[str, Any]:
+    data: dict[str, Any] = {"value": amount.value}
+    if amount.currency:
+        data["currency"] = amount.currency
+    if amount.unit:
+        data["unit"] = amount.unit
+    return data
