@@ -3,6 +3,10 @@
 PostgreSQL is at CHATCRM_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test). Each test
 gets a fresh database cloned from a migrated template. Without a server the PostgreSQL cases are
 skipped, except under CI=true, where they fail.
+
+Network guard: during every test, `socket.connect` reaches loopback only (127.0.0.1, ::1, localhost) and
+unix sockets (asyncio's self-pipe, psycopg); anything else raises pytest_socket.SocketConnectBlockedError.
+A test that really needs the network says so with `@pytest.mark.enable_socket`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import pytest_socket
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -22,6 +27,14 @@ from core.db import make_engine, upgrade
 
 POSTGRES_URL = os.environ.get("CHATCRM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 _RUN = uuid.uuid4().hex[:8]
+LOOPBACK = ["127.0.0.1", "::1", "localhost"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Refuse every non-loopback connection from the test's setup to its teardown (pytest-socket lifts it)."""
+    if item.get_closest_marker("enable_socket") is None:
+        pytest_socket.socket_allow_hosts(LOOPBACK, allow_unix_socket=True)
 
 
 def _admin_engine() -> Engine:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from urllib.parse import urlencode
@@ -96,7 +95,8 @@ async def test_dm_note_gets_block_kit_buttons_and_a_press_updates_in_place_once(
     assert (await interactive(url, press))[0] == 200  # Slack retried the very same press
     await interactive(url, block_action(undo, message_ts="1700000000.000200"))  # a second, impatient press
     updates = await fake.wait_for("chat.update", 2)
-    await asyncio.sleep(0.3)
+    await event(url, dm("help"))  # a sentinel after the presses
+    assert "todo" in (await fake.wait_for("chat.postMessage", 3))[-1].body["text"]  # the help answer
     assert len(fake.sent("chat.update")) == 2 and "already undone" in updates[1].body["text"]
     with session_scope(app.engine) as session:
         assert session.exec(select(Interaction)).one().deleted_at is not None
@@ -169,8 +169,9 @@ async def test_a_retried_event_creates_nothing_twice(fake, running):
     status, _ = await event(url, note, event_id="EvSame", retry=1)
     assert status == 200
     await event(url, note, event_id="EvOtherId", retry=2)  # the same message under a new event id
-    await asyncio.sleep(0.5)
-    assert count(app, Interaction) == 1 and len(fake.sent("chat.postMessage")) == 2
+    await event(url, dm("help"))  # a sentinel after the retries
+    assert "todo" in (await fake.wait_for("chat.postMessage", 3))[-1].body["text"]  # the help answer
+    assert count(app, Interaction) == 1 and len(fake.sent("chat.postMessage")) == 3
 
 
 async def test_a_bad_signature_is_refused_with_401_and_nothing_happens(fake, running):
@@ -181,8 +182,10 @@ async def test_a_bad_signature_is_refused_with_401_and_nothing_happens(fake, run
     stale = signed_headers(body, content_type="application/x-www-form-urlencoded",
                            timestamp=int(time.time()) - 3600)
     assert (await deliver(url, body, stale))[0] == 401
-    await asyncio.sleep(0.3)
-    assert fake.sent("chat.postMessage") == [] and count(app, Member) == 0
+    await event(url, dm("help", user="U9"))  # a sentinel, correctly signed, from a stranger
+    [answer] = await fake.wait_for("chat.postMessage")
+    assert answer.body["channel"] == "DU9"  # the only message posted: none for the refused requests
+    assert count(app, Member) == 0
 
 
 async def test_rate_limits_and_api_errors_never_lose_the_note(fake, running):

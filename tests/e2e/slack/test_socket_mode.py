@@ -35,6 +35,9 @@ async def test_socket_mode_receives_events_acks_them_and_replies(fake, tmp_path)
             await asyncio.sleep(0.05)
         assert fake.socket_acks[:3] == ["env-1", "env-2", "env-3"]
         assert adapter.port is None  # no HTTP listener in Socket Mode
+        await fake.push("events_api", envelope(dm("help"), "EvS4"), "env-4")  # a sentinel after the redelivery
+        assert "todo" in (await fake.wait_for("chat.postMessage", 3))[-1].body["text"]  # the help answer
+        assert len(fake.sent("chat.postMessage")) == 3
         with session_scope(app.engine) as session:
             assert len(session.exec(select(Interaction)).all()) == 1  # the redelivered envelope added nothing
     finally:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlmodel import func, select
 
 from core.db import session_scope
@@ -98,10 +96,9 @@ async def test_hidden_user_chat_and_channel_origins(fake, running):
                {"type": "chat", "date": 1763430000, "sender_chat": {"id": -100, "type": "group", "title": "大同五金"}},
                {"type": "channel", "date": 1763430000, "message_id": 3,
                 "chat": {"id": -200, "type": "channel", "title": "Acme news"}}]
-    for origin in origins:
+    for sent, origin in enumerate(origins, start=2):
         fake.inject(message("hello", forward_origin=origin))
-        await asyncio.sleep(0.5)  # separate bursts
-    await fake.wait_for("sendMessage", 4, timeout=10)
+        await fake.wait_for("sendMessage", sent, timeout=10)  # this burst's summary: the next is a new burst
     with session_scope(app.engine) as session:
         assert session.exec(select(ConversationMessage.sender)).all() == ["陳小姐", "大同五金", "Acme news"]
 
@@ -142,8 +139,11 @@ async def test_group_answers_mentions_and_commands_only(fake, running):
                         entities=[{"type": "mention", "offset": 0, "length": 17}]))
     reply = (await fake.wait_for("sendMessage", 2))[-1].body
     assert reply["chat_id"] == "-500" and "Globex" in reply["text"]
-    await asyncio.sleep(0.3)
+    fake.inject(message("/help", **group))  # a sentinel: the group's updates are handled in order
+    sentinel = (await fake.wait_for("sendMessage", 3))[-1].body
+    assert sentinel["chat_id"] == "-500" and "/todo" in sentinel["text"]
     assert count(app, Interaction) == 1
+    assert len(fake.sent("sendMessage")) == 3  # the message without a mention got no answer
 
 
 async def test_redelivered_update_does_not_duplicate(fake, running):
@@ -153,10 +153,11 @@ async def test_redelivered_update_does_not_duplicate(fake, running):
     await fake.wait_for("sendMessage", 2)
     fake.updates.append(dict(update))  # Telegram delivers the same update again
     fake.updates.append(dict(update, update_id=update["update_id"] + 1000))  # …even under a new update id
-    fake._new_update.set()
-    await asyncio.sleep(1.0)
+    fake.inject({**message("/help"), "update_id": update["update_id"] + 1001})  # a sentinel after them, same chat
+    sentinel = (await fake.wait_for("sendMessage", 3))[-1].body
+    assert "/todo" in sentinel["text"]  # the help answer, the first reply since the note's
     assert count(app, Interaction) == 1
-    assert len(fake.sent("sendMessage")) == 2
+    assert len(fake.sent("sendMessage")) == 3
 
 
 async def test_survives_429_500_403_and_slow_responses_without_losing_input(fake, running):
@@ -173,13 +174,12 @@ async def test_survives_429_500_403_and_slow_responses_without_losing_input(fake
     fake.fail("sendMessage", Fault(200, "", delay=1.5))
     fake.inject(message("Visited Hooli, wants a quote Friday"))
     await fake.wait_for("sendMessage", 6, timeout=20)
-    await asyncio.sleep(0.3)
+    fake.inject(message("/todo"))  # handled after every note before it in this chat
+    todo = (await fake.wait_for("sendMessage", 7, timeout=10))[-1].body["text"]
+    assert "Hooli" in todo
     with session_scope(app.engine) as session:
         names = {c.name for c in session.exec(select(Customer))}
     assert names == {"Acme", "Globex", "Initech", "Hooli"}  # every note was saved whatever the replies did
-    fake.inject(message("/todo"))
-    todo = (await fake.wait_for("sendMessage", 7, timeout=10))[-1].body["text"]
-    assert "Hooli" in todo
 
 
 async def test_long_replies_are_split_and_keep_the_keyboard_on_the_last_part(fake, running):

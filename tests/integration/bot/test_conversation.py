@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from sqlmodel import col, func, select
@@ -9,6 +10,14 @@ from sqlmodel import col, func, select
 from core.db import session_scope
 from core.models import ChatIdentity, Contact, Customer, CustomerAlias, FollowUp, Interaction, Member, Team
 from tests.conversation import Chat
+
+
+async def settled(timeout: float = 10.0) -> None:
+    """Wait until every task the bot started in the background (a forward summary timer) has finished."""
+    others = asyncio.all_tasks() - {asyncio.current_task()}
+    if others:
+        _, pending = await asyncio.wait(others, timeout=timeout)
+        assert not pending, f"still running after {timeout} s: {pending}"
 
 
 def count(engine, model, *where) -> int:
@@ -123,9 +132,7 @@ async def test_forwarded_burst_becomes_one_conversation_on_the_contacts_customer
     origin = ForwardOrigin("user", "Mr. Lee", "5005", clock.now())
     await owner.forward("Can you send the price list?", origin)
     await owner.forward("And delivery by Dec 3", origin)
-    import asyncio
-
-    await asyncio.sleep(0.2)
+    await settled()  # the burst's summary timer has fired (restarted by the second message, never doubled)
     with session_scope(engine) as session:
         forwarded = session.exec(select(Interaction).where(Interaction.kind == "forwarded")).all()
         assert len(forwarded) == 1
