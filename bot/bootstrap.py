@@ -25,7 +25,7 @@ from core.services import inbox
 from core.services.actor import Actor
 from core.services.errors import ServiceError
 from core.settings import Settings
-from core.uow import UnitOfWork, unit_of_work
+from core.uow import Database, UnitOfWork, unit_of_work
 from core.usecases.members import who_wrote
 from core.voice.service import LazyTranscription, TranscriptionService
 
@@ -145,5 +145,5 @@ def build(settings: Settings, *, clock: Clock | None = None, engine: Engine | No
     deps = Deps(settings, clock or SystemClock(), LazyTranscription(settings, transcriber))
     scheduler = create_scheduler(engine, settings, deps.messengers, deps.clock)
     router.load_handlers()
-    summaries = ForwardSummaries(deps, engine, settings.forward_batch_seconds)
+    summaries = ForwardSummaries(deps, Database(engine), settings.forward_batch_seconds)
     return ChatCRM(deps, engine, scheduler, summaries)

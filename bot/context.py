@@ -10,10 +10,10 @@ from bot.commands import CommandForms
 from bot.i18n import t
 from core.chat import SLASH_COMMANDS, CommandStyle, Incoming
 from core.ports import Clock, Messenger
-from core.services import chat_state
 from core.services.actor import Actor
 from core.settings import Settings
 from core.uow import UnitOfWork
+from core.usecases import chat_state
 from core.voice.service import LazyTranscription
 
 

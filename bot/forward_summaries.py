@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from bot.context import Ctx, Deps
 from bot.note_cards import card_for
@@ -22,10 +21,8 @@ log = logging.getLogger(__name__)
 
 
 class ForwardSummaries:
-    def __init__(self, deps: Deps, database: Database | Any, delay: float) -> None:
-        # `database` is a `core.uow.Database`; an engine is wrapped in one (the composition root still passes it)
-        self.database = database if isinstance(database, Database) else Database(database)
-        self.deps, self.delay = deps, delay
+    def __init__(self, deps: Deps, database: Database, delay: float) -> None:
+        self.deps, self.database, self.delay = deps, database, delay
         self._timers: dict[str, asyncio.Task[None]] = {}
 
     def restart(self, event: ForwardBurstGrew) -> None:
