@@ -11,6 +11,7 @@ import asyncio
 import logging
 
 from bot.context import Ctx
+from bot.note_cards import ask_customer
 from bot.render import esc, when
 from bot.router import button
 from core.chat import Button, Reply
@@ -18,11 +19,10 @@ from core.exports import ParsedConversation
 from core.usecases import chat_import_spool as spool
 from core.usecases import chat_imports
 from core.usecases.chat_imports import ImportView, Unreadable
-from core.usecases.customers import recent_customers
+from core.usecases.notes import note_view
 
 log = logging.getLogger(__name__)
 PROGRESS_AT = 5_000  # messages; larger imports announce themselves before the work starts
-MAX_CHOICES = 5
 
 
 async def import_chat_file(ctx: Ctx, data: bytes, file_name: str | None) -> list[Reply] | None:
@@ -64,7 +64,7 @@ def _imported(ctx: Ctx, view: ImportView) -> list[Reply]:
         return [Reply(ctx.t("imports.nothing_new", n=view.duplicates))]
     replies = [summary(ctx, view)]
     if view.asks_customer:
-        replies.append(_ask_customer(ctx, view))
+        replies.append(ask_customer(ctx, note_view(ctx.uow, ctx.actor, view.interaction_id or 0)))
     return replies
 
 
@@ -94,19 +94,6 @@ def summary(ctx: Ctx, view: ImportView, *, edit: bool = False) -> Reply:
                  for j in range(0, len(people), 2)]
     rows.append((Button(ctx.t("notes.btn_customer"), f"n:cc:{iid}"), Button(ctx.t("notes.btn_undo"), f"n:ud:{iid}")))
     return Reply("\n".join(lines), buttons=tuple(rows), edit=edit)
-
-
-def _ask_customer(ctx: Ctx, view: ImportView) -> Reply:
-    """Which customer the chat is with: the note flow's question and `n:` buttons, for an import."""
-    candidates = view.candidates or recent_customers(ctx.uow, ctx.actor, limit=MAX_CHOICES)
-    iid, mention = view.interaction_id, view.mention
-    rows: list[tuple[Button, ...]] = [(Button(c.name[:40], f"n:sc:{iid}:{c.id}"),) for c in candidates[:MAX_CHOICES]]
-    if mention and not any(c.name == mention for c in candidates):
-        rows.append((Button(ctx.t("notes.btn_new_customer", name=mention[:30]), f"n:nc:{iid}"),))
-    rows.append((Button(ctx.t("notes.btn_type_name"), f"n:tn:{iid}"), Button(ctx.t("notes.btn_undo"), f"n:ud:{iid}")))
-    preview = view.text_head if len(view.text_head) <= 120 else view.text_head[:117] + "…"
-    key = "notes.which_customer_ambiguous" if mention and candidates else "notes.which_customer"
-    return Reply(ctx.t(key, mention=esc(mention or ""), preview=esc(preview)), buttons=tuple(rows))
 
 
 # -- buttons --------------------------------------------------------------------------------------------

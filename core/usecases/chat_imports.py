@@ -30,7 +30,6 @@ from core.usecases.views import CustomerRef
 NOT_EXPORTS = frozenset({"unknown_format", "binary"})  # not a chat export at all: another importer may want it
 MAX_PARTICIPANTS = 8  # kept on the record, and the most the member is asked to choose among
 MAX_CANDIDATES = 6
-TEXT_HEAD = 200
 DateOrder = Literal["dmy", "mdy"]
 
 
@@ -76,7 +75,6 @@ class ImportView:
     mention: str | None = None  # the name the chat goes by (its title, or the one other participant)
     candidates: tuple[CustomerRef, ...] = ()
     undone: bool = False
-    text_head: str = ""  # the start of the record's text (the first messages), for a preview
 
     @property
     def accepted(self) -> tuple[int, ...]:
@@ -208,8 +206,7 @@ def _view(uow: UnitOfWork, actor: Actor, interaction: Interaction) -> ImportView
                        if (c := session.get(Customer, cid)) and actor.can_see(c) and c.merged_into_id is None)
     return ImportView(iid, info.get("format", ""), count, max(int(info.get("total", count)) - count, 0),
                       first, last, _ref(customer), info.get("me"), tuple(details.get("participants") or ()),
-                      proposals, details.get("mention"), candidates, interaction.deleted_at is not None,
-                      interaction.text[:TEXT_HEAD])
+                      proposals, details.get("mention"), candidates, interaction.deleted_at is not None)
 
 
 def _ref(customer: Customer | None) -> CustomerRef | None:
