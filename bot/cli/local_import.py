@@ -67,7 +67,7 @@ def _answer(uow: UnitOfWork, actor: Actor, view: ImportView, interactive: bool) 
     for index, candidate in enumerate(candidates, 1):
         typer.echo(f"  {index}. {candidate.name}")
     typer.echo(f"  0. a new customer{f' ({view.mention})' if view.mention else ''}")
-    picked = typer.prompt("Customer", type=typer.IntRange(0, len(candidates)), default=0)
+    picked = ask_number("Customer", 0, len(candidates), default=0)
     if picked:
         return chat_imports.file_import(uow, actor, iid, candidates[picked - 1].id)
     if view.mention:
@@ -79,8 +79,19 @@ def _choose(question: str, options: list[str]) -> int | None:
     for index, option in enumerate(options, 1):
         typer.echo(f"  {index}. {option}")
     typer.echo("  0. none of them")
-    picked = typer.prompt(question, type=typer.IntRange(0, len(options)))
+    picked = ask_number(question, 0, len(options))
     return picked - 1 if picked else None
+
+
+def ask_number(question: str, low: int, high: int, *, default: int | None = None) -> int:
+    """A number from `low` to `high` typed on the terminal (asked again until it is one)."""
+    def read(typed: object) -> int:
+        text = str(typed).strip()
+        if text.isdigit() and low <= int(text) <= high:
+            return int(text)
+        raise typer.BadParameter(f"type a number from {low} to {high}")
+    answer: int = typer.prompt(question, default=default, value_proc=read)
+    return answer
 
 
 def summary_json(view: ImportView, scheduled: int) -> dict[str, Any]:

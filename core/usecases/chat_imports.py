@@ -117,14 +117,18 @@ def import_conversation(uow: UnitOfWork, actor: Actor, now: datetime, conversati
         return ImportView(None, conversation.format, 0, stored.duplicates, stored.first, stored.last,
                           _ref(customer), me, tuple(conversation.participants[:MAX_PARTICIPANTS]))
     interaction = stored.interaction
-    mention = conversation.title or (others[0] if len(others) == 1 else None)
-    candidates = customer_service.resolve_customer(session, actor, mention).candidates if mention else ()
-    interaction.details = {**interaction.details, "mention": mention,
-                           "participants": conversation.participants[:MAX_PARTICIPANTS],
-                           "candidates": [c.id for c in candidates][:MAX_CANDIDATES]}
-    session.add(interaction)
-    session.flush()
+    interaction.details = {**interaction.details, "participants": conversation.participants[:MAX_PARTICIPANTS]}
+    _name_the_chat(uow, actor, interaction, conversation.title or (others[0] if len(others) == 1 else None))
     return _view(uow, actor, interaction)
+
+
+def _name_the_chat(uow: UnitOfWork, actor: Actor, interaction: Interaction, mention: str | None) -> None:
+    """Remember the name the chat goes by and the customers it may mean (asked while the record is unfiled)."""
+    candidates = customer_service.resolve_customer(uow.session, actor, mention).candidates if mention else ()
+    interaction.details = {**interaction.details, "mention": mention,
+                           "candidates": [c.id for c in candidates][:MAX_CANDIDATES]}
+    uow.session.add(interaction)
+    uow.session.flush()
 
 
 def import_view(uow: UnitOfWork, actor: Actor, interaction_id: int) -> ImportView:
@@ -155,7 +159,8 @@ def accept_proposal(uow: UnitOfWork, actor: Actor, interaction_id: int, index: i
 
 
 def set_member_side(uow: UnitOfWork, actor: Actor, interaction_id: int, participant: int | str) -> ImportView | None:
-    """Mark which participant (by index in the view's `participants`, or by name) is the member.
+    """Mark which participant (by index in the view's `participants`, or by name) is the member; an unfiled
+    two-person chat is then known to be with the other one (its name is offered as the new customer's).
 
     None when there is no such participant."""
     interaction = interactions.get_own(uow.session, actor, interaction_id)
@@ -167,6 +172,9 @@ def set_member_side(uow: UnitOfWork, actor: Actor, interaction_id: int, particip
     if name is None or name not in people:
         return None
     chat_import.set_member_side(uow.session, actor, interaction_id, name)
+    others = [p for p in people if p != name]
+    if interaction.customer_id is None and not interaction.details.get("mention") and len(others) == 1:
+        _name_the_chat(uow, actor, interaction, others[0])  # now the chat is known to be with the other one
     return _view(uow, actor, interaction)
 
 

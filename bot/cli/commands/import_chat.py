@@ -36,6 +36,12 @@ def _conversation_json(conversation: ParsedConversation) -> dict:
                          for m in conversation.messages]}
 
 
+def _day_or_month(typed: str) -> str:
+    if typed.strip().lower() in ("d", "m"):
+        return typed.strip().lower()
+    raise typer.BadParameter("type d or m")
+
+
 def _parse(data: bytes, name: str, zone: ZoneInfo, date_order: DateOrder | None, interactive: bool
            ) -> ParsedConversation:
     parsed = read_export(data, zone=zone, file_name=name, date_order=date_order)
@@ -43,7 +49,7 @@ def _parse(data: bytes, name: str, zone: ZoneInfo, date_order: DateOrder | None,
         return parsed
     if parsed.needs_date_order and interactive:
         answer = typer.prompt("Dates in this export could be day/month or month/day. Is 3/4 the 3rd of April "
-                              "(d) or the 4th of March (m)?", type=typer.Choice(["d", "m"]))
+                              "(d) or the 4th of March (m)?", value_proc=_day_or_month)
         return _parse(data, name, zone, "dmy" if answer == "d" else "mdy", False)
     if parsed.needs_date_order:
         _fail("the day/month order cannot be told from this file; pass --date-order dmy or mdy")

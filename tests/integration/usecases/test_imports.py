@@ -104,9 +104,12 @@ def test_accepting_a_proposal_schedules_it_once_and_wakes_the_dispatcher(engine,
 
 def test_the_members_side_marks_their_messages(engine, clock):
     actor = owner(engine)
-    iid = import_chat(engine, actor, clock, parsed(CHAT)).interaction_id
+    first = import_chat(engine, actor, clock, parsed(CHAT))
+    assert first.asks_customer and first.mention is None  # two people, no title: who is the customer?
+    iid = first.interaction_id
     view, _ = run(engine, lambda uow: chat_imports.set_member_side(uow, actor, iid, 1))
     assert view is not None and view.me == "王大明" and not view.asks_which_is_you
+    assert view.mention == "陳小姐"  # so the chat is with the other one
     missing, _ = run(engine, lambda uow: chat_imports.set_member_side(uow, actor, iid, 5))
     assert missing is None
     with session_scope(engine) as session:
@@ -277,3 +280,50 @@ async def test_an_unknown_customer_gets_the_same_new_customer_from_the_chat_and_
     by_cli = snapshot(engine)
     assert by_cli["customer"] == by_chat["customer"] == "Janet Wu"
     assert by_cli == by_chat
+
+
+def test_the_cli_asks_on_the_terminal_what_the_chat_asks_with_buttons(engine, clock, tmp_path, monkeypatch):
+    from bot.cli import local_import
+
+    settings = load_settings(tmp_path / "none.toml", default_timezone="Asia/Taipei", default_language="en",
+                             database_url=engine.url.render_as_string(hide_password=False))
+    answers = iter([2, 0])  # "Which participant is you?" → 王大明; "Customer" → a new one, named like the chat
+    asked: list[str] = []
+    monkeypatch.setattr(local_import.typer, "prompt", lambda text, **kw: asked.append(text) or next(answers))
+    monkeypatch.setattr(local_import.typer, "confirm", lambda text, **kw: asked.append(text) or True)
+    summary = import_locally(settings, parsed(CHAT, "WhatsApp Chat with Lin.txt"), "Asia/Taipei",
+                             interactive=True, clock=clock)
+    assert asked[:2] == ["Which participant is you?", "Customer"] and asked[2].startswith("Schedule ")
+    assert (summary["me"], summary["customer"], summary["added"], summary["scheduled"]) == ("王大明", "Lin", 4, 1)
+    with session_scope(engine) as session:
+        follow_up = session.exec(select(FollowUp)).one()
+        lin = session.exec(select(Customer).where(Customer.name == "Lin")).one()
+        assert (follow_up.customer_id, follow_up.source_interaction_id) == (lin.id, summary["interaction_id"])
+        mine = session.exec(select(ConversationMessage.sender).where(ConversationMessage.from_member)).all()
+    assert set(mine) == {"王大明"}
+
+
+def test_import_chat_asks_on_a_real_terminal(tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from bot.cli import build_app
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    export = tmp_path / "WhatsApp Chat with Lin.txt"
+    export.write_text(CHAT, encoding="utf-8")
+    # which participant is you: 9 (none such: asked again), 2 (王大明); customer: 0 (new, "Lin"); any proposal: no
+    result = CliRunner().invoke(build_app(), ["import-chat", str(export), "--tz", "Asia/Taipei"],
+                                input="9\n2\n0\nn\nn\n")
+    assert result.exit_code == 0, result.output
+    assert "Which participant is you?" in result.output and "Which customer is this chat with?" in result.output
+    assert "type a number from 0 to 2" in result.output
+    assert "Imported 4 messages (0 already there) onto Lin;" in result.output
+    again = CliRunner().invoke(build_app(), ["import-chat", str(export), "--json"])
+    summary = json.loads(again.stdout)
+    assert (summary["added"], summary["duplicates"], summary["customer"]) == (0, 4, "Lin")
+    ambiguous = CliRunner().invoke(build_app(), ["import-chat", str(SAMPLES / "whatsapp_ambiguous.txt"), "--tz",
+                                                 "UTC"], input="x\nd\n1\n0\nn\nn\n")
+    assert ambiguous.exit_code == 0, ambiguous.output
+    assert "type d or m" in ambiguous.output and "Imported 2 messages (0 already there) onto Bob Chen;" in ambiguous.output
