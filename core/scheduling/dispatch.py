@@ -48,6 +48,7 @@ from core.delivery import POLICY, Classified, FailureKind, Outcome, Schedule, cl
 from core.models import FollowUp, FollowUpStatus, Member
 from core.ports import Clock
 from core.scheduling.limits import Pacer
+from core.scheduling.notices import rows_changed
 from core.scheduling.workhours import next_working_start
 
 log = logging.getLogger(__name__)
@@ -117,11 +118,11 @@ class Dispatcher:
     # -- claiming --------------------------------------------------------------------------
     def claim_statement(self, now: datetime, limit: int):
         """UPDATE … RETURNING that takes up to `limit` due follow-ups for this worker, oldest first."""
-        in_flight = select(FollowUp.member_id).where(FollowUp.claimed_until >= now).scalar_subquery()
-        due = (select(FollowUp.id).join(Member, col(Member.id) == col(FollowUp.member_id))
-               .where(col(FollowUp.status).in_(DUE), FollowUp.due_at <= now,
-                      or_(col(FollowUp.next_attempt_at).is_(None), FollowUp.next_attempt_at <= now),
-                      or_(col(FollowUp.claimed_until).is_(None), FollowUp.claimed_until < now),
+        in_flight = select(col(FollowUp.member_id)).where(col(FollowUp.claimed_until) >= now).scalar_subquery()
+        due = (select(col(FollowUp.id)).join(Member, col(Member.id) == col(FollowUp.member_id))
+               .where(col(FollowUp.status).in_(DUE), col(FollowUp.due_at) <= now,
+                      or_(col(FollowUp.next_attempt_at).is_(None), col(FollowUp.next_attempt_at) <= now),
+                      or_(col(FollowUp.claimed_until).is_(None), col(FollowUp.claimed_until) < now),
                       col(FollowUp.member_id).not_in(in_flight),
                       col(Member.unreachable_since).is_(None), col(Member.active).is_(True))
                .order_by(col(FollowUp.due_at), col(FollowUp.id)).limit(limit))
@@ -131,7 +132,7 @@ class Dispatcher:
             due = due.with_for_update(skip_locked=True, of=(FollowUp, Member))
         statement = (update(FollowUp).where(col(FollowUp.id).in_(due.scalar_subquery()))
                      .values(claimed_by=self.worker, claimed_until=now + self.lease)
-                     .returning(FollowUp.id, FollowUp.member_id, FollowUp.due_at, FollowUp.explicit_time))
+                     .returning(col(FollowUp.id), col(FollowUp.member_id), col(FollowUp.due_at), col(FollowUp.explicit_time)))
         return statement
 
     def claim(self, limit: int | None = None) -> list[Claimed]:
@@ -142,12 +143,13 @@ class Dispatcher:
             rows = sorted(session.execute(statement).all(), key=lambda r: (r.due_at, r.id))
             if not rows:
                 return []
-            members = {m.id: m for m in session.execute(
-                select(Member).where(col(Member.id).in_({r.member_id for r in rows}))).scalars()}
+            found: list[Member] = list(session.scalars(
+                select(Member).where(col(Member.id).in_({r.member_id for r in rows}))))
+            members = {m.id: m for m in found}
             claimed: list[Claimed] = []
             for row in rows:
                 if not row.explicit_time and (start := next_working_start(now, members[row.member_id])) > now:
-                    session.execute(update(FollowUp).where(FollowUp.id == row.id).values(
+                    session.execute(update(FollowUp).where(col(FollowUp.id) == row.id).values(
                         claimed_by=None, claimed_until=None, next_attempt_at=start))
                     continue
                 claimed.append(Claimed(row.id, row.member_id, row.due_at, now - row.due_at > LATE_AFTER))
@@ -158,11 +160,11 @@ class Dispatcher:
         now = self.clock.now()
         until = now + within
         with Session(self.engine) as session:
-            first_due = session.execute(select(func.min(FollowUp.due_at)).where(
-                col(FollowUp.status).in_(DUE), FollowUp.due_at > now, FollowUp.due_at <= until)).scalar()
-            first_retry = session.execute(select(func.min(FollowUp.next_attempt_at)).where(
-                col(FollowUp.status).in_(DUE), FollowUp.next_attempt_at > now,
-                FollowUp.next_attempt_at <= until)).scalar()
+            first_due = session.execute(select(func.min(col(FollowUp.due_at))).where(
+                col(FollowUp.status).in_(DUE), col(FollowUp.due_at) > now, col(FollowUp.due_at) <= until)).scalar()
+            first_retry = session.execute(select(func.min(col(FollowUp.next_attempt_at))).where(
+                col(FollowUp.status).in_(DUE), col(FollowUp.next_attempt_at) > now,
+                col(FollowUp.next_attempt_at) <= until)).scalar()
         found = [moment for moment in (first_due, first_retry) if moment is not None]
         return min(found) if found else None
 
@@ -170,12 +172,12 @@ class Dispatcher:
         """Give claims back untouched (not sendable within the lease, or shutting down)."""
         if ids:
             with Session(self.engine) as session, session.begin():
-                session.execute(update(FollowUp).where(col(FollowUp.id).in_(ids), FollowUp.claimed_by == self.worker,
+                session.execute(update(FollowUp).where(col(FollowUp.id).in_(ids), col(FollowUp.claimed_by) == self.worker,
                                                        col(FollowUp.status).in_(DUE))
                                 .values(claimed_by=None, claimed_until=None))
 
     def _mine(self, follow_up_id: int):
-        return update(FollowUp).where(FollowUp.id == follow_up_id, FollowUp.claimed_by == self.worker)
+        return update(FollowUp).where(col(FollowUp.id) == follow_up_id, col(FollowUp.claimed_by) == self.worker)
 
     # -- scheduling deliveries ----------------------------------------------------------------
     def _per_chat(self, platform: str) -> int:
@@ -346,20 +348,20 @@ class Dispatcher:
     def _mark_sent(self, item: Claimed) -> bool:
         now = self.clock.now()
         with Session(self.engine) as session, session.begin():
-            reachable = select(Member.id).where(col(Member.unreachable_since).is_(None))
+            reachable = select(col(Member.id)).where(col(Member.unreachable_since).is_(None))
             result = session.execute(self._mine(item.follow_up_id)
                                      .where(col(FollowUp.status).in_(DUE), col(FollowUp.member_id).in_(reachable))
                                      .values(status=FollowUpStatus.sent.value, sent_at=now, sent_late=item.late,
                                              message_ref=None, message_id=None,
                                              claimed_until=now + self.lease, updated_at=now))
-            if result.rowcount == 1:
+            if rows_changed(result) == 1:
                 return True
             session.execute(self._mine(item.follow_up_id).values(claimed_by=None, claimed_until=None))
             return False
 
     def _still_sent(self, follow_up_id: int):
         """This worker's row as it left it: not snoozed, rescheduled or done while the call was out."""
-        return self._mine(follow_up_id).where(FollowUp.status == FollowUpStatus.sent.value)
+        return self._mine(follow_up_id).where(col(FollowUp.status) == FollowUpStatus.sent.value)
 
     def _record_sent(self, item: Claimed, chat_ref: str, message_id: str) -> None:
         with Session(self.engine) as session, session.begin():
@@ -396,7 +398,7 @@ class Dispatcher:
 
     def _member_unreachable(self, member_id: int) -> None:
         with Session(self.engine) as session, session.begin():
-            session.execute(update(Member).where(Member.id == member_id, col(Member.unreachable_since).is_(None))
+            session.execute(update(Member).where(col(Member.id) == member_id, col(Member.unreachable_since).is_(None))
                             .values(unreachable_since=self.clock.now()))
 
 
@@ -411,5 +413,5 @@ def _last_error(outcome: Classified) -> str:
 
 def mark_reachable(session: Session, member_id: int) -> None:
     """The member wrote to the bot again: resume their nudges."""
-    session.execute(update(Member).where(Member.id == member_id, col(Member.unreachable_since).is_not(None))
+    session.execute(update(Member).where(col(Member.id) == member_id, col(Member.unreachable_since).is_not(None))
                     .values(unreachable_since=None))

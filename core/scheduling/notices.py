@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import CursorResult, Result, and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -31,6 +32,11 @@ WEEKLY_WINDOW = timedelta(hours=3)  # the weekly summary goes out in a working m
 STALE = timedelta(minutes=10)
 
 log = logging.getLogger(__name__)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE matched."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def _local(now: datetime, member: Member) -> datetime:
@@ -59,7 +65,7 @@ def _retryable(now: datetime):
 
 
 def _settled_keys(session: Session, keys: set[str], now: datetime) -> set[tuple[int, str]]:
-    rows = session.exec(select(Notice.member_id, Notice.key)
+    rows = session.exec(select(col(Notice.member_id), col(Notice.key))
                         .where(col(Notice.key).in_(keys), ~_retryable(now))).all()
     return {(m, k) for m, k in rows}
 
@@ -132,17 +138,17 @@ def claim_notice(session: Session, member: Member, key: str, kind: str, now: dat
         return notice
     except IntegrityError:
         pass
-    taken = session.execute(update(Notice).where(Notice.member_id == member.id, Notice.key == key, _retryable(now))
+    taken = session.execute(update(Notice).where(col(Notice.member_id) == member.id, col(Notice.key) == key, _retryable(now))
                             .values(status="pending", created_at=now)
                             .execution_options(synchronize_session=False))
-    if taken.rowcount != 1:
+    if rows_changed(taken) != 1:
         return None
-    return session.exec(select(Notice).where(Notice.member_id == member.id, Notice.key == key)
+    return session.exec(select(Notice).where(col(Notice.member_id) == member.id, col(Notice.key) == key)
                         .execution_options(populate_existing=True)).one()
 
 
 def notice_sent(session: Session, notice_id: int, now: datetime, message_id: str | None) -> None:
-    session.execute(update(Notice).where(Notice.id == notice_id)
+    session.execute(update(Notice).where(col(Notice.id) == notice_id)
                     .values(status="sent", sent_at=now, message_id=message_id, last_failure=None))
 
 
@@ -150,9 +156,9 @@ def notice_failed(session: Session, notice_id: int, now: datetime, outcome: Clas
                   schedule: Schedule = POLICY.notices) -> None:
     """Not sent: a later run takes it again from `retry_at`, within the notice's window, as the delivery
     policy says (a 429 waits its retry_after and is not counted; any other failure backs off by its count)."""
-    attempts = session.exec(select(Notice.attempts).where(Notice.id == notice_id)).one()
+    attempts = session.exec(select(col(Notice.attempts)).where(col(Notice.id) == notice_id)).one()
     retry = POLICY.retry(outcome, attempts, schedule)
-    session.execute(update(Notice).where(Notice.id == notice_id).values(
+    session.execute(update(Notice).where(col(Notice.id) == notice_id).values(
         status="failed", attempts=retry.attempts, retry_at=now + retry.wait,
         last_failure=outcome.kind.value if outcome.kind else None))
 
@@ -161,7 +167,7 @@ def silent_customers(session: Session, now: datetime, limit: int = 200) -> list[
     """Important customers, or ones with a deal in progress, quiet for their N days, not yet alerted."""
     in_progress = select(Deal.customer_id).where(col(Deal.closed_at).is_(None),
                                                  col(Deal.stage).not_in(CLOSED_STAGES))
-    reachable = select(Member.id).where(col(Member.active).is_(True), col(Member.unreachable_since).is_(None))
+    reachable = select(col(Member.id)).where(col(Member.active).is_(True), col(Member.unreachable_since).is_(None))
     quiet_since = func.coalesce(Customer.last_interaction_at, Customer.created_at)
     rows = session.exec(
         select(Customer, Team.silent_days).join(Team, col(Team.id) == col(Customer.team_id))
@@ -180,33 +186,33 @@ def silent_customers(session: Session, now: datetime, limit: int = 200) -> list[
 
 def claim_silent_alert(session: Session, customer_id: int, now: datetime) -> bool:
     """Take this silence's one alert; False when another process already did."""
-    taken = session.execute(update(Customer).where(Customer.id == customer_id,
+    taken = session.execute(update(Customer).where(col(Customer.id) == customer_id,
                                                    col(Customer.silent_alerted_at).is_(None))
                             .values(silent_alerted_at=now).execution_options(synchronize_session=False))
-    return taken.rowcount == 1
+    return rows_changed(taken) == 1
 
 
 def release_silent_alert(session: Session, customer_id: int, alerted_at: datetime) -> None:
     """The alert did not go out: arm it again (unless something newer happened meanwhile)."""
-    session.execute(update(Customer).where(Customer.id == customer_id, Customer.silent_alerted_at == alerted_at)
+    session.execute(update(Customer).where(col(Customer.id) == customer_id, col(Customer.silent_alerted_at) == alerted_at)
                     .values(silent_alerted_at=None))
 
 
 def overdue_by_member(session: Session, team_id: int, now: datetime) -> list[tuple[Member, int]]:
     """Every active member of the team with their number of overdue open follow-ups, most first."""
     counts = dict(session.exec(select(FollowUp.member_id, func.count())
-                               .where(FollowUp.team_id == team_id, col(FollowUp.status).in_(OPEN),
-                                      FollowUp.due_at < now)
+                               .where(col(FollowUp.team_id) == team_id, col(FollowUp.status).in_(OPEN),
+                                      col(FollowUp.due_at) < now)
                                .group_by(col(FollowUp.member_id))).all())
-    members = session.exec(select(Member).where(Member.team_id == team_id, col(Member.active).is_(True))
+    members = session.exec(select(Member).where(col(Member.team_id) == team_id, col(Member.active).is_(True))
                            .order_by(col(Member.id)))
-    return sorted(((m, int(counts.get(m.id, 0))) for m in members), key=lambda pair: -pair[1])
+    return sorted(((m, int(counts.get(m.id or 0, 0))) for m in members), key=lambda pair: -pair[1])
 
 
 def undeliverable(session: Session, member_id: int, now: datetime) -> list[FollowUp]:
     """Open nudges that failed to go out (pending with an error) or may not have arrived (sent, no message id)."""
     return list(session.exec(select(FollowUp).where(
-        FollowUp.member_id == member_id,
+        col(FollowUp.member_id) == member_id,
         or_(and_(col(FollowUp.status).in_((FollowUpStatus.pending.value, FollowUpStatus.snoozed.value)),
                  col(FollowUp.last_error).is_not(None)),
             and_(col(FollowUp.status) == FollowUpStatus.sent.value, col(FollowUp.message_id).is_(None),
@@ -216,5 +222,5 @@ def undeliverable(session: Session, member_id: int, now: datetime) -> list[Follo
 
 def member_unreachable(session: Session, member_id: int, now: datetime) -> None:
     """The platform said the chat is gone or the bot blocked: pause until the member writes again."""
-    session.execute(update(Member).where(Member.id == member_id, col(Member.unreachable_since).is_(None))
+    session.execute(update(Member).where(col(Member.id) == member_id, col(Member.unreachable_since).is_(None))
                     .values(unreachable_since=now))

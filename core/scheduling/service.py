@@ -14,7 +14,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
 from core.ports import Clock
 from core.scheduling.dispatch import Dispatcher

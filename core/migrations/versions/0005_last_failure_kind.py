@@ -7,8 +7,8 @@ Revision ID: 0005
 Revises: 0004
 """
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 revision = "0005"
 down_revision = "0004"
@@ -23,9 +23,9 @@ _OLD_PREFIXES = (("rate limited%", "rate_limited"), ("unreachable%", "unreachabl
 
 def upgrade() -> None:
     with op.batch_alter_table("followup", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("last_failure", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+        batch_op.add_column(sa.Column("last_failure", AutoString(), nullable=True))
     with op.batch_alter_table("notice", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("last_failure", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+        batch_op.add_column(sa.Column("last_failure", AutoString(), nullable=True))
     followup = sa.table("followup", sa.column("last_error", sa.String), sa.column("last_failure", sa.String))
     for pattern, kind in _OLD_PREFIXES:
         op.execute(followup.update().where(followup.c.last_failure.is_(None), followup.c.last_error.like(pattern))
