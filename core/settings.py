@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -130,7 +130,7 @@ def load_settings(toml_path: str | Path | None = None, **overrides: Any) -> Sett
     cls = Settings
     if toml_path is not None:
         config = SettingsConfigDict(**{**Settings.model_config, "toml_file": str(toml_path)})
-        cls = type("Settings", (Settings,), {"model_config": config})
+        cls = cast("type[Settings]", type("Settings", (Settings,), {"model_config": config}))  # a subclass
     try:
         return cls(**overrides)
     except ValidationError as exc:

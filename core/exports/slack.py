@@ -70,7 +70,7 @@ def _message(raw: dict[str, Any], users: dict[str, str]) -> ParsedMessage | None
         sender = raw.get("username") or (raw.get("bot_profile") or {}).get("name") or "bot"
     else:
         user = raw.get("user")
-        sender = users.get(user) or (raw.get("user_profile") or {}).get("real_name") or user
+        sender = (users.get(user) if user else None) or (raw.get("user_profile") or {}).get("real_name") or user
     kind = "text"
     files = raw.get("files") or []
     if files:

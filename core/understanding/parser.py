@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from core.text import guess_language, nfkc, to_script
 from core.understanding.amounts import Amount, find_amounts
-from core.understanding.names import CandidateCustomer, CustomerIndex, keyed
+from core.understanding.names import CandidateCustomer, CustomerIndex, Mention, keyed
 from core.understanding.people import en_contact, zh_contact
 from core.understanding.when import Moment, find_moments
 
@@ -194,11 +194,15 @@ def _contact(text: str, taken: list[tuple[int, int]]) -> tuple[str, int, int] | 
     return zh_contact(text, taken) or en_contact(text, taken)
 
 
-def _customer(text: str, mentions, contact, index: CustomerIndex | None):
+Span = tuple[str, int, int]  # a name found in the note and where it is
+
+
+def _customer(text: str, mentions: list[Mention], contact: Span | None, index: CustomerIndex | None
+              ) -> tuple[str | None, int | None, list[CandidateCustomer], bool]:
     """(name, id, candidates, known): a known customer, candidates when ambiguous, or a new name."""
     if mentions:
         ids = list(dict.fromkeys(cid for m in mentions for cid in m.customer_ids))
-        candidates = [CandidateCustomer(cid, index.get(cid).name if index and index.get(cid) else
+        candidates = [CandidateCustomer(cid, known.name if index and (known := index.get(cid)) else
                                         text[mentions[0].start:mentions[0].end], 100.0) for cid in ids]
         if len(mentions[0].customer_ids) > 1:  # one name shared by several customers
             return text[mentions[0].start:mentions[0].end].strip(), None, candidates, False
@@ -271,7 +275,7 @@ def _zh_name(rest: str, contact_at: int | None) -> str | None:
     return candidate
 
 
-def _en_slot(text: str, contact) -> str | None:
+def _en_slot(text: str, contact: Span | None) -> str | None:
     for pattern in (EN_VERB, EN_LEADING, EN_FROM):
         for m in pattern.finditer(text):
             name = _trim_en(m.group(1), contact)
@@ -285,7 +289,7 @@ COMPANY_WORDS = {"toys", "works", "airlines", "traders", "trading", "corp", "cor
                  "bank", "motors", "supply", "supplies", "logistics", "holdings", "international", "partners", "hq"}
 
 
-def _en_company(text: str, taken: list[tuple[int, int]]):
+def _en_company(text: str, taken: list[tuple[int, int]]) -> tuple[str, int, int, Span | None] | None:
     """An English company name before contacts are looked for: (name, start, end, person split off or None)."""
     if any(s <= 2 for s, _ in taken):
         return None
@@ -309,7 +313,7 @@ def _en_company(text: str, taken: list[tuple[int, int]]):
     return None
 
 
-def _trim_en(phrase: str, contact) -> str | None:
+def _trim_en(phrase: str, contact: Span | None) -> str | None:
     words = phrase.split()
     if words and words[0].lower() == "the":
         words = words[1:]
@@ -325,7 +329,8 @@ def _trim_en(phrase: str, contact) -> str | None:
     return name if len(name) >= 2 and not name.isdigit() else None
 
 
-def _times(text: str, moments: list[Moment], now: datetime):
+def _times(text: str, moments: list[Moment], now: datetime
+           ) -> tuple[datetime | None, FollowUpDraft | None, Moment | None]:
     """(occurred_at, follow-up, the moment it came from): past expressions date the record, the last
     future one is the next step. A part of day alone (下午, lunch) only dates the record."""
     whole_past = bool(PAST_MARKERS.search(text))

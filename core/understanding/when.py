@@ -15,6 +15,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.understanding.numerals import CN_CHARS, to_number
@@ -131,8 +132,11 @@ def _month_day(today: date, month: int | None, day: int, year: int | None = None
 def _days(text: str, now: datetime) -> list[_Day]:
     today = now.date()
     found: list[_Day] = []
+    offset: int | None
+    day: float | None
+    month: float | None
 
-    def add(day: date | None, match: re.Match, **extra) -> None:
+    def add(day: date | None, match: re.Match[str], **extra: Any) -> None:
         if day is not None:
             found.append(_Day(day, match.start(), match.end(), **extra))
 

@@ -22,7 +22,7 @@ def declared_seconds(audio: bytes) -> float | None:
     import av
 
     try:
-        with av.open(io.BytesIO(audio), metadata_errors="ignore") as container:
+        with av.open(io.BytesIO(audio), "r", metadata_errors="ignore") as container:
             if container.duration:
                 return container.duration / 1_000_000  # av.time_base: microseconds
             stream = container.streams.audio[0] if container.streams.audio else None

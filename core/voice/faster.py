@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -107,8 +108,12 @@ class FasterWhisper:
         for chunk in missed_chunks(chunks, [(start, end) for start, end, *_ in found]):
             # Whisper sometimes stops after the first sentence of a window: hear the skipped stretch on its own
             offset = chunk["start"] / SAMPLE_RATE
-            found += self._segments(model, levelled[chunk["start"]:chunk["end"]], language, deadline,
-                                    lambda start, end, at=offset: (start + at, end + at), strict=True)
+
+            def shifted(start: float, end: float, at: float = offset) -> tuple[float, float]:
+                return start + at, end + at
+
+            found += self._segments(model, levelled[chunk["start"]:chunk["end"]], language, deadline, shifted,
+                                    strict=True)
         found.sort(key=lambda item: item[0])
         text = _join([item[2] for item in found], language)
         if not text:
@@ -126,7 +131,7 @@ class FasterWhisper:
                           low_confidence=bool(reasons), reasons=reasons, engine=self.engine)
 
     @staticmethod
-    def _segments(model, audio: np.ndarray, language: str, deadline: float,
+    def _segments(model: Any, audio: np.ndarray, language: str, deadline: float,
                   to_note: Callable[[float, float], tuple[float, float]], strict: bool = False) -> list[tuple]:
         """(start, end, text, avg_logprob, compression_ratio) per non-empty segment, times in the note's.
 
@@ -146,7 +151,7 @@ class FasterWhisper:
                               segment.compression_ratio))
         return found
 
-    def _detect(self, model, speech: np.ndarray) -> tuple[str, float]:
+    def _detect(self, model: Any, speech: np.ndarray) -> tuple[str, float]:
         """Mandarin or English, whichever Whisper finds more likely (on the speech, without the silences)."""
         _, _, probabilities = model.detect_language(speech[: 30 * SAMPLE_RATE])
         scores = dict(probabilities)

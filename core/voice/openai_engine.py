@@ -13,6 +13,7 @@ import importlib.util
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -107,7 +108,7 @@ class OpenAIWhisper:
                           duration=round(duration, 2), seconds=round(time.perf_counter() - started, 2),
                           low_confidence=bool(reasons), reasons=reasons, engine=self.engine)
 
-    def _detect(self, model, speech: np.ndarray) -> tuple[str, float]:
+    def _detect(self, model: Any, speech: np.ndarray) -> tuple[str, float]:
         """Mandarin or English, whichever Whisper finds more likely (on the speech, without the silences)."""
         import whisper
 
@@ -119,7 +120,7 @@ class OpenAIWhisper:
         return best, scores.get(best, 0.0) / total
 
 
-def _speech(samples: np.ndarray):
+def _speech(samples: np.ndarray) -> tuple[list[dict[str, int]], np.ndarray, Any]:
     """The VAD's speech stretches, the levelled speech back to back, and the map back to the note's times."""
     from faster_whisper.vad import SpeechTimestampsMap, collect_chunks
 

@@ -25,8 +25,9 @@ from core.voice.errors import VoiceSetupError
 from core.voice.model import sha256_of
 
 FORMAT = 1  # bump when the checkpoint layout changes, so cached exports are redone
-DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16, 5: "bfloat16"}
-OLD_DTYPES = {4: np.float32, 2: np.int16, 1: np.int8}  # binary version < 4 stored only the item size
+DType = type[np.generic] | str  # a NumPy scalar type, or "bfloat16" (NumPy has none)
+DTYPES: dict[int, DType] = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16, 5: "bfloat16"}
+OLD_DTYPES: dict[int, DType] = {4: np.float32, 2: np.int16, 1: np.int8}  # binary version < 4 stored only the item size
 
 
 class _Reader:
@@ -47,7 +48,7 @@ class _Reader:
         return bytes(self.take(self.number("H"))).rstrip(b"\0").decode()
 
 
-def _array(raw: memoryview, dtype, shape: list[int]) -> np.ndarray:
+def _array(raw: memoryview, dtype: DType, shape: list[int]) -> np.ndarray:
     if dtype == "bfloat16":  # the upper half of a float32
         bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
         return bits.view(np.float32).reshape(shape)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Protocol
 
 from core.ports import Transcriber, Transcript
 from core.settings import Settings
@@ -21,8 +22,14 @@ def model_dir(settings: Settings) -> Path:
     return assemble_default_model(Path(settings.whisper_cache_dir))
 
 
+class LoadableTranscriber(Transcriber, Protocol):
+    """A transcriber whose model can be loaded before the first note (`whisper_preload`)."""
+
+    def load(self) -> object: ...
+
+
 class TranscriptionService:
-    def __init__(self, engine: Transcriber, workers: int = 2, queue_limit: int = QUEUE_LIMIT) -> None:
+    def __init__(self, engine: LoadableTranscriber, workers: int = 2, queue_limit: int = QUEUE_LIMIT) -> None:
         self.engine = engine
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whisper")
         self._slots = asyncio.Semaphore(queue_limit)  # notes transcribing or waiting; beyond it: "busy"
@@ -31,6 +38,7 @@ class TranscriptionService:
     def from_settings(cls, settings: Settings, engine: str | None = None) -> TranscriptionService:
         """The engine named by `engine` or WHISPER_ENGINE: faster (default) or openai (optional extra)."""
         name = engine or settings.whisper_engine
+        transcriber: LoadableTranscriber
         if name == "faster":
             transcriber = FasterWhisper(model_dir(settings), cpu_threads=settings.whisper_cpu_threads,
                                         num_workers=settings.whisper_workers, max_seconds=settings.voice_max_seconds)
