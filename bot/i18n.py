@@ -29,7 +29,7 @@ LANGUAGES = ("zh-Hant", "zh-Hans", "en")
 FALLBACK = "en"
 BABEL_LOCALES = {"zh-Hant": "zh_Hant_TW", "zh-Hans": "zh_Hans_CN", "en": "en"}
 PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
-COUNTS = ("n", "days", "minutes", "hours", "limit")  # the values that may choose a plural variant
+COUNTS = ("n", "days", "minutes", "limit")  # the values that may choose a plural variant
 SLASH_FORMS = CommandForms(SLASH_COMMANDS)
 
 

@@ -17,7 +17,7 @@ NAMES = {command.name for command in TABLE}
 # `Asia/Hong_Kong`, `.txt/.zip` or `日/月` are not commands (the slash follows a letter or a dot; `</b>` closes a tag).
 LITERAL_COMMAND = re.compile(r"(?<![\w.<])/\w+")
 # An English count placeholder followed by a noun that has a plural ("{n} interactions", "{days} days").
-COUNTED_NOUN = re.compile(r"{(n|days|minutes|hours|limit)} (?!MB\b|more\b)[a-z]")
+COUNTED_NOUN = re.compile(r"{(n|days|minutes|limit)} (?!MB\b|more\b)[a-z]")
 
 
 def fields(text: str) -> set[str]:
