@@ -140,7 +140,8 @@ async def test_status_lists_pending_overdue_and_undeliverable(app, owner, clock,
     clock.advance(days=2)
     with session_scope(engine) as session:
         acme, globex, _ = session.exec(select(FollowUp).order_by(FollowUp.id)).all()
-        acme.last_error = "unreachable: Forbidden: bot was blocked by the user"
+        acme.last_error = "unreachable: Forbidden: bot was blocked by the user"  # the platform's words, for logs
+        acme.last_failure = "unreachable"  # what /status reads (core.delivery.FailureKind)
         globex.status, globex.sent_at = "sent", clock.now()  # sent, but no message id came back
         session.add_all([acme, globex])
     replies = await owner.say("/status")
