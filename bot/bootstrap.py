@@ -18,7 +18,7 @@ from bot.i18n import normalize_language, t
 from bot.notifier import create_scheduler
 from core.chat import ButtonIn, ChatRef, Envelope, Incoming, Reply, Sender, TextIn
 from core.db import StorageUnavailable, make_engine, upgrade
-from core.events import Event, FollowUpsChanged, ForwardBurstGrew
+from core.events import Event, FollowUpsChanged, ForwardBurstGrew, SpooledFileDone
 from core.ports import Clock, Messenger, SystemClock
 from core.scheduling import FollowUpScheduler
 from core.services import inbox
@@ -26,6 +26,7 @@ from core.services.actor import Actor
 from core.services.errors import ServiceError
 from core.settings import Settings
 from core.uow import Database, UnitOfWork, unit_of_work
+from core.usecases import chat_import_spool
 from core.usecases.members import who_wrote
 from core.voice.service import LazyTranscription, TranscriptionService
 
@@ -120,6 +121,8 @@ class ChatCRM:
                 self.scheduler.wake()
             elif isinstance(event, ForwardBurstGrew):
                 self.forward_summaries.restart(event)
+            elif isinstance(event, SpooledFileDone):
+                chat_import_spool.discard(event)
 
 
 def update_keys(incoming: Incoming) -> list[str]:

@@ -35,7 +35,7 @@ def card_for(ctx: Ctx, note: NoteView, *, edit: bool = False) -> Reply:
     parts.append(ctx.t(f"kinds.{note.kind}"))
     lines = [ctx.t("notes.logged", summary=" · ".join(parts))]
     if note.amounts:
-        lines.append("📦 " + ", ".join(esc(amount_text(a)) for a in note.amounts))
+        lines.append("📦 " + ", ".join(esc(amount_text(a, language=ctx.language)) for a in note.amounts))
     if note.transcript:
         lines.append("🎙 " + esc(note.transcript))
         if note.low_confidence:

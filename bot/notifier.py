@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.commands import CommandForms
 from bot.i18n import t
 from bot.render import esc, overdue_text, when
-from core.chat import Button, Reply
+from core.chat import SLASH_COMMANDS, Button, CommandStyle, Reply
 from core.ports import Clock, Messenger
 from core.scheduling import Dispatcher, FollowUpScheduler
 from core.scheduling.limits import Pacer, platform_limits
@@ -67,16 +68,17 @@ def render_nudge(card: NudgeCard, now: datetime) -> Reply:
     return Reply("\n".join(lines), buttons=nudge_buttons(language, follow_up))
 
 
-def digest(data: Digest, member: Recipient, now: datetime) -> Reply | None:
-    """Today's and overdue follow-ups, and nudges that could not be delivered."""
+def digest(data: Digest, member: Recipient, now: datetime, commands: CommandForms | None = None) -> Reply | None:
+    """Today's and overdue follow-ups, and nudges that could not be delivered (commands as written where it goes)."""
     language = member.language
+    cmd = commands or CommandForms(SLASH_COMMANDS)
     lines = [t(language, "nudges.digest_title", n=data.total)]
     lines += [_digest_line(line, member, now) for line in data.lines]
     if data.total > len(data.lines):
-        lines.append(t(language, "nudges.digest_more", n=data.total - len(data.lines)))
+        lines.append(t(language, "nudges.digest_more", n=data.total - len(data.lines), cmd=cmd))
     if data.undelivered:
         lines.append(t(language, "nudges.digest_undelivered", n=data.undelivered))
-    lines.append(t(language, "nudges.digest_hint"))
+    lines.append(t(language, "nudges.digest_hint", cmd=cmd))
     return Reply("\n".join(lines))
 
 
@@ -108,8 +110,18 @@ def silent_alert(alert: SilentAlert, owner: Recipient, now: datetime) -> Reply:
 class NoticeTexts:
     """The notices' renderer for core.scheduling.senders (looks the functions up when called)."""
 
+    def __init__(self, chats: MemberChats) -> None:
+        self.chats = chats
+
+    def commands_for(self, recipient: Recipient) -> CommandForms:
+        """Commands as written on the platform the notice goes to (blocking: the senders render off the loop)."""
+        target = self.chats.target(recipient.id)
+        messenger = self.chats.messengers.get(target.platform) if target else None
+        style = getattr(messenger, "command_style", None)
+        return CommandForms(style if isinstance(style, CommandStyle) else SLASH_COMMANDS)
+
     def digest(self, data: Digest, recipient: Recipient, now: datetime) -> Reply | None:
-        return digest(data, recipient, now)
+        return digest(data, recipient, now, self.commands_for(recipient))
 
     def weekly(self, summary: WeeklySummary, recipient: Recipient, now: datetime) -> Reply:
         return weekly_summary(summary, recipient, now)
@@ -125,5 +137,5 @@ def create_scheduler(engine: Any, settings: Settings, messengers: dict[str, Mess
     sender = NudgeDelivery(engine, chats, clock, render_nudge)
     dispatcher_options.setdefault("pacer", Pacer(platform_limits(settings.telegram_max_messages_per_second)))
     dispatcher = Dispatcher(engine, sender, clock, **dispatcher_options)
-    notices = NoticeDelivery(engine, chats, clock, NoticeTexts(), pacer=getattr(dispatcher, "pacer", None))
+    notices = NoticeDelivery(engine, chats, clock, NoticeTexts(chats), pacer=getattr(dispatcher, "pacer", None))
     return FollowUpScheduler(dispatcher, notices, clock, interval=settings.dispatch_interval_seconds)

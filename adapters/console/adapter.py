@@ -7,6 +7,7 @@ import html
 import itertools
 import re
 import sys
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO
@@ -52,6 +53,7 @@ class ConsoleAdapter:
         self.chat = ChatRef(PLATFORM, user_id)
         self.sender = Sender(user_id, name, language_code=language)
         self._ids = itertools.count(1)
+        self._run = uuid.uuid4().hex[:8]  # message ids are unique across runs on one database (the inbox dedupes)
         self._buttons: list[tuple[Button, str]] = []  # (button, message id it belongs to)
         self._stopped = asyncio.Event()
 
@@ -74,7 +76,7 @@ class ConsoleAdapter:
     # -- the loop --------------------------------------------------------------------------
     def to_incoming(self, line: str) -> Incoming | None:
         text = line.rstrip("\n")
-        envelope = Envelope(self.chat, self.sender, f"c{next(self._ids)}", self._clock())
+        envelope = Envelope(self.chat, self.sender, f"c{self._run}-{next(self._ids)}", self._clock())
         stripped = text.strip()
         if stripped.isdigit() and self._buttons and 1 <= int(stripped) <= len(self._buttons):
             button, message_id = self._buttons[int(stripped) - 1]

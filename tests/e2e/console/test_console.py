@@ -102,8 +102,6 @@ async def test_the_end_of_input_ends_the_chat(tmp_path):
     assert "Nothing to follow up" in output and stdin.read == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug in adapters/console: message ids restart at c1 in every run, so the "
-                                       "inbox drops a new run's first lines as redeliveries of the last run's")
 async def test_a_second_run_on_the_same_file_answers_every_line(tmp_path):
     await chat(tmp_path, ["/todo"])
     output, _ = await chat(tmp_path, ["Visited Acme, wants a quote Friday", "/todo"])

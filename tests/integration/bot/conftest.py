@@ -12,7 +12,7 @@ from tests.conversation import Chat, RecordingMessenger
 @pytest.fixture
 def settings(tmp_path):
     return load_settings(tmp_path / "none.toml", default_timezone="Asia/Taipei", default_language="en",
-                         forward_batch_seconds=0.05)
+                         forward_batch_seconds=0.05, import_spool_dir=str(tmp_path / "spool"))
 
 
 @pytest.fixture

@@ -384,10 +384,10 @@ async def test_a_notice_that_cannot_be_rendered_is_rolled_back_alone(app, owner,
 
     real = bot.notifier.digest
 
-    def digest(session, member, now):
+    def digest(data, member, now, commands=None):
         if member.role == Role.owner.value:
             raise ValueError("corrupt row")
-        return real(session, member, now)
+        return real(data, member, now, commands)
 
     monkeypatch.setattr(bot.notifier, "digest", digest)
     scheduler = scheduler_for(app, settings)
