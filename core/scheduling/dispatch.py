@@ -39,9 +39,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Engine, Update, func, or_, select, update
 from sqlmodel import Session, col
 
 from core.delivery import POLICY, Classified, FailureKind, Outcome, Schedule, classify, no_chat
@@ -116,7 +116,7 @@ class Dispatcher:
         return await asyncio.get_running_loop().run_in_executor(self._db_thread, function, *args)
 
     # -- claiming --------------------------------------------------------------------------
-    def claim_statement(self, now: datetime, limit: int):
+    def claim_statement(self, now: datetime, limit: int) -> Any:
         """UPDATE … RETURNING that takes up to `limit` due follow-ups for this worker, oldest first."""
         in_flight = select(col(FollowUp.member_id)).where(col(FollowUp.claimed_until) >= now).scalar_subquery()
         due = (select(col(FollowUp.id)).join(Member, col(Member.id) == col(FollowUp.member_id))
@@ -176,7 +176,7 @@ class Dispatcher:
                                                        col(FollowUp.status).in_(DUE))
                                 .values(claimed_by=None, claimed_until=None))
 
-    def _mine(self, follow_up_id: int):
+    def _mine(self, follow_up_id: int) -> Update:
         return update(FollowUp).where(col(FollowUp.id) == follow_up_id, col(FollowUp.claimed_by) == self.worker)
 
     # -- scheduling deliveries ----------------------------------------------------------------
@@ -359,7 +359,7 @@ class Dispatcher:
             session.execute(self._mine(item.follow_up_id).values(claimed_by=None, claimed_until=None))
             return False
 
-    def _still_sent(self, follow_up_id: int):
+    def _still_sent(self, follow_up_id: int) -> Update:
         """This worker's row as it left it: not snoozed, rescheduled or done while the call was out."""
         return self._mine(follow_up_id).where(col(FollowUp.status) == FollowUpStatus.sent.value)
 

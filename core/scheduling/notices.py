@@ -11,14 +11,15 @@ retry_after for a 429) and a later run takes it again from then, for as long as 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, Result, and_, func, or_, update
+from sqlalchemy import ColumnElement, CursorResult, Result, and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from core.delivery import POLICY, Classified, Schedule
 from core.models import Customer, Deal, FollowUp, FollowUpStatus, Member, Notice, Role, Team
@@ -57,7 +58,7 @@ def backoff(attempts: int) -> timedelta:
     return POLICY.notices.wait(attempts)
 
 
-def _retryable(now: datetime):
+def _retryable(now: datetime) -> ColumnElement[bool]:
     """A reservation another run may take again: failed and its retry time came, or abandoned while pending."""
     return or_(and_(col(Notice.status) == "failed",
                     or_(col(Notice.retry_at).is_(None), col(Notice.retry_at) <= now)),
@@ -70,7 +71,7 @@ def _settled_keys(session: Session, keys: set[str], now: datetime) -> set[tuple[
     return {(m, k) for m, k in rows}
 
 
-def _reachable_members(session: Session):
+def _reachable_members(session: Session) -> SelectOfScalar[Member]:
     return select(Member).where(col(Member.active).is_(True), col(Member.unreachable_since).is_(None))
 
 
@@ -83,7 +84,8 @@ def _window_day(local: datetime, at: time, window: timedelta, member: Member) ->
     return None
 
 
-def _due_members(members: Iterator[Member], now: datetime, day_of) -> Iterator[tuple[Member, date]]:
+def _due_members(members: Iterator[Member], now: datetime,
+                 day_of: Callable[[Member, datetime], date | None]) -> Iterator[tuple[Member, date]]:
     """(member, day) for each member `day_of(member, local now)` finds a day for; a member whose stored
     settings break (e.g. an unknown time zone) is logged and skipped, never stopping the others."""
     for member in members:

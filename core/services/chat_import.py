@@ -100,7 +100,7 @@ def guess_customer(session: Session, actor: Actor, others: Sequence[str], title:
     return None
 
 
-def _insert(session: Session):
+def _insert(session: Session) -> Any:
     return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 

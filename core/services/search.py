@@ -7,6 +7,8 @@ found; PostgreSQL first looks among the newest records, then uses its GIN full-t
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func as sql
 from sqlalchemy import text
 from sqlmodel import Session, col, select
@@ -39,7 +41,7 @@ def search_notes(session: Session, actor: Actor, query: str, *, limit: int = 10)
     return [(i, c) for i, c in hits[:limit]]
 
 
-def _postgres(session: Session, actor: Actor, base, terms: list[str], limit: int) -> list:
+def _postgres(session: Session, actor: Actor, base: Any, terms: list[str], limit: int) -> list:
     """Common terms: look among the newest visible records first. Rare terms: the GIN index."""
     tsquery = " & ".join(f"'{t}':*" for t in terms)
     matches = (sql.to_tsvector(text("'simple'"), col(Interaction.search_text))
@@ -56,7 +58,7 @@ def _postgres(session: Session, actor: Actor, base, terms: list[str], limit: int
     return hits
 
 
-def _sqlite(session: Session, base, terms: list[str], limit: int) -> list:
+def _sqlite(session: Session, base: Any, terms: list[str], limit: int) -> list:
     match = " AND ".join('"' + t + '"*' for t in terms)
     found: list = []
     before = None

@@ -12,7 +12,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import cast
 
 from core.events import SpooledFileDone
 from core.exports import ParsedConversation
@@ -43,7 +42,7 @@ def park(spool_dir: Path, actor: Actor, data: bytes, file_name: str | None) -> s
 
 
 def date_order(answer: str) -> DateOrder | None:
-    return cast(DateOrder, answer) if answer in DATE_ORDERS else None
+    return answer if answer in DATE_ORDERS else None
 
 
 def take(spool_dir: Path, actor: Actor, token: str) -> SpooledExport | None:
