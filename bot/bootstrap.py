@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
@@ -113,6 +114,10 @@ class ChatCRM:
             events = list(uow.events)
         self.deliver(events)
         return replies
+
+    async def undelivered(self, incoming: Incoming, replies: Sequence[Reply]) -> None:
+        """The adapter could not deliver the replies to `incoming` (its retries spent)."""
+        log.warning("replies to %s were not delivered: %d lost", update_keys(incoming), len(replies))
 
     def deliver(self, events: list[Event]) -> None:
         """React to what committed use cases published."""

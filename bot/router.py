@@ -16,7 +16,7 @@ from typing import Any
 
 from bot import commands
 from bot.context import Ctx
-from core.chat import ButtonIn, CommandIn, ContactIn, FileIn, Reply, TextIn, VoiceIn
+from core.chat import ButtonIn, CommandIn, ContactIn, EditedIn, FileIn, Reply, TextIn, VoiceIn
 
 Handler = Callable[..., "Sequence[Reply] | Awaitable[Sequence[Reply]]"]
 
@@ -29,9 +29,9 @@ class Route:
 
 COMMANDS: dict[str, Route] = {}  # canonical command name → route
 BUTTONS: dict[str, Route] = {}
-CONTENT: dict[str, Route] = {}  # "text", "voice", "file", "contact"
+CONTENT: dict[str, Route] = {}  # "text", "voice", "file", "contact", "edit"
 STATES: dict[str, Route] = {}  # what the bot waits for in a chat → the handler of the next text
-CONTENT_KINDS = {VoiceIn: "voice", FileIn: "file", ContactIn: "contact"}
+CONTENT_KINDS = {VoiceIn: "voice", FileIn: "file", ContactIn: "contact", EditedIn: "edit"}
 
 
 def command(name: str) -> Callable[[Handler], Handler]:
@@ -114,7 +114,7 @@ async def dispatch(ctx: Ctx) -> list[Reply]:
         kind = CONTENT_KINDS[type(incoming)]
         route = CONTENT.get(kind)
         if route is None:
-            return [Reply(ctx.t("core.cannot_handle"))]
+            return [] if kind == "edit" else [Reply(ctx.t("core.cannot_handle"))]  # an edit nobody handles: ignored
     if ctx.member is None and not route.public:
         return [Reply(ctx.t("core.not_member"))]
     return await call(route, ctx, *args)

@@ -45,6 +45,7 @@ class Sender:
     username: str | None = None
     language_code: str | None = None
     workspace_id: str | None = None  # Slack team id; None elsewhere
+    timezone: str | None = None  # the IANA zone the platform knows for them (Slack users.info `tz`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,19 @@ class ContactIn:
     name: str
     phone: str | None = None
     platform_user_id: str | None = None
+    company: str | None = None  # vCard ORG
+    title: str | None = None  # vCard TITLE
+    email: str | None = None  # vCard EMAIL
+    phones: tuple[str, ...] = ()  # every number of the card (vCard TEL), `phone` first
+
+
+@dataclass(frozen=True, slots=True)
+class EditedIn:
+    """The member edited a message they sent before (Telegram `edited_message`, Slack `message_changed`):
+    `env.message_id` is the original message's id, `text` its new text."""
+
+    env: Envelope
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +138,7 @@ class ButtonIn:
     callback_id: str | None = None
 
 
-Incoming = TextIn | CommandIn | VoiceIn | FileIn | ContactIn | ButtonIn
+Incoming = TextIn | CommandIn | VoiceIn | FileIn | ContactIn | ButtonIn | EditedIn
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,3 +194,10 @@ class IncomingHandler(Protocol):
     """What an adapter calls for every update; the returned replies answer in the same chat."""
 
     async def __call__(self, incoming: Incoming) -> Sequence[Reply]: ...
+
+
+class UndeliveredHandler(Protocol):
+    """What an adapter calls when the replies to `incoming` could not be delivered, the retry policy spent
+    (the update's effects are committed: the bot tells the member at their next message)."""
+
+    async def __call__(self, incoming: Incoming, replies: Sequence[Reply]) -> None: ...

@@ -32,11 +32,24 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 5, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_savepoint_inside_transaction)
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def _sqlite_savepoint_inside_transaction(connection: Any, _name: str) -> None:
+    """Open the outer transaction before a first SAVEPOINT.
+
+    The sqlite3 driver begins a transaction only before INSERT/UPDATE/DELETE; a SAVEPOINT issued first starts a
+    transaction of its own, and releasing it commits, so a write made in `begin_nested()` as a unit of work's
+    first write would survive the rollback of the whole unit. A deferred BEGIN here keeps it inside (the lock is
+    taken at the first write, as the driver would take it)."""
+    raw = connection.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        raw.execute("BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -20,7 +20,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import blocks, home_view, plain
 from adapters.slack.request import FormSafeRequest
 from adapters.slack.translate import PLATFORM, from_action, from_message, from_shortcut, from_slash
-from core.chat import Attachment, ButtonIn, ChatRef, CommandStyle, Incoming, IncomingHandler, Reply, Sender
+from core.chat import (
+    Attachment,
+    ButtonIn,
+    ChatRef,
+    CommandStyle,
+    Incoming,
+    IncomingHandler,
+    Reply,
+    Sender,
+    UndeliveredHandler,
+)
 from core.delivery import POLICY, send_with_policy
 from core.ports import DeliveryError, DeliveryUncertain, RateLimited, Unreachable
 from core.settings import Settings
@@ -40,8 +50,10 @@ class SlackAdapter:
     command_style = CommandStyle(prefix="", bare_words=True, alternative="/crm ")
     typing_indicator = False  # bots get no typing indicator on Slack: a status message stands in for it
 
-    def __init__(self, settings: Settings, handle: IncomingHandler, home: HomeProvider | None = None) -> None:
+    def __init__(self, settings: Settings, handle: IncomingHandler, home: HomeProvider | None = None,
+                 undelivered: UndeliveredHandler | None = None) -> None:
         self.settings, self.handle, self.home = settings, handle, home
+        self.undelivered = undelivered
         self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
                                      retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
         self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret or "socket-mode",

@@ -16,7 +16,15 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from adapters.telegram.render import keyboard, split_html
 from adapters.telegram.translate import PLATFORM, to_incoming
-from core.chat import SLASH_COMMANDS, Attachment, ButtonIn, ChatRef, IncomingHandler, Reply
+from core.chat import (
+    SLASH_COMMANDS,
+    Attachment,
+    ButtonIn,
+    ChatRef,
+    IncomingHandler,
+    Reply,
+    UndeliveredHandler,
+)
 from core.ports import DeliveryError, DeliveryUncertain, RateLimited, Unreachable
 from core.settings import Settings
 
@@ -32,9 +40,11 @@ class TelegramAdapter:
     command_style = SLASH_COMMANDS
 
     def __init__(self, settings: Settings, handle: IncomingHandler,
-                 commands: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> None:
+                 commands: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+                 undelivered: UndeliveredHandler | None = None) -> None:
         self.settings = settings
         self.handle = handle
+        self.undelivered = undelivered
         self.commands = commands or {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         builder = (ApplicationBuilder().token(settings.telegram_bot_token or "")

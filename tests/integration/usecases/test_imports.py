@@ -164,9 +164,7 @@ class Boom(Exception):
     pass
 
 
-def test_a_failed_import_leaves_nothing_behind(engine, clock, request):
-    if engine.dialect.name == "sqlite":  # see the lead's report: pysqlite commits a first-write savepoint
-        request.applymarker(pytest.mark.xfail(strict=True, reason="core.db: SQLite savepoint is not rolled back"))
+def test_a_failed_import_leaves_nothing_behind(engine, clock):
     actor = owner(engine)
     with pytest.raises(Boom), unit_of_work(engine) as uow:
         chat_imports.import_conversation(uow, actor, clock.now(), parsed(CHAT))
