@@ -327,3 +327,27 @@ class Notice(SQLModel, table=True):
     message_id: str | None = None
     sent_at: datetime | None = when()
     created_at: datetime = when(nullable=False, default_now=True)
+
+
+class CustomerFile(SQLModel, table=True):
+    """A document or photo a member attached to a customer (a captioned upload), stored once per source message."""
+
+    __table_args__ = (
+        UniqueConstraint("source_platform", "source_chat", "source_message_id", name="uq_customerfile_source"),
+        Index("ix_customerfile_customer_time", "customer_id", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    interaction_id: int | None = Field(default=None, foreign_key="interaction.id")  # the note the caption made
+    member_id: int = Field(foreign_key="member.id")
+    file_name: str
+    mime_type: str | None = None
+    size: int = 0
+    sha256: str = Field(index=True)
+    data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # None: over the limit
+    platform_file_id: str | None = None  # the platform's own handle (Telegram file_id) to send it back without data
+    source_platform: str | None = None
+    source_chat: str | None = None
+    source_message_id: str | None = None
+    created_at: datetime = when(nullable=False, default_now=True)
