@@ -17,7 +17,7 @@ from bot.context import Ctx, Deps
 from bot.forward_summaries import ForwardSummaries
 from bot.i18n import normalize_language, t
 from bot.notifier import create_scheduler
-from core.chat import ButtonIn, ChatRef, Envelope, Incoming, Reply, Sender, TextIn
+from core.chat import ButtonIn, ChatRef, CommandIn, Envelope, Incoming, Reply, Sender, TextIn
 from core.db import StorageUnavailable, make_engine, upgrade
 from core.events import Event, FollowUpsChanged, ForwardBurstGrew, SpooledFileDone
 from core.ports import Clock, Messenger, SystemClock
@@ -26,8 +26,10 @@ from core.services import inbox
 from core.services.actor import Actor
 from core.services.errors import ServiceError
 from core.settings import Settings
+from core.text import guess_language
 from core.uow import Database, UnitOfWork, unit_of_work
 from core.usecases import chat_import_spool
+from core.usecases.lost_replies import record_lost_reply, take_lost_replies
 from core.usecases.members import who_wrote
 from core.voice.service import LazyTranscription, TranscriptionService
 
@@ -72,9 +74,16 @@ class ChatCRM:
         self.forward_summaries.cancel_all()
 
     def context(self, uow: UnitOfWork, incoming: Incoming, member: Actor | None) -> Ctx:
-        language = member.language if member else normalize_language(incoming.env.sender.language_code,
-                                                                      self.settings.default_language)
-        return Ctx(self.deps, uow, incoming, self.clock.now(), member, language)
+        return Ctx(self.deps, uow, incoming, self.clock.now(), member, self.language_for(incoming, member))
+
+    def language_for(self, incoming: Incoming, member: Actor | None) -> str:
+        """A member's own language; for a stranger, the language they wrote in, else their platform's, else ours."""
+        if member is not None:
+            return member.language
+        written = incoming.text if isinstance(incoming, TextIn) else \
+            incoming.args if isinstance(incoming, CommandIn) else ""
+        return guess_language(written) or normalize_language(incoming.env.sender.language_code,
+                                                             self.settings.default_language)
 
     def context_for(self, uow: UnitOfWork, member: Actor, chat: ChatRef) -> Ctx:
         """A context for a message the bot sends on its own (a summary) to `member` in `chat`."""
@@ -83,7 +92,7 @@ class ChatCRM:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Answer one update. Never raises: every failure becomes a short reply and a log line."""
-        language = normalize_language(incoming.env.sender.language_code, self.settings.default_language)
+        language = self.language_for(incoming, None)
         try:
             return await self._handle(incoming)
         except inbox.Redelivered:
@@ -104,11 +113,14 @@ class ChatCRM:
                 raise inbox.Redelivered(keys[0])
             member = who_wrote(uow, env.chat.platform, env.sender.platform_user_id)
             ctx = self.context(uow, incoming, member)
+            missed = take_lost_replies(uow, member, ctx.now) if member is not None else 0
             try:
                 replies = await router.dispatch(ctx)
             except ServiceError as error:
                 uow.rollback()
                 return [Reply(ctx.t(f"errors.{error.code}"))]
+            if missed:
+                replies.insert(0, Reply(ctx.t("delivery.earlier_lost", n=missed)))
             if member is not None or ctx.member is not None:
                 inbox.mark_handled(uow, env.chat.platform, keys)
             events = list(uow.events)
@@ -116,8 +128,18 @@ class ChatCRM:
         return replies
 
     async def undelivered(self, incoming: Incoming, replies: Sequence[Reply]) -> None:
-        """The adapter could not deliver the replies to `incoming` (its retries spent)."""
-        log.warning("replies to %s were not delivered: %d lost", update_keys(incoming), len(replies))
+        """The adapter could not deliver the replies to `incoming` (its retries spent): the member is told at their
+        next message that it was stored (see core.usecases.lost_replies)."""
+        keys = update_keys(incoming)
+        log.warning("replies to %s were not delivered: %d lost", keys, len(replies))
+        if not keys or not replies:
+            return
+        env = incoming.env
+        try:
+            with unit_of_work(self.engine) as uow:
+                record_lost_reply(uow, env.chat.platform, env.sender.platform_user_id, keys[0], self.clock.now())
+        except Exception:
+            log.exception("could not record the lost replies to %s", keys)
 
     def deliver(self, events: list[Event]) -> None:
         """React to what committed use cases published."""
