@@ -351,3 +351,17 @@ class CustomerFile(SQLModel, table=True):
     source_chat: str | None = None
     source_message_id: str | None = None
     created_at: datetime = when(nullable=False, default_now=True)
+
+
+class CustomerAccess(SQLModel, table=True):
+    """A member's access to a colleague's customer: asked for, then granted or declined (one row per pair)."""
+
+    __table_args__ = (UniqueConstraint("customer_id", "member_id", name="uq_customer_access"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    status: str = "requested"  # requested | granted | declined
+    requested_at: datetime = when(nullable=False, default_now=True)
+    decided_by: int | None = Field(default=None, foreign_key="member.id")
+    decided_at: datetime | None = when()
