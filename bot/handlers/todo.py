@@ -1,5 +1,9 @@
 """/todo (open follow-ups with Done / Snooze / the full card per item) and /done N (rendering only).
 
+The numbers are the list as the member was shown it (`followups.todo_shown` remembers it per chat):
+`/done N` closes the N-th of that list; sent again it says "already done"; without a shown list it shows
+the list first.
+
 The list's ✅ and 🌅 buttons end in `:t` (LIST_MARK): a press redraws this list in place
 (bot.handlers.nudges) instead of turning it into a one-line answer.
 """
@@ -22,7 +26,7 @@ def todo(ctx: Ctx) -> list[Reply]:
 
 def todo_list(ctx: Ctx) -> Reply:
     """The open follow-ups as they are now, numbered, with their buttons."""
-    items = followups.todo(ctx.uow, ctx.actor)
+    items = followups.todo_shown(ctx.uow, ctx.actor, ctx.now, ctx.chat_key)
     if not items:
         return Reply(ctx.t("todo.empty"))
     lines = [ctx.t("todo.header", n=len(items))]
@@ -42,11 +46,15 @@ def todo_list(ctx: Ctx) -> Reply:
 @command("done")
 def done(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, CommandIn)
-    result = followups.done_by_number(ctx.uow, ctx.actor, ctx.now, ctx.incoming.args)
+    result = followups.done_by_number(ctx.uow, ctx.actor, ctx.now, ctx.incoming.args, ctx.chat_key)
+    if result.outcome == "no_list":
+        shown = todo_list(ctx)
+        if not shown.buttons:
+            return [shown]
+        return [Reply(f"{ctx.t('note_edits.list_first')}\n\n{shown.text}", buttons=shown.buttons)]
     if result.outcome == "usage" or result.follow_up is None:
         return [Reply(ctx.t("todo.done_usage", n=result.shown))]
-    if result.outcome == "already_done":
-        return [Reply(ctx.t("nudges.already_done"))]
     follow_up = result.follow_up
-    return [Reply(ctx.t("todo.done", action=esc(follow_up.action or "—"),
+    key = "note_edits.done_already" if result.outcome == "already_done" else "todo.done"
+    return [Reply(ctx.t(key, action=esc(follow_up.action or "—"),
                         customer=esc(follow_up.customer.name if follow_up.customer else "")))]

@@ -1,5 +1,9 @@
 """Follow-up use cases: done, snooze, reschedule to a typed time, /todo, /done N, /status, the card, App Home.
 
+Stable numbers: the list a member was shown (`todo_shown`) is remembered per member and chat (its ids in
+order, in a chat-state row of its own, kept SHOWN_HOURS); `/done N` closes the N-th of that list, not of
+the list as it is now, so sending it twice closes one follow-up once ("already done" the second time).
+
 A button carries the due minute of the card it was drawn on (`card_stamp`): a press on a card whose
 follow-up was moved since changes nothing (`stale`) and the result says where it is now.
 Every result holds views (core.usecases.views, core.usecases.followup_cards), never rows.
@@ -8,18 +12,19 @@ Every result holds views (core.usecases.views, core.usecases.followup_cards), ne
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlmodel import col, select
 
 from core.delivery import FailureKind
 from core.events import FollowUpsChanged
-from core.models import FollowUp, FollowUpStatus
+from core.models import ChatState, FollowUp, FollowUpStatus
 from core.scheduling.snoozes import EXPLICIT_SNOOZES, snooze_until, typed_time
 from core.services import customers as customer_service
 from core.services import followups, teams
 from core.services.actor import Actor
+from core.services.errors import NotFound
 from core.uow import UnitOfWork
 from core.usecases.followup_cards import (
     NudgeCard,
@@ -33,6 +38,8 @@ from core.usecases.followup_cards import (
 from core.usecases.views import CustomerRef, FollowUpView
 
 TODO_SHOWN = 10
+SHOWN_HOURS = 12  # how long a shown list's numbers hold
+SHOWN_KIND = "todo_shown"
 OVERDUE_CARDS = 3
 
 # "moved": done as asked; "unchanged": it was already there (a repeated press); "closed": done or cancelled;
@@ -132,23 +139,63 @@ def todo(uow: UnitOfWork, actor: Actor, limit: int = TODO_SHOWN) -> list[FollowU
     return [follow_up_view(f, c) for f, c in followups.open_for(uow.session, actor, limit=limit)]
 
 
+def todo_shown(uow: UnitOfWork, actor: Actor, now: datetime, chat: str,
+               limit: int = TODO_SHOWN) -> list[FollowUpView]:
+    """`todo`, remembering the list as shown in `chat` so that its numbers keep meaning these follow-ups."""
+    items = todo(uow, actor, limit=limit)
+    session = uow.session
+    key = _shown_key(chat)
+    row = _shown_row(uow, actor, chat) or ChatState(team_id=actor.team_id, member_id=actor.member_id, chat=key,
+                                                    kind=SHOWN_KIND, expires_at=now)
+    row.kind, row.payload = SHOWN_KIND, {"ids": [item.id for item in items]}
+    row.expires_at = now + timedelta(hours=SHOWN_HOURS)
+    session.add(row)
+    session.flush()
+    return items
+
+
+def _shown_key(chat: str) -> str:
+    return f"{chat}#todo"  # its own row: an awaited answer in the chat does not replace the shown list
+
+
+def _shown_row(uow: UnitOfWork, actor: Actor, chat: str) -> ChatState | None:
+    return uow.session.exec(select(ChatState).where(ChatState.member_id == actor.member_id,
+                                                    ChatState.chat == _shown_key(chat))).first()
+
+
+def shown_ids(uow: UnitOfWork, actor: Actor, now: datetime, chat: str) -> list[int] | None:
+    """The ids of the list last shown in `chat`, in order; None when none is shown (or it expired)."""
+    row = _shown_row(uow, actor, chat)
+    if row is None or row.kind != SHOWN_KIND or row.expires_at <= now:
+        return None
+    return [int(i) for i in row.payload.get("ids") or []]
+
+
 @dataclass(frozen=True, slots=True)
 class DoneByNumber:
-    outcome: Literal["done", "already_done", "usage"]
-    shown: int  # how many the /todo list shows
+    """`done`: closed now; `already_done`: closed before (a repeat); `usage`: no such number on the list;
+    `no_list`: no list was shown (show it first)."""
+
+    outcome: Literal["done", "already_done", "usage", "no_list"]
+    shown: int  # how many the shown list has
     follow_up: FollowUpView | None = None
 
 
-def done_by_number(uow: UnitOfWork, actor: Actor, now: datetime, number: str) -> DoneByNumber:
-    """`/done N`: close the N-th follow-up of the /todo list."""
-    items = followups.open_for(uow.session, actor, limit=TODO_SHOWN)
+def done_by_number(uow: UnitOfWork, actor: Actor, now: datetime, number: str, chat: str) -> DoneByNumber:
+    """`/done N`: close the N-th follow-up of the list shown in `chat`."""
+    ids = shown_ids(uow, actor, now, chat)
+    if ids is None:
+        return DoneByNumber("no_list", 0)
     number = number.strip()
-    if not number.isdigit() or not 1 <= int(number) <= len(items):
-        return DoneByNumber("usage", len(items))
-    follow_up, customer = items[int(number) - 1]
-    view = follow_up_view(follow_up, customer)
-    _, changed = followups.complete(uow.session, actor, follow_up.id or 0)
-    return DoneByNumber("done" if changed else "already_done", len(items), view)
+    if not number.isdigit() or not 1 <= int(number) <= len(ids):
+        return DoneByNumber("usage", len(ids))
+    try:
+        follow_up, changed = followups.complete(uow.session, actor, ids[int(number) - 1])
+    except NotFound:
+        return DoneByNumber("usage", len(ids))
+    if changed:
+        uow.publish(FollowUpsChanged())
+    return DoneByNumber("done" if changed else "already_done", len(ids), _view(uow, follow_up))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,12 @@
 Telegram delivers a multi-message forward as separate updates a second or two apart. Each message is
 stored at once (nothing is lost); a message within `window` of the previous one joins the same record.
 The burst's open record is kept in the chat's state row, so it holds whichever process gets the next one.
+
+The original sender of a forwarded message is a person of the customer, not a name of the customer: the
+record keeps them as `details["sender"]` (name, platform, platform user id), never as the mention a filing
+would learn as an alias; once the record is filed on a customer, `adopt_sender` finds or creates them as
+that customer's contact, with their chat handle (so the next forward from them files itself).
+A forward from a channel or group keeps the channel's name as the mention, as before.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from sqlmodel import Session, select
 from core.chat import ChatRef, ForwardOrigin
 from core.events import ForwardBurstGrew
 from core.models import ChatState, ConversationMessage, Customer, Interaction, InteractionKind, Member
+from core.services import audit, interactions
 from core.services import customers as customer_service
-from core.services import interactions
 from core.services.actor import Actor
 from core.services.interactions import Source
 from core.text import search_form
@@ -76,7 +82,7 @@ def append_forward(uow: UnitOfWork, actor: Actor, now: datetime, message: Forwar
         customer_id, contact_id = _customer_of(uow, actor, message.chat.platform, origin)
         interaction, _ = interactions.log_interaction(
             session, actor, text=line, kind=InteractionKind.forwarded.value, customer_id=customer_id,
-            contact_id=contact_id, occurred_at=sent_at, details={"mention": origin.name, "forwarded": True},
+            contact_id=contact_id, occurred_at=sent_at, details=_origin_details(message.chat.platform, origin),
             source=Source(message.chat.platform, message.chat.chat_id, message.message_id))
     else:
         interaction.text = f"{interaction.text}\n{line}"
@@ -92,6 +98,42 @@ def append_forward(uow: UnitOfWork, actor: Actor, now: datetime, message: Forwar
     _keep_burst_open(uow, actor, chat, interaction, now + window)
     uow.publish(ForwardBurstGrew(message.chat, actor.member_id, interaction.id or 0))
     return ForwardResult(interaction.id or 0, _customer_ref(session, interaction.customer_id), started)
+
+
+PERSONS = ("user", "hidden_user", "slack_message")  # origins that are a person (a channel or group is not)
+
+
+def _origin_details(platform: str, origin: ForwardOrigin) -> dict[str, Any]:
+    if origin.kind not in PERSONS:
+        return {"mention": origin.name, "forwarded": True}
+    sender = {"name": origin.name, "platform": platform, "user": origin.platform_user_id}
+    return {"mention": None, "forwarded": True, "sender": sender}
+
+
+def adopt_sender(uow: UnitOfWork, actor: Actor, interaction_id: int) -> NoteView | None:
+    """A forwarded record filed on a customer: make its original sender that customer's contact (found by
+    chat handle or name, else created with the handle) and attach them. None when there is nothing to do
+    (not a forward, unfiled, a contact already attached, a sender without a name)."""
+    session = uow.session
+    interaction = interactions.get_own(session, actor, interaction_id)
+    sender = interaction.details.get("sender") or {}
+    name, platform, user = sender.get("name"), sender.get("platform"), sender.get("user")
+    if (not interaction.details.get("forwarded") or interaction.customer_id is None
+            or interaction.contact_id is not None or interaction.deleted_at is not None or not name):
+        return None
+    contact = customer_service.contact_by_handle(session, actor, platform, user) if platform and user else None
+    if contact is None or contact.customer_id != interaction.customer_id:
+        contact = customer_service.find_contact(session, interaction.customer_id, name)
+        handle = (platform, user) if platform and user else None
+        if contact is None or (handle is not None and contact.handles.get(handle[0]) != handle[1]):
+            contact = customer_service.add_contact(session, actor, interaction.customer_id, name, handle=handle)
+    before = audit.snapshot(interaction)
+    interaction.contact_id = contact.id
+    session.add(interaction)
+    session.flush()
+    audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="contact", entity=interaction,
+                 before=before, after=audit.snapshot(interaction))
+    return view_of(session, actor, interaction)
 
 
 def _customer_ref(session: Session, customer_id: int | None) -> CustomerRef | None:

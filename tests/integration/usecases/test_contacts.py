@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import select
 
 from bot.bootstrap import build
+from core.chat import ContactIn
 from core.db import session_scope
 from core.models import Contact, Customer
 from core.services import customers as customer_service
@@ -30,7 +31,8 @@ def test_a_shared_contact_is_read_with_its_phone_in_e164_and_the_recent_customer
         acme = customer_service.create_customer(uow.session, actor, "Acme")
         received = contacts.receive_contact(uow, actor, name=" 王總 ", phone="0912 345 678", platform="telegram",
                                             platform_user_id="777")
-    assert received.contact == SharedContact("王總", "+886912345678", "telegram", "777")
+    assert received.contact == SharedContact("王總", "+886912345678", "telegram", "777",
+                                             phones=("+886912345678",))
     assert received.choices == (CustomerRef(acme.id, "Acme"),)
     assert SharedContact.from_json(received.contact.to_json(), "slack") == received.contact
     with unit_of_work(engine) as uow:
@@ -79,7 +81,7 @@ async def test_in_the_chat_a_contact_is_asked_for_and_filed(engine, clock, setti
     await amy.say("/start")
     await amy.say("/new Acme")
     ask = (await amy.contact("王總", "0912 345 678", "777"))[0]
-    assert "+886912345678" in ask.text and [b.label for row in ask.buttons for b in row] == ["Acme"]
+    assert "+886912345678" in ask.text and [b.label for row in ask.buttons for b in row] == ["Acme", "✖️ Cancel"]
     saved = (await amy.press("Acme", ask))[0]
     assert saved.edit and "王總" in saved.text and "Acme" in saved.text
     assert "Acme" not in (await amy.press("Acme", ask))[0].text  # the question was answered: a stale button
@@ -89,3 +91,69 @@ async def test_in_the_chat_a_contact_is_asked_for_and_filed(engine, clock, setti
     with session_scope(engine) as session:
         lee = session.exec(select(Contact).where(Contact.name == "Lee")).one()
         assert session.get(Customer, lee.customer_id).name == "Brand New Co"
+
+
+def test_a_vcard_keeps_title_company_email_and_every_phone_and_the_company_comes_first(engine):
+    actor = owner(engine)
+    with unit_of_work(engine) as uow:
+        globex = customer_service.create_customer(uow.session, actor, "Globex").id
+        tatung = customer_service.create_customer(uow.session, actor, "大同五金行").id
+        received = contacts.receive_contact(
+            uow, actor, name="王大明", phone="0912-345-678", platform="telegram", company=" 大同五金行 ",
+            title="副理", email=" <Wang@Tatung.com.tw> ", phones=("0912-345-678", "(02) 2712-3456"))
+    assert received.contact.phones == ("+886912345678", "+886227123456")
+    assert (received.contact.company, received.contact.title, received.contact.email) == (
+        "大同五金行", "副理", "wang@tatung.com.tw")
+    assert received.suggested == CustomerRef(tatung, "大同五金行") and received.new_company is None
+    assert [c.id for c in received.choices] == [tatung, globex]  # the company first, once
+    assert SharedContact.from_json(received.contact.to_json(), "slack") == received.contact
+    with unit_of_work(engine) as uow:
+        saved = contacts.save_contact(uow, actor, tatung, received.contact)
+        contacts.save_contact(uow, actor, tatung, received.contact)  # shared again: completes nothing twice
+    assert saved == ContactSaved("王大明", CustomerRef(tatung, "大同五金行"))
+    with session_scope(engine) as session:
+        row = session.exec(select(Contact)).one()
+        assert (row.title, row.email, row.phones) == ("副理", "wang@tatung.com.tw", ["+886912345678", "+886227123456"])
+
+
+def test_an_unknown_company_is_offered_as_a_new_customer_and_phones_follow_the_members_country(engine):
+    actor = owner(engine, country="CN")
+    with unit_of_work(engine) as uow:
+        received = contacts.receive_contact(uow, actor, name="赵经理", phone="138 0013 8000", platform="telegram",
+                                            company="美的集团", title="采购经理")
+        assert received.contact.phone == "+8613800138000" and received.suggested is None
+        assert received.new_company == "美的集团"
+        saved = contacts.save_contact_to_company(uow, actor, received.contact)
+    assert isinstance(saved, ContactSaved) and saved.customer.name == "美的集团"
+    with session_scope(engine) as session:
+        row = session.exec(select(Contact)).one()
+        assert (row.name, row.title, row.phones) == ("赵经理", "采购经理", ["+8613800138000"])
+
+
+async def test_in_the_chat_a_vcard_contact_suggests_its_company_and_a_typed_sentence_is_refused(
+        engine, clock, settings):
+    app = build(settings, clock=clock, engine=engine)
+    app.attach(RecordingMessenger("test"))
+    amy = Chat(app, "owner", "Amy Lin", "en")
+    await amy.say("/start")
+    await amy.say("/new Globex")
+    await amy.say("/new Blue Harbour Trading")
+    ask = (await amy.send(ContactIn(amy.envelope(), "Anna Lopez", "+1 650 253 0000", None,
+                                    company="Blue Harbour Trading", title="Buyer", email="anna@blueharbour.com")))[0]
+    labels = [b.label for row in ask.buttons for b in row]
+    assert labels[0] == "Blue Harbour Trading" and "Buyer" in ask.text and "anna@blueharbour.com" in ask.text
+    refused = (await amy.say("Visited them yesterday, Anna wants a quote for 500 units"))[0]
+    assert "reads like a note" in refused.text
+    saved = (await amy.press("Blue Harbour Trading", ask))[0]  # still waiting: the button works
+    assert "Anna Lopez" in saved.text and "Blue Harbour Trading" in saved.text
+    with session_scope(engine) as session:
+        anna = session.exec(select(Contact)).one()
+        assert (anna.title, anna.email, anna.phones) == ("Buyer", "anna@blueharbour.com", ["+16502530000"])
+        assert len(session.exec(select(Customer)).all()) == 2  # no customer named after the sentence
+    new = (await amy.send(ContactIn(amy.envelope(), "李經理", "0912345678", None, company="新竹科技")))[0]
+    assert [b.label for row in new.buttons for b in row][-2:] == ["➕ New customer “新竹科技”", "✖️ Cancel"]
+    cancelled = (await amy.press("Cancel", new))[0]
+    assert cancelled.edit and "Cancelled" in cancelled.text
+    assert "already answered" in (await amy.press("新竹科技", new))[0].text
+    with session_scope(engine) as session:
+        assert len(session.exec(select(Contact)).all()) == 1

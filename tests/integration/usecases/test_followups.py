@@ -15,6 +15,7 @@ from core.services import customers, followups, teams
 from core.services.actor import Actor
 from core.services.errors import NotFound
 from core.uow import unit_of_work
+from core.usecases import chat_state
 from core.usecases import followups as usecase
 from core.usecases.followup_cards import card_stamp
 
@@ -123,13 +124,41 @@ def test_todo_lists_open_ones_soonest_first_and_done_by_number(engine, owner):
     assert [(i.id, i.customer.name if i.customer else None) for i in items] == [(sooner, "Acme"), (later, "Globex")]
     assert items[0].stamp == card_stamp(items[0].due_at)
     with unit_of_work(engine) as uow:
-        assert usecase.done_by_number(uow, owner, NOW, "3").outcome == "usage"
-        assert usecase.done_by_number(uow, owner, NOW, "x").shown == 2
+        assert usecase.done_by_number(uow, owner, NOW, "1", "telegram:100").outcome == "no_list"  # nothing shown
+        assert [i.id for i in usecase.todo_shown(uow, owner, NOW, "telegram:100")] == [sooner, later]
     with unit_of_work(engine) as uow:
-        done = usecase.done_by_number(uow, owner, NOW, " 2 ")
+        assert usecase.done_by_number(uow, owner, NOW, "3", "telegram:100").outcome == "usage"
+        assert usecase.done_by_number(uow, owner, NOW, "x", "telegram:100").shown == 2
+    with unit_of_work(engine) as uow:
+        done = usecase.done_by_number(uow, owner, NOW, " 2 ", "telegram:100")
     assert done.outcome == "done" and done.follow_up is not None and done.follow_up.id == later
     with unit_of_work(engine) as uow:
         assert [i.id for i in usecase.todo(uow, owner)] == [sooner]
+
+
+def test_done_by_number_refers_to_the_list_shown_and_a_repeat_changes_nothing(engine, owner):
+    first = schedule(engine, owner, NOW + timedelta(hours=1), "寄報價單", "大同五金行")
+    second = schedule(engine, owner, NOW + timedelta(hours=3), "打电话确认交期", "美的集团")
+    third = schedule(engine, owner, NOW + timedelta(days=1), "send the contract", "Globex")
+    with unit_of_work(engine) as uow:
+        usecase.todo_shown(uow, owner, NOW, "telegram:100")
+    with unit_of_work(engine) as uow:
+        done = usecase.done_by_number(uow, owner, NOW, "2", "telegram:100")
+    assert (done.outcome, done.follow_up.id if done.follow_up else None) == ("done", second)
+    with unit_of_work(engine) as uow:  # sent again: the same follow-up, not the one that is 2nd now
+        again = usecase.done_by_number(uow, owner, NOW, "2", "telegram:100")
+    assert (again.outcome, again.follow_up.id if again.follow_up else None) == ("already_done", second)
+    with unit_of_work(engine) as uow:
+        assert [i.id for i in usecase.todo(uow, owner)] == [first, third]
+        # an awaited answer in the same chat does not replace the shown list
+        chat_state.await_answer(uow, owner, "telegram:100", NOW, "note_date", {"interaction": 1})
+    with unit_of_work(engine) as uow:
+        assert usecase.done_by_number(uow, owner, NOW, "3", "telegram:100").follow_up.id == third
+        assert chat_state.awaited(uow, owner, "telegram:100", NOW) is not None
+        # another chat has its own list, and a list expires
+        assert usecase.done_by_number(uow, owner, NOW, "1", "slack:D1").outcome == "no_list"
+        later = NOW + timedelta(hours=usecase.SHOWN_HOURS, minutes=1)
+        assert usecase.done_by_number(uow, owner, later, "1", "telegram:100").outcome == "no_list"
 
 
 def test_status_counts_problems_by_failure_kind_and_shows_overdue_cards(engine, owner):
