@@ -3,6 +3,8 @@ the chat asks with buttons (which participant is you, which customer, which prom
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import typer
@@ -30,6 +32,12 @@ def import_locally(settings: Settings, conversation: ParsedConversation, tz: str
     Without `interactive` (--yes, --json) nothing is asked: a chat with an unknown customer is filed on a new
     customer named like the chat (what "New customer" does in the chat), and no proposal is scheduled.
     A follow-up scheduled here is picked up by the running bot's dispatcher sweep."""
+    return import_all_locally(settings, [conversation], tz, interactive=interactive, clock=clock)[0]
+
+
+def import_all_locally(settings: Settings, conversations: Sequence[ParsedConversation], tz: str, *,
+                       interactive: bool, clock: Clock | None = None) -> list[dict[str, Any]]:
+    """Each conversation (the chats of an account export, `--all`) imported as its own, in one unit of work."""
     app = build(settings, clock=clock)
     upgrade_schema(app.engine)
     platform, user_id, name = LOCAL_USER
@@ -37,18 +45,28 @@ def import_locally(settings: Settings, conversation: ParsedConversation, tz: str
         with unit_of_work(app.engine) as uow:
             actor = local_owner(uow, Newcomer(platform, user_id, user_id, name, language=settings.default_language,
                                               timezone=settings.default_timezone, country=settings.default_country))
-            view = chat_imports.import_conversation(uow, actor, app.clock.now(), conversation, tz=tz)
-            scheduled = 0
-            if view.interaction_id is not None:
-                view = _answer(uow, actor, view, interactive)
-                for proposal in view.proposals if interactive else ():
-                    if typer.confirm(f"Schedule '{proposal.action}' for {proposal.due:%Y-%m-%d %H:%M}? "
-                                     f"(\"{proposal.quote[:60]}\")"):
-                        view = chat_imports.accept_proposal(uow, actor, view.interaction_id or 0, proposal.index) or view
-                        scheduled += 1
-            return summary_json(view, scheduled)
+            summaries = []
+            for conversation in conversations:
+                if len(conversations) > 1 and interactive:
+                    typer.echo(f"— {conversation.title or ', '.join(conversation.participants[:2])}")
+                summaries.append(_import_one(uow, actor, app.clock.now(), conversation, tz, interactive))
+            return summaries
     finally:
         app.engine.dispose()
+
+
+def _import_one(uow: UnitOfWork, actor: Actor, now: datetime, conversation: ParsedConversation, tz: str,
+                interactive: bool) -> dict[str, Any]:
+    view = chat_imports.import_conversation(uow, actor, now, conversation, tz=tz)
+    scheduled = 0
+    if view.interaction_id is not None:
+        view = _answer(uow, actor, view, interactive)
+        for proposal in view.proposals if interactive else ():
+            if typer.confirm(f"Schedule '{proposal.action}' for {proposal.due:%Y-%m-%d %H:%M}? "
+                             f"(\"{proposal.quote[:60]}\")"):
+                view = chat_imports.accept_proposal(uow, actor, view.interaction_id or 0, proposal.index) or view
+                scheduled += 1
+    return summary_json(view, scheduled)
 
 
 def _answer(uow: UnitOfWork, actor: Actor, view: ImportView, interactive: bool) -> ImportView:

@@ -2,7 +2,10 @@
 
 The flow is `core.usecases.chat_imports` (the same one `chatcrm import-chat` runs). Here: parse off the event loop,
 announce a long import, and render. Which customer is asked with the note flow's `n:` buttons; which participant
-is the member with `im:me`; the day/month order with `im:do` while the file waits in the spool.
+is the member with `im:me`; the day/month order with `im:do`, and which chat of a Telegram account export
+(or all of them) with `im:tc`, while the file waits in the spool.
+
+An answer that fails after the import was stored says so (the import stays), never "nothing was saved".
 """
 
 from __future__ import annotations
@@ -16,13 +19,18 @@ from bot.render import esc, when
 from bot.router import button
 from core.chat import Button, Reply
 from core.exports import ParsedConversation
+from core.services.errors import ServiceError
 from core.usecases import chat_import_spool as spool
 from core.usecases import chat_imports
-from core.usecases.chat_imports import ImportView, Unreadable
+from core.usecases.chat_imports import ChatChoice, ImportView, Unreadable
 from core.usecases.notes import note_view
 
 log = logging.getLogger(__name__)
 PROGRESS_AT = 5_000  # messages; larger imports announce themselves before the work starts
+CHAT_BUTTONS = 10  # chats of an account export offered as buttons (the largest); "All chats" takes every one
+ALL_CHATS = "all"
+CHAT_ICONS = {"personal_chat": "👤", "bot_chat": "🤖", "saved_messages": "🔖", "public_channel": "📢",
+              "private_channel": "📢"}
 
 
 async def import_chat_file(ctx: Ctx, data: bytes, file_name: str | None) -> list[Reply] | None:
@@ -30,6 +38,8 @@ async def import_chat_file(ctx: Ctx, data: bytes, file_name: str | None) -> list
 
     A broken export (a truncated zip, invalid JSON, no messages) gets a reply saying what was expected."""
     parsed = await asyncio.to_thread(chat_imports.read_export, data, zone=ctx.actor.zone, file_name=file_name)
+    if isinstance(parsed, ChatChoice):
+        return [_ask_chat(ctx, spool.park(ctx.settings.import_spool_dir, ctx.actor, data, file_name), parsed)]
     if isinstance(parsed, Unreadable):
         if parsed.needs_date_order:
             return [_ask_date_order(ctx, spool.park(ctx.settings.import_spool_dir, ctx.actor, data, file_name))]
@@ -44,8 +54,8 @@ def _sender_names(ctx: Ctx) -> tuple[str, ...]:
     return tuple(n for n in (sender.display_name, sender.username) if n)
 
 
-async def _announce(ctx: Ctx, conversation: ParsedConversation) -> None:
-    count = len(conversation.messages)
+async def _announce(ctx: Ctx, *conversations: ParsedConversation) -> None:
+    count = sum(len(conversation.messages) for conversation in conversations)
     messenger = ctx.deps.messenger(ctx.incoming.env.chat.platform)
     if count < PROGRESS_AT or messenger is None:
         return
@@ -104,10 +114,20 @@ async def import_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
     verb = parts[0]
     if verb == "do":
         return await _date_order_chosen(ctx, parts[1], parts[2])
+    if verb == "tc":
+        return await _chat_chosen(ctx, parts[1], parts[2])
     if verb not in ("fu", "me") or not parts[1].isdigit() or not parts[2].isdigit():
         return [Reply(ctx.t("core.stale_button"))]
     answer = chat_imports.accept_proposal if verb == "fu" else chat_imports.set_member_side
-    view = answer(ctx.uow, ctx.actor, int(parts[1]), int(parts[2]))
+    iid = int(parts[1])
+    try:
+        view = answer(ctx.uow, ctx.actor, iid, int(parts[2]))
+    except ServiceError:
+        raise
+    except Exception:  # the import itself was stored by an earlier update: say so, not "nothing was saved"
+        log.exception("import answer %s failed on record %s", verb, iid)
+        ctx.uow.rollback()
+        return [_answer_failed(ctx, iid)]
     if view is None:
         return [Reply(ctx.t("core.stale_button"))]
     if view.undone:
@@ -131,6 +151,8 @@ async def _date_order_chosen(ctx: Ctx, token: str, answer: str) -> list[Reply]:
         return [Reply(ctx.t("imports.expired"), edit=True)]
     parsed = await asyncio.to_thread(chat_imports.read_export, spooled.data, zone=ctx.actor.zone,
                                      file_name=spooled.file_name, date_order=order)
+    if isinstance(parsed, ChatChoice):
+        return [_ask_chat(ctx, spooled.token, parsed)]
     if isinstance(parsed, ParsedConversation):
         await _announce(ctx, parsed)
     outcome = spool.resume(ctx.uow, ctx.actor, ctx.now, spooled, parsed, also_known_as=_sender_names(ctx))
@@ -139,3 +161,55 @@ async def _date_order_chosen(ctx: Ctx, token: str, answer: str) -> list[Reply]:
             return [Reply(ctx.t("files.unreadable", name=esc(spooled.file_name or "")))]
         return [_unreadable(ctx, outcome)]
     return _imported(ctx, outcome)
+
+
+def _answer_failed(ctx: Ctx, interaction_id: int) -> Reply:
+    try:
+        stored = chat_imports.import_view(ctx.uow, ctx.actor, interaction_id).messages
+    except Exception:
+        log.warning("could not count the stored import %s", interaction_id, exc_info=True)
+        return Reply(ctx.t("exports.answer_failed_kept"))
+    return Reply(ctx.t("exports.answer_failed", n=stored))
+
+
+# -- which chat of an account export ---------------------------------------------------------------------
+def _ask_chat(ctx: Ctx, token: str, choice: ChatChoice) -> Reply:
+    shown = sorted(choice.chats, key=lambda chat: -chat.messages)[:CHAT_BUTTONS]
+    lines = [ctx.t("exports.choose_chat", n=len(choice.chats))]
+    if len(choice.chats) > len(shown):
+        lines.append(ctx.t("exports.more_chats", n=len(choice.chats) - len(shown)))
+    rows = [(Button(f"{CHAT_ICONS.get(chat.kind, '👥')} {chat.name[:40]} · {chat.messages:,}",
+                    f"im:tc:{token}:{chat.index}"),) for chat in shown]
+    rows.append((Button(ctx.t("exports.btn_all_chats", n=len(choice.chats)), f"im:tc:{token}:{ALL_CHATS}"),))
+    return Reply("\n".join(lines), buttons=tuple(rows))
+
+
+async def _chat_chosen(ctx: Ctx, token: str, answer: str) -> list[Reply]:
+    if not token.isalnum() or not (answer.isdigit() or answer == ALL_CHATS):
+        return [Reply(ctx.t("core.stale_button"))]
+    spooled = spool.take(ctx.settings.import_spool_dir, ctx.actor, token)
+    if spooled is None:
+        return [Reply(ctx.t("imports.expired"), edit=True)]
+    zone, name = ctx.actor.zone, spooled.file_name
+    if answer != ALL_CHATS:
+        parsed = await asyncio.to_thread(chat_imports.read_export, spooled.data, zone=zone, file_name=name,
+                                         chat=int(answer))
+        if isinstance(parsed, ChatChoice):  # cannot happen with a chat picked; keep the file for another try
+            return [_ask_chat(ctx, token, parsed)]
+        if isinstance(parsed, ParsedConversation):
+            await _announce(ctx, parsed)
+        outcome = spool.resume(ctx.uow, ctx.actor, ctx.now, spooled, parsed, also_known_as=_sender_names(ctx))
+        return [_unreadable(ctx, outcome)] if isinstance(outcome, Unreadable) else _imported(ctx, outcome)
+    every = await asyncio.to_thread(chat_imports.read_every_chat, spooled.data, zone=zone, file_name=name)
+    if not isinstance(every, Unreadable):
+        await _announce(ctx, *every)
+    views = spool.resume_all(ctx.uow, ctx.actor, ctx.now, spooled, every, also_known_as=_sender_names(ctx))
+    if isinstance(views, Unreadable) or isinstance(every, Unreadable):
+        return [_unreadable(ctx, views if isinstance(views, Unreadable) else Unreadable("no_messages"))]
+    header = [ctx.t("exports.imported_chats", n=len(views)),
+              *(ctx.t("exports.chat_line", name=esc(_chat_name(c))) for c in every)]
+    return [Reply("\n".join(header)), *(reply for view in views for reply in _imported(ctx, view))]
+
+
+def _chat_name(conversation: ParsedConversation) -> str:
+    return conversation.title or ", ".join(conversation.participants[:2]) or conversation.format

@@ -10,31 +10,75 @@ import io
 import json
 import re
 import zipfile
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from core.exports import slack, telegram, wechat, whatsapp
-from core.exports.model import MAX_EXPORT_BYTES, ExportError, ParsedConversation, ParsedMessage
+from core.exports.folder import read_folder
+from core.exports.model import (
+    MAX_EXPORT_BYTES,
+    ChatSummary,
+    ChooseChat,
+    ExportError,
+    NoSuchChat,
+    ParsedConversation,
+    ParsedMessage,
+)
+from core.exports.telegram import ChatPick
 
-__all__ = ["MAX_EXPORT_BYTES", "ExportError", "ParsedConversation", "ParsedMessage", "looks_like_export",
-           "parse_export"]
+__all__ = ["MAX_EXPORT_BYTES", "ChatPick", "ChatSummary", "ChooseChat", "ExportError", "NoSuchChat",
+           "ParsedConversation", "ParsedMessage", "looks_like_export", "parse_all_chats", "parse_export",
+           "read_folder"]
 WHATSAPP_TITLE = re.compile(r"^WhatsApp Chat (?:with|-) (?P<name>.+?)(?:\.txt|\.zip)?$|^與(?P<zh>.+?)的 WhatsApp 對話")
 
 
 def parse_export(data: bytes, *, tz: ZoneInfo, file_name: str | None = None,
-                 date_order: Literal["dmy", "mdy"] | None = None) -> ParsedConversation:
-    """Parse one export; raises `ExportError` (with a code) for anything that is not a readable chat."""
+                 date_order: Literal["dmy", "mdy"] | None = None, chat: ChatPick = None) -> ParsedConversation:
+    """Parse one export; raises `ExportError` (with a code) for anything that is not a readable chat.
+
+    An export of several chats (a Telegram account export) raises `ChooseChat` unless `chat` picks one
+    (its index in `ChooseChat.chats`, or its name); a name it does not hold raises `NoSuchChat`."""
+    conversations = _parse(data, tz, file_name, date_order, chat, every=False)
+    if not conversations[0].messages:
+        raise ExportError("no_messages", "the export holds no messages")
+    return conversations[0]
+
+
+def parse_all_chats(data: bytes, *, tz: ZoneInfo, file_name: str | None = None,
+                    date_order: Literal["dmy", "mdy"] | None = None) -> list[ParsedConversation]:
+    """Every chat the export holds, each its own conversation (one for all but account exports)."""
+    conversations = [c for c in _parse(data, tz, file_name, date_order, None, every=True) if c.messages]
+    if not conversations:
+        raise ExportError("no_messages", "the export holds no messages")
+    return conversations
+
+
+def _parse(data: bytes, tz: ZoneInfo, file_name: str | None, date_order: str | None, chat: ChatPick, *,
+           every: bool) -> list[ParsedConversation]:
     if len(data) > MAX_EXPORT_BYTES:
         raise ExportError("too_large", f"exports up to {MAX_EXPORT_BYTES // 2**20} MB are read")
     if not data.strip():
         raise ExportError("empty", "the file is empty")
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
-        conversation = _zip(data, tz, file_name, date_order)
-    else:
-        conversation = _text(decode(data), tz, file_name, date_order)
-    if not conversation.messages:
-        raise ExportError("no_messages", "the export holds no messages")
-    return conversation
+        return [_zip(data, tz, file_name, date_order)]
+    text = decode(data)
+    document = _json(text)
+    if document is not None:
+        if not telegram.sniff(document):
+            raise ExportError("unknown_format", "a JSON file that is not a Telegram Desktop export")
+        return telegram.parse_all(document, tz) if every else [telegram.parse(document, tz, chat)]
+    return [_text(text, tz, file_name, date_order)]
+
+
+def _json(text: str) -> Any:
+    """The JSON document, when the text is one (not iOS WhatsApp's "[12/7/2024 …")."""
+    head = text.lstrip()
+    if not (head.startswith("{") or re.match(r"\[\s*[{\]]", head)):
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ExportError("invalid_json", f"invalid JSON at line {error.lineno}: {error.msg}") from error
 
 
 def looks_like_export(data: bytes, file_name: str | None = None) -> bool:
@@ -73,15 +117,6 @@ def decode(data: bytes, *, partial: bool = False) -> str:
 
 
 def _text(text: str, tz: ZoneInfo, file_name: str | None, date_order: str | None) -> ParsedConversation:
-    head = text.lstrip()
-    if head.startswith("{") or re.match(r"\[\s*[{\]]", head):  # not iOS WhatsApp's "[12/7/2024 …"
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ExportError("invalid_json", f"invalid JSON at line {error.lineno}: {error.msg}") from error
-        if telegram.sniff(document):
-            return telegram.parse(document, tz)
-        raise ExportError("unknown_format", "a JSON file that is not a Telegram Desktop export")
     if whatsapp.sniff(text):
         return whatsapp.parse(text, tz, date_order, _whatsapp_title(file_name))
     flavour = wechat.csv_flavour(text)

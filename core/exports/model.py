@@ -17,6 +17,7 @@ class ParsedMessage:
     edited: bool = False
     forwarded_from: str | None = None
     reply_to: str | None = None
+    quoted: str | None = None  # the message this one quotes (WeChat's 引用 block), never glued to `text`
 
 
 @dataclass
@@ -39,9 +40,37 @@ class ExportError(Exception):
     """A file that cannot be imported; `code` names why (the bot words it per language)."""
 
     CODES = ("empty", "unknown_format", "truncated_zip", "invalid_json", "too_large", "binary",
-             "ambiguous_dates", "no_messages")
+             "ambiguous_dates", "no_messages", "choose_chat", "no_such_chat")
 
     def __init__(self, code: str, message: str) -> None:
         assert code in self.CODES, code
         super().__init__(message)
         self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSummary:
+    """One chat of an export that holds several (a Telegram account export): `index` picks it."""
+
+    index: int
+    name: str
+    kind: str  # personal_chat | private_group | private_supergroup | public_channel | private_channel | ...
+    messages: int
+
+
+class ChooseChat(ExportError):
+    """The export holds several chats and none was picked (`chat=` an index or a name, or all of them)."""
+
+    def __init__(self, chats: tuple[ChatSummary, ...]) -> None:
+        super().__init__("choose_chat", f"the export holds {len(chats)} chats: pick one or all of them")
+        self.chats = chats
+
+
+class NoSuchChat(ExportError):
+    """The chat asked for is not in the export."""
+
+    def __init__(self, wanted: str, chats: tuple[ChatSummary, ...]) -> None:
+        super().__init__("no_such_chat", f"no chat named {wanted!r}; the export holds: "
+                                         + ", ".join(chat.name for chat in chats))
+        self.wanted = wanted
+        self.chats = chats

@@ -1,4 +1,5 @@
-"""Telegram Desktop JSON: `result.json` of one chat, or of a whole account (the largest chat is taken).
+"""Telegram Desktop JSON: `result.json` of one chat, or of a whole account (`chats.list`: every chat, channels
+included; one is picked by index or name, or all are read, each its own conversation).
 
 `date_unixtime` is the true time (`date` is the exporting PC's local clock, used only as a fallback);
 `text` is a string or a list of strings and entity objects, joined without separators.
@@ -10,7 +11,16 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.exports.model import ExportError, ParsedConversation, ParsedMessage
+from core.exports.model import (
+    ChatSummary,
+    ChooseChat,
+    ExportError,
+    NoSuchChat,
+    ParsedConversation,
+    ParsedMessage,
+)
+
+ChatPick = int | str | None  # an index in `chats`, a chat's name, or None (the only chat, or ask)
 
 MEDIA_KINDS = {"voice_message": "voice", "audio_file": "voice", "video_message": "media", "video_file": "media",
                "animation": "media", "sticker": "sticker"}
@@ -21,15 +31,66 @@ def sniff(data: Any) -> bool:
                                        or isinstance((data.get("chats") or {}).get("list"), list))
 
 
-def parse(data: dict[str, Any], tz: ZoneInfo) -> ParsedConversation:
-    chat = data
-    if not isinstance(data.get("messages"), list):
-        chats = [c for c in data["chats"]["list"] if isinstance(c, dict) and isinstance(c.get("messages"), list)]
-        if not chats:
-            raise ExportError("no_messages", "the account export holds no chats")
-        chat = max(chats, key=lambda c: len(c["messages"]))
+def chats(data: dict[str, Any]) -> tuple[ChatSummary, ...]:
+    """The chats of an account export that hold messages (a one-chat export: that chat)."""
+    return tuple(ChatSummary(i, _name(chat, i), str(chat.get("type") or "chat"), len(chat["messages"]))
+                 for i, chat in enumerate(_chat_list(data)) if chat["messages"])
+
+
+def parse(data: dict[str, Any], tz: ZoneInfo, chat: ChatPick = None) -> ParsedConversation:
+    """One chat: the export's only one, or the one `chat` picks; `ChooseChat` when there are several to pick from."""
+    listed = _chat_list(data)
+    summaries = chats(data)
+    if not summaries:
+        raise ExportError("no_messages", "the export holds no chats with messages")
+    if chat is None:
+        if len(summaries) > 1:
+            raise ChooseChat(summaries)
+        return _conversation(listed[summaries[0].index], summaries[0].name, tz)
+    picked = _pick(summaries, chat)
+    return _conversation(listed[picked.index], picked.name, tz)
+
+
+def parse_all(data: dict[str, Any], tz: ZoneInfo) -> list[ParsedConversation]:
+    """Every chat that holds messages, each its own conversation."""
+    listed = _chat_list(data)
+    return [_conversation(listed[summary.index], summary.name, tz) for summary in chats(data)]
+
+
+def _chat_list(data: dict[str, Any]) -> list[dict[str, Any]]:
+    if isinstance(data.get("messages"), list):
+        return [data]
+    listed = (data.get("chats") or {}).get("list") or []
+    return [c if isinstance(c, dict) and isinstance(c.get("messages"), list) else {"messages": []} for c in listed]
+
+
+def _name(chat: dict[str, Any], index: int) -> str:
+    name = chat.get("name")
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    return "Saved Messages" if chat.get("type") == "saved_messages" else f"#{chat.get('id', index)}"
+
+
+def _pick(summaries: tuple[ChatSummary, ...], chat: int | str) -> ChatSummary:
+    if isinstance(chat, int):
+        for summary in summaries:
+            if summary.index == chat:
+                return summary
+        raise NoSuchChat(str(chat), summaries)
+    wanted = " ".join(chat.split()).casefold()
+    for exact in (True, False):
+        found = [s for s in summaries if (s.name == chat.strip() if exact else s.name.casefold() == wanted)]
+        if len(found) == 1:
+            return found[0]
+    found = [s for s in summaries if wanted and wanted in s.name.casefold()]
+    if len(found) == 1:
+        return found[0]
+    raise NoSuchChat(chat, summaries)
+
+
+def _conversation(chat: dict[str, Any], name: str, tz: ZoneInfo) -> ParsedConversation:
     messages = [m for raw in chat["messages"] if isinstance(raw, dict) and (m := _message(raw, tz)) is not None]
-    return ParsedConversation("telegram", chat.get("name"), messages)
+    return ParsedConversation("telegram", name if isinstance(chat.get("name"), str) else None, messages)
 
 
 def text_of(value: Any) -> str:

@@ -1,4 +1,9 @@
-"""WeChat exports from the common desktop tools: MemoTrace/WeChatMsg TXT and CSV, and PyWxDump CSV."""
+"""WeChat exports from the common desktop tools: MemoTrace/WeChatMsg TXT and CSV, and PyWxDump CSV.
+
+A reply that quotes an earlier message carries the quote in its own lines (`引用:陈小姐: 报价单`, or a
+`「陈小姐：报价单」` block with a `- - - -` rule): it is kept apart as `quoted`, never glued to the text.
+In MemoTrace CSV the member's own rows (IsSender=1) carry the exporting account's name when the file has it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from core.exports.model import ExportError, ParsedConversation, ParsedMessage
+from core.exports.wechat_quotes import QUOTE_COLUMNS, split_quote
 
 ME = "我"
 TXT_HEADER = re.compile(r"^(?P<at>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?: (?P<name>.+?))?\s*$")
@@ -44,8 +50,10 @@ def parse_txt(text: str, tz: ZoneInfo, title: str | None = None) -> ParsedConver
     def flush() -> None:
         if current is not None:
             at, name = current
-            content = "\n".join(body).strip("\n")
-            messages.append(ParsedMessage(name, at, content, "text" if name else "system"))
+            content, quoted = "\n".join(body).strip("\n"), None
+            if name:
+                content, quoted = split_quote(content)
+            messages.append(ParsedMessage(name, at, content, "text" if name else "system", quoted=quoted))
 
     for line in text.splitlines():
         header = TXT_HEADER.match(line)
@@ -64,13 +72,17 @@ def parse_txt(text: str, tz: ZoneInfo, title: str | None = None) -> ParsedConver
 def _kind_from_text(message: ParsedMessage) -> ParsedMessage:
     for kind, placeholder in PLACEHOLDER.items():
         if message.sender and message.text.strip() == placeholder:
-            return ParsedMessage(message.sender, message.timestamp, message.text, kind)
+            return ParsedMessage(message.sender, message.timestamp, message.text, kind, quoted=message.quoted)
     return message
 
 
 def parse_csv(text: str, tz: ZoneInfo, flavour: str, title: str | None = None) -> ParsedConversation:
-    rows = csv.DictReader(io.StringIO(text))
-    messages = [m for row in rows if (m := (_memotrace(row) if flavour == "wechat-csv" else _pywxdump(row, tz)))]
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if flavour == "wechat-csv":
+        me = _own_name(rows)
+        messages = [m for row in rows if (m := _memotrace(row, me))]
+    else:
+        messages = [m for row in rows if (m := _pywxdump(row, tz))]
     if not messages:
         raise ExportError("no_messages", "the CSV holds no messages")
     return ParsedConversation(flavour, title, messages)
@@ -83,17 +95,47 @@ def _epoch(value: str) -> datetime | None:
         return None
 
 
-def _memotrace(row: dict[str, str]) -> ParsedMessage | None:
+def _own_name(rows: list[dict[str, str]]) -> str:
+    """The exporting account's name: what its own rows (IsSender=1) are signed with, else `我`."""
+    for row in rows:
+        if (row.get("IsSender") or "").strip() == "1":
+            name = _signed(row)
+            if name and name != ME:
+                return name
+    return ME
+
+
+def _signed(row: dict[str, str]) -> str | None:
+    for column in ("Remark", "NickName", "Sender"):
+        value = (row.get(column) or "").strip()
+        if value and not value.startswith("wxid_"):
+            return value
+    return None
+
+
+def _quoted(row: dict[str, str], text: str) -> tuple[str, str | None]:
+    """The message text and what it quotes: a quote column when the tool wrote one, else the 引用 lines."""
+    for column in QUOTE_COLUMNS:
+        value = (row.get(column) or "").strip()
+        if value:
+            return split_quote(text)[0], value
+    return split_quote(text)
+
+
+def _memotrace(row: dict[str, str], me: str = ME) -> ParsedMessage | None:
     at = _epoch(row.get("CreateTime", ""))
     if at is None:
         return None
-    kind = TYPES.get((row.get("Type") or "").strip(), "media")
+    code = (row.get("Type") or "").strip()
+    kind = "text" if code == "49" and (row.get("SubType") or "").strip() == "57" else TYPES.get(code, "media")
     text = row.get("StrContent") or ""
     if kind == "system":
         return ParsedMessage(None, at, text, "system")
-    name = ME if (row.get("IsSender") or "").strip() == "1" else \
+    name = me if (row.get("IsSender") or "").strip() == "1" else \
         (row.get("Remark") or row.get("NickName") or row.get("Sender") or row.get("TalkerId") or None)
-    return ParsedMessage(name, at, text if kind == "text" else text or PLACEHOLDER.get(kind, ""), kind)
+    text, quoted = _quoted(row, text)
+    return ParsedMessage(name, at, text if kind == "text" else text or PLACEHOLDER.get(kind, ""), kind,
+                         quoted=quoted)
 
 
 def _pywxdump(row: dict[str, str], tz: ZoneInfo) -> ParsedMessage | None:
@@ -109,4 +151,6 @@ def _pywxdump(row: dict[str, str], tz: ZoneInfo) -> ParsedMessage | None:
     if kind == "system":
         return ParsedMessage(None, at, text, "system")
     name = ME if (row.get("is_sender") or "").strip() == "1" else (row.get("talker") or None)
-    return ParsedMessage(name, at, text if kind == "text" else text or PLACEHOLDER.get(kind, ""), kind)
+    text, quoted = _quoted(row, text)
+    return ParsedMessage(name, at, text if kind == "text" else text or PLACEHOLDER.get(kind, ""), kind,
+                         quoted=quoted)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, update
+from sqlalchemy import case, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -30,6 +30,8 @@ CHUNK = 2000
 SCAN_FOR_PROMISES = 400  # the most recent text messages searched for promises
 MAX_PROPOSALS = 5
 SUMMARY_CHARS = 12_000
+MAX_QUOTES = 2000  # quoted blocks kept on the record (by message), the most recent first to go
+QUOTE_CHARS = 500
 _PROMISE_HINT = re.compile(
     r"\d|[明後后下週周星禮礼月號号日天點点]|tomorrow|next|monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|week|month|\b(mon|tue|wed|thu|fri|sat|sun)\b|[ap]\.?m\b", re.I)
@@ -44,7 +46,6 @@ class ExportedMessage(Protocol):
     def text(self) -> str: ...
     @property
     def kind(self) -> str: ...
-
 
 @dataclass
 class Proposal:
@@ -64,6 +65,12 @@ class ImportResult:
     first: datetime | None = None
     last: datetime | None = None
     proposals: list[Proposal] = field(default_factory=list)
+
+
+def quoted_by_message(interaction: Interaction) -> dict[str, str]:
+    """What the record's messages quote, by message `dedup_key` (WeChat replies' 引用 blocks)."""
+    quotes = interaction.details.get("quoted")
+    return dict(quotes) if isinstance(quotes, dict) else {}
 
 
 def dedup_key(message: ExportedMessage) -> str:
@@ -118,15 +125,20 @@ def store_conversation(session: Session, actor: Actor, messages: Iterable[Export
     summary: list[str] = []
     summary_chars = 0
     recent: list[ExportedMessage] = []
+    quotes: dict[str, str] = {}  # dedup key → what the message quotes (kept apart from its text)
     batch: list[dict[str, Any]] = []
     insert = _insert(session)
     for message in messages:
         first = message.timestamp if first is None or message.timestamp < first else first
         last = message.timestamp if last is None or message.timestamp > last else last
+        digest = dedup_key(message)
         batch.append({"team_id": actor.team_id, "interaction_id": interaction.id, "customer_key": key,
                       "sender": message.sender, "from_member": bool(me and message.sender == me),
                       "sent_at": message.timestamp, "kind": message.kind, "text": message.text,
-                      "dedup_key": dedup_key(message)})
+                      "dedup_key": digest})
+        quoted = getattr(message, "quoted", None)  # what a reply quotes (WeChat), kept apart from its text
+        if quoted and len(quotes) < MAX_QUOTES:
+            quotes[digest] = str(quoted)[:QUOTE_CHARS]
         if message.kind == "text":
             if summary_chars < SUMMARY_CHARS:
                 summary.append(f"{message.sender or ''}: {message.text}")
@@ -153,7 +165,8 @@ def store_conversation(session: Session, actor: Actor, messages: Iterable[Export
     proposals = _promises(recent[-SCAN_FOR_PROMISES:], note_parser, now, tz) if note_parser else []
     interaction.details = {**interaction.details,
                            "import": {**interaction.details["import"], "messages": added, "total": total},
-                           "proposals": [p.as_json() for p in proposals]}
+                           "proposals": [p.as_json() for p in proposals],
+                           **({"quoted": quotes} if quotes else {})}
     session.add(interaction)
     session.flush()
     return ImportResult(interaction, added, duplicates, first, last, proposals)
@@ -212,9 +225,11 @@ def file_conversation(session: Session, actor: Actor, interaction_id: int, custo
 
 
 def set_member_side(session: Session, actor: Actor, interaction_id: int, me: str) -> None:
+    """Mark the member's messages; system lines (no sender) are nobody's (`sender = me` is NULL for them, and
+    `from_member` is NOT NULL: hence the CASE)."""
     interaction = interactions.get_own(session, actor, interaction_id)
     session.execute(update(ConversationMessage).where(col(ConversationMessage.interaction_id) == interaction.id)
-                    .values(from_member=col(ConversationMessage.sender) == me)
+                    .values(from_member=case((col(ConversationMessage.sender) == me, True), else_=False))
                     .execution_options(synchronize_session=False))
     details = dict(interaction.details)
     details["import"] = {**details.get("import", {}), "me": me}

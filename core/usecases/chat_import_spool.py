@@ -1,8 +1,10 @@
-"""Exports whose day/month order the file cannot tell: parked on disk until the member says which it is.
+"""Exports the file alone cannot import (the day/month order unknown, several chats to pick from): parked on
+disk until the member says which.
 
 `park` keeps the file (its only copy: the chat does not send it twice); `take` reads it back when the member
-chose; `resume` imports it in the order chosen and publishes `SpooledFileDone`, so the copy is removed only
-once that unit of work committed (a failure leaves it parked, and the button can be pressed again).
+chose; `resume` (one chat) or `resume_all` (each chat of an account export) imports it as chosen and publishes
+`SpooledFileDone`, so the copy is removed only once that unit of work committed (a failure leaves it parked,
+and the button can be pressed again).
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from core.events import SpooledFileDone
 from core.exports import ParsedConversation
 from core.services.actor import Actor
 from core.uow import UnitOfWork
-from core.usecases.chat_imports import DateOrder, ImportView, Unreadable, import_conversation
+from core.usecases.chat_imports import (
+    DateOrder,
+    ImportView,
+    Unreadable,
+    import_conversation,
+    import_conversations,
+)
 
 DATE_ORDERS: tuple[DateOrder, ...] = ("dmy", "mdy")
 SUFFIXES = (".bin", ".json")
@@ -65,6 +73,16 @@ def resume(uow: UnitOfWork, actor: Actor, now: datetime, spooled: SpooledExport,
     if isinstance(parsed, Unreadable):
         return parsed
     return import_conversation(uow, actor, now, parsed, also_known_as=also_known_as)
+
+
+def resume_all(uow: UnitOfWork, actor: Actor, now: datetime, spooled: SpooledExport,
+               parsed: tuple[ParsedConversation, ...] | Unreadable, *, also_known_as: tuple[str, ...] = ()
+               ) -> tuple[ImportView, ...] | Unreadable:
+    """Import every chat of the parked file, each its own conversation; its copy goes after the commit."""
+    uow.publish(SpooledFileDone(spooled.path))
+    if isinstance(parsed, Unreadable):
+        return parsed
+    return import_conversations(uow, actor, now, parsed, also_known_as=also_known_as)
 
 
 def discard(event: SpooledFileDone) -> None:

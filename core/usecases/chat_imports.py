@@ -1,6 +1,7 @@
 """Chat exports: parsed, stored once on the customer the chat is with, promises proposed, questions left to ask.
 
-One flow for the chat and for `chatcrm import-chat`: `read_export` → `import_conversation` (the messages are
+One flow for the chat and for `chatcrm import-chat`: `read_export` (or `read_every_chat`, for each chat of an
+account export; `read_folder` for an unzipped export) → `import_conversation` (the messages are
 stored at once, on an unfiled record when the customer is unclear) → the answers to what the file cannot
 tell, each its own use case: `set_member_side` (which participant is the member), `file_import`,
 `file_on_new_customer` or `file_on_typed_name` (which customer: the note flow's filing, as the chat's `n:`
@@ -13,11 +14,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from core.events import FollowUpsChanged
-from core.exports import ExportError, ParsedConversation, parse_export
+from core.exports import (
+    ChatPick,
+    ChatSummary,
+    ChooseChat,
+    ExportError,
+    ParsedConversation,
+    parse_all_chats,
+    parse_export,
+)
+from core.exports import read_folder as read_export_folder
 from core.models import Customer, Interaction
 from core.services import chat_import, followups, interactions, teams
 from core.services import customers as customer_service
@@ -47,6 +58,14 @@ class Unreadable:
     @property
     def needs_date_order(self) -> bool:
         return self.code == "ambiguous_dates"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatChoice:
+    """The export holds several chats (a Telegram account export, channels included): the member picks one
+    (by `ChatSummary.index` or name) or all of them."""
+
+    chats: tuple[ChatSummary, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +108,32 @@ class ImportView:
         return self.interaction_id is not None and self.customer is None and not self.undone
 
 
-def read_export(data: bytes, *, zone: ZoneInfo, file_name: str | None,
-                date_order: DateOrder | None = None) -> ParsedConversation | Unreadable:
-    """Parse an export (pure and CPU-bound: the chat runs it off the event loop)."""
+def read_export(data: bytes, *, zone: ZoneInfo, file_name: str | None, date_order: DateOrder | None = None,
+                chat: ChatPick = None) -> ParsedConversation | Unreadable | ChatChoice:
+    """Parse an export (pure and CPU-bound: the chat runs it off the event loop).
+
+    An export of several chats is a `ChatChoice` unless `chat` picks one (an index or a name)."""
     try:
-        return parse_export(data, tz=zone, file_name=file_name, date_order=date_order)
+        return parse_export(data, tz=zone, file_name=file_name, date_order=date_order, chat=chat)
+    except ChooseChat as choice:
+        return ChatChoice(choice.chats)
+    except ExportError as error:
+        return Unreadable(error.code, str(error))
+
+
+def read_every_chat(data: bytes, *, zone: ZoneInfo, file_name: str | None, date_order: DateOrder | None = None
+                    ) -> tuple[ParsedConversation, ...] | Unreadable:
+    """Every chat of the export, each to be imported as its own conversation."""
+    try:
+        return tuple(parse_all_chats(data, tz=zone, file_name=file_name, date_order=date_order))
+    except ExportError as error:
+        return Unreadable(error.code, str(error))
+
+
+def read_folder(folder: Path) -> tuple[bytes, str] | Unreadable:
+    """An unzipped export folder (Slack's, or one holding `_chat.txt` / `result.json`) as the file it stands for."""
+    try:
+        return read_export_folder(folder)
     except ExportError as error:
         return Unreadable(error.code, str(error))
 
@@ -120,6 +160,13 @@ def import_conversation(uow: UnitOfWork, actor: Actor, now: datetime, conversati
     interaction.details = {**interaction.details, "participants": conversation.participants[:MAX_PARTICIPANTS]}
     _name_the_chat(uow, actor, interaction, conversation.title or (others[0] if len(others) == 1 else None))
     return _view(uow, actor, interaction)
+
+
+def import_conversations(uow: UnitOfWork, actor: Actor, now: datetime, conversations: Sequence[ParsedConversation],
+                         *, tz: str | None = None, also_known_as: Sequence[str] = ()) -> tuple[ImportView, ...]:
+    """Each chat of an account export as its own conversation (on its own customer, or unfiled)."""
+    return tuple(import_conversation(uow, actor, now, conversation, tz=tz, also_known_as=also_known_as)
+                 for conversation in conversations)
 
 
 def _name_the_chat(uow: UnitOfWork, actor: Actor, interaction: Interaction, mention: str | None) -> None:

@@ -151,3 +151,174 @@ def test_cli_bad_file_and_ambiguous_dates_exit_2_with_a_message(tmp_path, monkey
     ok = CliRunner().invoke(build_app(), ["import-chat", str(SAMPLES / "whatsapp_ambiguous.txt"), "--dry-run",
                                           "--json", "--date-order", "mdy", "--tz", "UTC"])
     assert json.loads(ok.stdout)["messages"][0]["timestamp"] == "2024-03-04T10:00:00+00:00"
+
+
+# -- issue 14: system lines, account exports, folders, WeChat quotes and names -----------------------------
+def slack_zip(folder: Path) -> bytes:
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as archive:
+        for path in sorted(folder.rglob("*.json")):
+            archive.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
+    return zipped.getvalue()
+
+
+def stored(engine) -> list[tuple[str | None, bool, str, str]]:
+    with session_scope(engine) as session:
+        rows = session.exec(select(ConversationMessage).order_by(ConversationMessage.sent_at)).all()
+        return [(m.sender, m.from_member, m.kind, m.text) for m in rows]
+
+
+async def test_which_participant_is_you_works_on_exports_with_system_lines(app, engine, owner):
+    exports = [("WhatsApp Chat with 陳小姐.txt", (SAMPLES / "whatsapp_android_zh_tw.txt").read_bytes(), "王大明"),
+               ("WhatsApp Chat - Janet Wu.txt", (SAMPLES / "whatsapp_ios_en_us_system.txt").read_bytes(),
+                "David Chen"),
+               ("slack-export.zip", slack_zip(SAMPLES / "slack_export_zh_hans"), "李娜")]
+    for name, data, me in exports:
+        replies = await share(owner, name, data)
+        assert "Which participant is you?" in replies[0].text, name
+        answered = await owner.press(me, replies[0])
+        assert answered[0].edit and "Which participant" not in answered[0].text, answered[0].text
+        assert "went wrong" not in answered[0].text and "nothing was saved" not in answered[0].text
+    rows = stored(engine)
+    system = [row for row in rows if row[2] == "system"]
+    assert len(system) >= 9 and not any(from_member for _, from_member, _, _ in system)  # nobody's, and stored
+    assert {sender for sender, from_member, _, _ in rows if from_member} == {"王大明", "David Chen", "李娜"}
+    assert ("Janet Wu", False, "text", "Thanks, talk soon") in rows
+
+
+async def test_a_failing_answer_says_the_import_is_stored_not_that_nothing_was_saved(app, engine, owner,
+                                                                                      monkeypatch):
+    from core.usecases import chat_imports
+
+    replies = await share(owner, "WhatsApp Chat - Janet Wu.txt",
+                          (SAMPLES / "whatsapp_ios_en_us_system.txt").read_bytes())
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected: the database dropped the connection")
+
+    monkeypatch.setattr(chat_imports, "set_member_side", broken)
+    failed = await owner.press("David Chen", replies[0])
+    assert "nothing was saved" not in failed[0].text
+    assert "the imported chat is stored (7 messages)" in failed[0].text
+    assert count(engine, ConversationMessage) == 7
+    monkeypatch.undo()
+    answered = await owner.press("David Chen", replies[0])  # tapping again works
+    assert answered[0].edit and "Which participant" not in answered[0].text
+
+
+async def test_a_telegram_account_export_offers_its_chats_channels_included(app, engine, owner, settings):
+    data = (SAMPLES / "telegram_account_multi.json").read_bytes()
+    ask = (await share(owner, "result.json", data))[0]
+    assert "holds 4 chats" in ask.text and count(engine, ConversationMessage) == 0
+    labels = [button.label for row in ask.buttons for button in row]
+    assert labels == ["👤 刘经理 (华通贸易) · 4", "📢 华通价格更新 · 3", "👥 Acme Sourcing · 3", "🔖 Saved Messages · 1",
+                      "📚 All chats (4)"]
+    channel = await owner.press("华通价格更新", ask)
+    assert "Imported 3 messages" in channel[0].text and "not known yet" in channel[0].text
+    filed = await owner.press("New customer", channel[1])
+    assert "华通价格更新" in filed[0].text
+    assert [row[3] for row in stored(engine)][1] == "7月价格: B200 单价 ¥1,280,A100 单价 ¥560"
+    assert list(Path(settings.import_spool_dir).iterdir()) == []
+    assert "no longer here" in (await owner.press("All chats", ask))[0].text  # the parked copy is gone
+    ask = (await share(owner, "result.json", data))[0]
+    every = await owner.press("All chats", ask)
+    assert "Imported 4 chats, each as its own conversation" in every[0].text
+    assert "• 华通价格更新" in every[0].text and "• Acme Sourcing" in every[0].text
+    texts = [reply.text for reply in every[1:]]
+    assert any("Nothing new: all 3 messages" in text for text in texts)  # the channel, imported before
+    assert sum("Imported 4 messages" in text for text in texts) == 1  # 刘经理's chat
+    assert count(engine, ConversationMessage) == 11
+    with session_scope(engine) as session:
+        titles = {r.details["import"]["title"] for r in session.exec(select(Interaction)
+                                                                     .where(Interaction.kind == "message")).all()}
+    assert titles == {"华通价格更新", "刘经理 (华通贸易)", "Acme Sourcing", None}  # Saved Messages has no name
+
+
+async def test_wechat_quotes_are_kept_apart_and_own_csv_rows_keep_the_exported_name(app, engine, owner):
+    await share(owner, "聊天记录.txt", (SAMPLES / "wechat_memotrace_quote.txt").read_bytes())
+    with session_scope(engine) as session:
+        texts = session.exec(select(ConversationMessage.text)).all()
+        record = session.exec(select(Interaction).where(Interaction.kind == "message")).one()
+    assert "收到,下周三前回复您" in texts and "好的,等您消息" in texts
+    assert not any("引用" in text for text in texts)
+    assert sorted(record.details["quoted"].values()) == ["刘经理 : 张总您好,B200 五十台的报价单已发",
+                                                         "张伟 : 收到,下周三前回复您"]
+    await share(owner, "刘经理.csv", (SAMPLES / "wechat_memotrace_named.csv").read_bytes())
+    with session_scope(engine) as session:
+        senders = set(session.exec(select(ConversationMessage.sender)
+                                   .where(ConversationMessage.text == "Samples ship next Monday")).all())
+        assert senders == {"张伟"}
+        assert "我" not in set(session.exec(select(ConversationMessage.sender)).all())
+
+
+def test_cli_reads_an_unzipped_slack_export_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    dry = CliRunner().invoke(build_app(), ["import-chat", str(SAMPLES / "slack_export"), "--dry-run", "--json"])
+    assert dry.exit_code == 0, dry.output
+    parsed = json.loads(dry.stdout)
+    assert parsed["format"] == "slack" and parsed["messages"][0]["kind"] == "system"
+    result = CliRunner().invoke(build_app(), ["import-chat", str(SAMPLES / "slack_export_zh_hans"), "--yes", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["format"], summary["added"], summary["duplicates"]) == ("slack", 7, 0)
+    assert set(summary) == {"format", "added", "duplicates", "first", "last", "customer", "me", "interaction_id",
+                            "proposals", "scheduled"}
+
+
+def test_cli_reads_a_folder_holding_a_whatsapp_chat_or_a_telegram_result(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    whatsapp = tmp_path / "WhatsApp Chat - 刘经理"
+    whatsapp.mkdir()
+    (whatsapp / "_chat.txt").write_bytes((SAMPLES / "whatsapp_android_zh_cn_system.txt").read_bytes())
+    (whatsapp / "IMG-20240705-WA0001.jpg").write_bytes(b"\xff\xd8\xff")
+    telegram = tmp_path / "ChatExport_2024-07-10"
+    telegram.mkdir()
+    (telegram / "result.json").write_bytes((SAMPLES / "telegram_result.json").read_bytes())
+    for folder, fmt, total in ((whatsapp, "whatsapp", 7), (telegram, "telegram", 5)):
+        result = CliRunner().invoke(build_app(), ["import-chat", str(folder), "--dry-run", "--json"])
+        assert result.exit_code == 0, result.output
+        parsed = json.loads(result.stdout)
+        assert (parsed["format"], len(parsed["messages"])) == (fmt, total)
+    empty = tmp_path / "photos"
+    empty.mkdir()
+    refused = CliRunner().invoke(build_app(), ["import-chat", str(empty), "--dry-run"])
+    assert refused.exit_code == 2 and "the folder holds no chat export" in refused.output
+
+
+def test_cli_account_export_needs_chat_or_all_and_imports_each_chat(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    export = str(SAMPLES / "telegram_account_multi.json")
+    refused = CliRunner().invoke(build_app(), ["import-chat", export, "--yes", "--json"])
+    assert refused.exit_code == 2 and "--chat NAME" in refused.output and "--all" in refused.output
+    assert "华通价格更新 (public_channel, 3 messages)" in refused.output
+    assert not (tmp_path / "cli.db").exists() or count_rows(tmp_path) == 0
+    unknown = CliRunner().invoke(build_app(), ["import-chat", export, "--chat", "王先生", "--yes"])
+    assert unknown.exit_code == 2 and "no chat named '王先生'" in unknown.output
+    one = CliRunner().invoke(build_app(), ["import-chat", export, "--chat", "华通价格更新", "--yes", "--json"])
+    assert one.exit_code == 0, one.output
+    assert json.loads(one.stdout)["added"] == 3
+    every = CliRunner().invoke(build_app(), ["import-chat", export, "--all", "--yes", "--json"])
+    assert every.exit_code == 0, every.output
+    summaries = {s["chat"]: (s["added"], s["duplicates"]) for s in json.loads(every.stdout)}
+    assert summaries == {None: (1, 0), "刘经理 (华通贸易)": (4, 0), "华通价格更新": (0, 3), "Acme Sourcing": (3, 0)}
+    both = CliRunner().invoke(build_app(), ["import-chat", export, "--all", "--chat", "x"])
+    assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_cli_lists_an_account_exports_chats_and_asks_which(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    result = CliRunner().invoke(build_app(), ["import-chat", str(SAMPLES / "telegram_account_multi.json")],
+                                input="3\n0\n")
+    assert result.exit_code == 0, result.output
+    assert "  3. 华通价格更新 (public_channel, 3 messages)" in result.output and "0. all of them" in result.output
+    assert "Imported 3 messages (0 already there) onto 华通价格更新" in result.output
+
+
+def count_rows(tmp_path) -> int:
+    from core.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path}/cli.db")
+    try:
+        return count(engine, ConversationMessage)
+    finally:
+        engine.dispose()

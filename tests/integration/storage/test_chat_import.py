@@ -104,3 +104,19 @@ def test_future_promises_become_proposals_not_follow_ups(engine):
                                                 customer=None, note_parser=parse, now=T0 + timedelta(hours=1))
         assert [p.action for p in result.proposals] == ["交貨"]  # the month-old promise is already past
         assert result.interaction.details["proposals"][0]["quote"] == "8月15日前交貨可以嗎"
+
+
+def test_the_members_side_skips_system_lines_that_have_no_sender(engine):
+    convo = [Msg(None, T0, "Messages and calls are end-to-end encrypted.", "system"),
+             Msg("Janet Wu", T0 + timedelta(minutes=1), "Can you quote 300 units?"),
+             Msg(None, T0 + timedelta(minutes=2), "<@U9> has joined the channel", "system"),
+             Msg("Amy", T0 + timedelta(minutes=3), "By next Tuesday")]
+    with session_scope(engine) as session:
+        owner = _owner(session)
+        stored = chat_import.store_conversation(session, owner, convo, fmt="whatsapp", title=None, me=None,
+                                                customer=None)
+        chat_import.set_member_side(session, owner, stored.interaction.id, "Amy")
+        session.flush()
+        flags = session.exec(select(ConversationMessage.sender, ConversationMessage.from_member)
+                             .order_by(ConversationMessage.sent_at)).all()
+    assert flags == [(None, False), ("Janet Wu", False), (None, False), ("Amy", True)]

@@ -325,3 +325,62 @@ def test_import_chat_asks_on_a_real_terminal(tmp_path, monkeypatch):
                                                  "UTC"], input="x\nd\n1\n0\nn\nn\n")
     assert ambiguous.exit_code == 0, ambiguous.output
     assert "type d or m" in ambiguous.output and "Imported 2 messages (0 already there) onto Bob Chen;" in ambiguous.output
+
+
+# -- issue 14 ----------------------------------------------------------------------------------------
+def test_the_members_side_on_a_chat_with_system_lines(engine, clock):
+    actor = owner(engine)
+    view = import_chat(engine, actor, clock, parsed((SAMPLES / "whatsapp_android_zh_cn_system.txt").read_bytes()))
+    assert view.asks_which_is_you and view.participants == ("刘经理", "张伟") and view.messages == 7
+    answered, _ = run(engine, lambda uow: chat_imports.set_member_side(uow, actor, view.interaction_id or 0, "张伟"))
+    assert answered is not None and answered.me == "张伟" and answered.mention == "刘经理"
+    with session_scope(engine) as session:
+        rows = session.exec(select(ConversationMessage.sender, ConversationMessage.from_member)).all()
+    assert sorted((s or "", f) for s, f in rows) == [("", False)] * 3 + [("刘经理", False)] * 2 + [("张伟", True)] * 2
+
+
+def test_an_account_export_is_a_choice_and_each_chat_its_own_conversation(engine, clock):
+    actor = owner(engine)
+    data = (SAMPLES / "telegram_account_multi.json").read_bytes()
+    choice = chat_imports.read_export(data, zone=TAIPEI, file_name="result.json")
+    assert isinstance(choice, chat_imports.ChatChoice)
+    assert [c.name for c in choice.chats] == ["Saved Messages", "刘经理 (华通贸易)", "华通价格更新", "Acme Sourcing"]
+    missing = chat_imports.read_export(data, zone=TAIPEI, file_name="result.json", chat="王先生")
+    assert isinstance(missing, Unreadable) and missing.code == "no_such_chat" and not missing.not_an_export
+    every = chat_imports.read_every_chat(data, zone=TAIPEI, file_name="result.json")
+    assert isinstance(every, tuple) and len(every) == 4
+    views, _ = run(engine, lambda uow: chat_imports.import_conversations(uow, actor, clock.now(), every))
+    assert [(v.messages, v.mention) for v in views] == [(1, "张伟"), (4, "刘经理 (华通贸易)"), (3, "华通价格更新"),
+                                                        (3, "Acme Sourcing")]
+    assert len({v.interaction_id for v in views}) == 4
+
+
+def test_a_parked_account_export_imports_every_chat_and_goes_after_the_commit(engine, clock, tmp_path):
+    spool_dir = tmp_path / "spool"
+    actor = owner(engine)
+    data = (SAMPLES / "telegram_account_multi.json").read_bytes()
+    spooled = spool.take(spool_dir, actor, spool.park(spool_dir, actor, data, "result.json"))
+    assert spooled is not None
+    every = chat_imports.read_every_chat(spooled.data, zone=TAIPEI, file_name=spooled.file_name)
+    views, events = run(engine, lambda uow: spool.resume_all(uow, actor, clock.now(), spooled, every))
+    assert isinstance(views, tuple) and sum(v.messages for v in views) == 11
+    assert events == [SpooledFileDone(spooled.path)]
+
+
+def test_an_unzipped_export_folder_reads_as_its_file(tmp_path):
+    found = chat_imports.read_folder(SAMPLES / "slack_export_zh_hans")
+    assert isinstance(found, tuple) and parsed(found[0], found[1]).format == "slack"
+    empty = chat_imports.read_folder(tmp_path)
+    assert isinstance(empty, Unreadable) and empty.code == "unknown_format"
+
+
+def test_wechat_quotes_are_stored_apart_from_the_text(engine, clock):
+    actor = owner(engine)
+    view = import_chat(engine, actor, clock, parsed((SAMPLES / "wechat_memotrace_quote_zh_hant.txt").read_bytes()))
+    with session_scope(engine) as session:
+        record = session.get(Interaction, view.interaction_id)
+        texts = dict(session.exec(select(ConversationMessage.dedup_key, ConversationMessage.text)).all())
+    quotes = record.details["quoted"]
+    assert {texts[key]: quote for key, quote in quotes.items()} == {
+        "收到,我們下週五前確認": "陳小姐：王總您好,A100 一百件的報價單已寄出", "好的,謝謝": "王大明：收到,我們下週五前確認"}
+    assert not any("「" in text and "：" in text for text in texts.values())

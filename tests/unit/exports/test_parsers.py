@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.exports import ExportError, looks_like_export, parse_export
+from core.exports import ChooseChat, ExportError, looks_like_export, parse_export
 
 SAMPLES = Path(__file__).parents[2] / "fixtures" / "exports"
 TAIPEI, HONG_KONG = ZoneInfo("Asia/Taipei"), ZoneInfo("Asia/Hong_Kong")
@@ -104,8 +104,12 @@ def test_whatsapp_day_month_order_is_asked_when_the_file_cannot_tell():
 
 
 def test_telegram_desktop_single_chat_and_account_export():
-    for name in ("telegram_result.json", "telegram_account.json"):
-        chat = parse_export(sample(name), tz=UTC)
+    with pytest.raises(ChooseChat) as choice:  # an account export's chats are offered, none taken silently
+        parse_export(sample("telegram_account.json"), tz=UTC)
+    assert [(c.index, c.name, c.messages) for c in choice.value.chats] == [(0, "Saved", 1), (1, "陳小姐 (大同五金)", 5)]
+    for name, pick in (("telegram_result.json", None), ("telegram_account.json", "陳小姐 (大同五金)"),
+                       ("telegram_account.json", 1)):
+        chat = parse_export(sample(name), tz=UTC, chat=pick)
         assert chat.format == "telegram" and chat.title == "陳小姐 (大同五金)"
         assert rows(chat) == [
             (None, at(2024, 7, 5, 7, 0), "陳小姐 phone call", "system"),
