@@ -1,0 +1,119 @@
+"""Store an import plan (core.services.customer_lists) with bulk statements, in the caller's transaction:
+new customers, their alias rows, contacts, updates of existing customers and contacts, one audit event per
+customer written and one for the import."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlmodel import Session, col, select
+
+from core.models import AuditEvent, Contact, Customer, CustomerAlias
+from core.services.actor import Actor
+from core.services.customer_lists import ImportPlan, PlannedContact, PlannedCustomer
+from core.services.name_index import name_index as directory
+from core.text import match_key
+
+CHUNK = 2000  # rows per bulk statement (SQLite and PostgreSQL bind-parameter limits)
+
+
+def _chunks(items: list[Any]) -> list[list[Any]]:
+    return [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
+
+
+def write_plan(session: Session, actor: Actor, plan: ImportPlan, now: datetime) -> None:
+    new = [c for c in plan.customers if c.existing_id is None]
+    for chunk in _chunks(new):
+        ids: list[Any] = list(session.execute(insert(Customer).returning(col(Customer.id), sort_by_parameter_order=True),
+                              [_customer_values(actor, c, now) for c in chunk]).scalars())
+        for planned, customer_id in zip(chunk, ids, strict=True):
+            planned.stored_id = customer_id
+    changed = [c for c in plan.customers if c.existing_id is not None and c.changed]
+    for planned in changed:
+        planned.stored_id = planned.existing_id
+    for chunk in _chunks(changed):
+        session.execute(update(Customer), [{"id": c.existing_id, **_fields(c), "updated_at": now} for c in chunk])
+    _write_aliases(session, actor, new, [c for c in changed if c.new_aliases])
+    _write_contacts(session, actor, plan.customers, now)
+    _write_audit(session, actor, plan, new, changed, now)
+    directory.invalidate(actor.team_id)
+
+
+def _fields(c: PlannedCustomer) -> dict[str, Any]:
+    return {"phones": c.phones, "email": c.email, "address": c.address, "region": c.region, "tags": c.tags,
+            "owner_id": c.owner_id, "aliases": [a for a in c.aliases if a != c.name]}
+
+
+def _customer_values(actor: Actor, c: PlannedCustomer, now: datetime) -> dict[str, Any]:
+    return {"team_id": actor.team_id, "name": c.name, "name_key": match_key(c.name), "shared": False,
+            "important": False, "created_at": now, "updated_at": now, **_fields(c)}
+
+
+def _write_aliases(session: Session, actor: Actor, new: list[PlannedCustomer], grown: list[PlannedCustomer]) -> None:
+    known: set[tuple[int, str]] = set()
+    for chunk in _chunks([c.existing_id for c in grown]):
+        known.update(session.exec(select(CustomerAlias.customer_id, CustomerAlias.key)
+                                  .where(col(CustomerAlias.customer_id).in_(chunk))).all())
+    values: list[dict[str, Any]] = []
+    for planned, names in [*((c, c.aliases) for c in new), *((c, c.new_aliases) for c in grown)]:
+        assert planned.stored_id is not None
+        for name in names:
+            key = match_key(name)
+            if key and (planned.stored_id, key) not in known:
+                known.add((planned.stored_id, key))
+                values.append({"team_id": actor.team_id, "customer_id": planned.stored_id, "alias": name, "key": key})
+    for chunk in _chunks(values):
+        session.execute(insert(CustomerAlias), chunk)
+
+
+def _write_contacts(session: Session, actor: Actor, customers: list[PlannedCustomer], now: datetime) -> None:
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for planned in customers:
+        for contact in planned.contacts.values():
+            if not contact.changed:
+                continue
+            if contact.existing_id is None:
+                assert planned.stored_id is not None
+                new.append({"team_id": actor.team_id, "customer_id": planned.stored_id, "name": contact.name,
+                            "name_key": match_key(contact.name), "handles": {}, "created_at": now,
+                            **_contact_fields(contact)})
+            else:
+                changed.append({"id": contact.existing_id, **_contact_fields(contact)})
+    for chunk in _chunks(new):
+        session.execute(insert(Contact), chunk)
+    for chunk in _chunks(changed):
+        session.execute(update(Contact), chunk)
+
+
+def _contact_fields(contact: PlannedContact) -> dict[str, Any]:
+    return {"title": contact.title, "phones": contact.phones, "email": contact.email, "notes": contact.notes}
+
+
+def _write_audit(session: Session, actor: Actor, plan: ImportPlan, new: list[PlannedCustomer],
+                 changed: list[PlannedCustomer], now: datetime) -> None:
+    def contacts(c: PlannedCustomer) -> list[dict[str, Any]]:
+        return [{"name": p.name, **_contact_fields(p)} for p in c.contacts.values() if p.changed]
+
+    events: list[dict[str, Any]] = []
+    for c in new:
+        events.append({"action": "create", "entity_id": c.stored_id, "before": None,
+                       "after": {"name": c.name, **_fields(c), "contacts": contacts(c), "notes": c.notes,
+                                 "source": "customer_list", "row": c.first_row}})
+    for c in changed:
+        after = {key: value for key, value in _fields(c).items() if key in c.changed}
+        events.append({"action": "update", "entity_id": c.stored_id,
+                       "before": {key: value for key, value in c.before.items() if key in after},
+                       "after": {**after, "contacts": contacts(c), "notes": c.notes, "source": "customer_list",
+                                 "row": c.first_row}})
+    rows = [{"team_id": actor.team_id, "actor_id": actor.member_id, "entity": "customer", "at": now, **event}
+            for event in events]
+    rows.append({"team_id": actor.team_id, "actor_id": actor.member_id, "entity": "customer_list", "at": now,
+                 "action": "import", "entity_id": None, "before": None,
+                 "after": {"kind": plan.sheet.kind, "encoding": plan.sheet.encoding, "created": plan.created,
+                           "updated": plan.updated, "merged_duplicates": plan.merged_duplicates,
+                           "skipped": [{"row": r, "reason": code} for r, code in plan.skipped]}})
+    for chunk in _chunks(rows):
+        session.execute(insert(AuditEvent), chunk)
