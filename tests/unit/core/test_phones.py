@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.services.phones import normalize_phone
+from core.services.phones import normalize_phone, normalize_phones
 
 
 @pytest.mark.parametrize(("raw", "country", "expected"), [
@@ -19,3 +19,9 @@ from core.services.phones import normalize_phone
 ])
 def test_normalize_phone(raw, country, expected):
     assert normalize_phone(raw, country) == expected
+
+
+def test_normalize_phones_keeps_each_number_once_in_order():
+    assert normalize_phones(["0912-345-678", "+886 912 345 678", "(02) 2712-3456", None, " "], "TW") == [
+        "+886912345678", "+886227123456"]
+    assert normalize_phones(["020 8765 4321"], "gb") == ["+442087654321"]  # the region in any case
