@@ -9,6 +9,8 @@ nothing. "Type a name" waits with a Cancel button and refuses an answer that can
 from __future__ import annotations
 
 import dataclasses
+import html
+import re
 from collections.abc import Callable
 
 from bot.context import Ctx
@@ -127,11 +129,15 @@ def _answered(ctx: Ctx, note: NoteView, drawn: str | None) -> list[Reply] | None
 
 
 def _plain(text: str) -> str:
-    return text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+    """A toast shows plain text: no tags, no entities."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def _filed(ctx: Ctx, result: NoteResult) -> list[Reply]:
     """The card after filing; a forwarded burst's sender becomes the customer's contact."""
+    awaited = ctx.awaited("customer_name")
+    if awaited is not None and result.note is not None and awaited.payload.get("interaction") == result.note.id:
+        ctx.stop_waiting()  # the picker was answered with a button: the typed name is no longer awaited
     if result.status is NoteStatus.CHANGED and result.note is not None and not result.note.deleted:
         adopted = adopt_sender(ctx.uow, ctx.actor, result.note.id)
         if adopted is not None:

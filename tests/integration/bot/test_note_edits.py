@@ -124,6 +124,12 @@ async def test_type_a_name_refuses_a_sentence_keeps_waiting_and_a_command_or_can
     assert "大同電子" in named.text and "Logged" in named.text
     assert count(engine, Interaction, col(Interaction.customer_id).is_not(None)) == 1
 
+    picker = (await owner.say("打電話問交期"))[0]
+    await owner.press("Type a name", picker)
+    await owner.press("大同五金", picker)  # answered with a button instead: the name is no longer awaited
+    short = (await owner.say("Called Globex about the invoice"))[0]
+    assert "Logged" in short.text and "Globex" in short.text and count(engine, Interaction) == 3
+
     picker = (await owner.say("打電話問樣品的事"))[0]  # names no customer: asked
     assert "Which customer" in picker.text
     await owner.press("Type a name", picker)
