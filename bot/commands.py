@@ -19,11 +19,13 @@ class Command:
     aliases: tuple[str, ...] = ()
     public: bool = False  # may run for someone who is not a member yet
     in_menu: bool = False  # shown in Telegram's command menu (description: catalogue `menu.<name>`)
+    private: bool = True  # the answer is the member's own (lists, cards, settings): asked in a group, it goes
+    # to their private chat with a pointer in the group (bot.router)
 
 
 TABLE: tuple[Command, ...] = (
     Command("start", public=True, in_menu=True),
-    Command("help", ("h", "?", "幫助", "帮助", "說明", "说明"), public=True, in_menu=True),
+    Command("help", ("h", "?", "幫助", "帮助", "說明", "说明"), public=True, in_menu=True, private=False),
     Command("log", ("l", "記錄", "记录"), in_menu=True),
     Command("c", ("customer", "客戶", "客户"), in_menu=True),
     Command("find", ("search", "f", "搜尋", "搜索", "查詢", "查询"), in_menu=True),
@@ -42,11 +44,13 @@ TABLE: tuple[Command, ...] = (
     Command("silentdays", ("沉默天數", "沉默天数")),
     Command("invite", ("邀請", "邀请"), in_menu=True),
     Command("lang", ("language", "語言", "语言"), in_menu=True),
+    Command("files", ("attachments", "附件", "檔案", "文件")),
 )
 
 BY_WORD: dict[str, Command] = {word.casefold(): command for command in TABLE
                                for word in (command.name, *command.aliases)}
 MENU: tuple[str, ...] = tuple(command.name for command in TABLE if command.in_menu)
+PRIVATE: frozenset[str] = frozenset(command.name for command in TABLE if command.private)
 
 
 def resolve(word: str) -> Command | None:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot import commands
+from bot import commands, group_privacy
 from bot.context import Ctx
 from core.chat import ButtonIn, CommandIn, ContactIn, EditedIn, FileIn, Reply, TextIn, VoiceIn
 
@@ -88,7 +88,15 @@ async def call(route: Route, *args: Any) -> list[Reply]:
 
 
 async def dispatch(ctx: Ctx) -> list[Reply]:
-    """Answer one update inside its unit of work."""
+    """Answer one update inside its unit of work; in a group, private answers go to the member's private chat
+    (`bot.group_privacy`)."""
+    refused = group_privacy.not_for_you(ctx)
+    if refused is not None:
+        return refused
+    return group_privacy.route(ctx, await _dispatch(ctx))
+
+
+async def _dispatch(ctx: Ctx) -> list[Reply]:
     incoming = ctx.incoming
     if isinstance(incoming, TextIn):
         if (found := _as_command(ctx, incoming)) is not None:

@@ -136,6 +136,7 @@ class ButtonIn:
     env: Envelope  # env.message_id is the message that carries the button
     payload: str
     callback_id: str | None = None
+    addressee: str | None = None  # platform user id the message with the button was addressed to (groups)
 
 
 Incoming = TextIn | CommandIn | VoiceIn | FileIn | ContactIn | ButtonIn | EditedIn
@@ -169,6 +170,12 @@ class Reply:
     edit: bool = False
     notice: str | None = None  # a short toast for a button press (Telegram answerCallbackQuery text)
     extra: dict = field(default_factory=dict, compare=False)
+    # for the sender's eyes only: the adapter sends it to their private chat with the bot (Telegram: the
+    # user's own chat id), not to the group or channel the update came from
+    private: bool = False
+    # this reply points to private replies sent just before it; when they could not be delivered (the member
+    # never opened a private chat with the bot), the adapter sends this text instead (e.g. a deep link)
+    private_unreachable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +192,12 @@ class CommandStyle:
 
     def written(self, name: str) -> str:
         return f"{self.prefix}{name}"
+
+
+class StartLinks(Protocol):
+    """A messenger that can link to a private chat with the bot (Telegram: `https://t.me/<bot>?start=CODE`)."""
+
+    def start_link(self, payload: str = "") -> str | None: ...
 
 
 SLASH_COMMANDS = CommandStyle()

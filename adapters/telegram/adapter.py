@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, TypeVar
 
 import httpx
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, ReplyParameters, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
@@ -21,16 +23,21 @@ from core.chat import (
     Attachment,
     ButtonIn,
     ChatRef,
+    Incoming,
     IncomingHandler,
     Reply,
     UndeliveredHandler,
 )
+from core.delivery import POLICY, send_with_policy
 from core.ports import DeliveryError, DeliveryUncertain, RateLimited, Unreachable
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 APOLOGY = {"en": "Sorry, something went wrong. Please try again.", "zh": "抱歉,出了點問題,請再試一次。"}
 GONE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights to send")
+MENU_LANGUAGE = "command_menu"  # Reply.extra: set this member's own command menu in that language
+REPLY_RETRY = POLICY.replies  # replies to an update; nudges and notices are retried by core.scheduling
+T = TypeVar("T")
 
 
 class TelegramAdapter:
@@ -46,11 +53,14 @@ class TelegramAdapter:
         self.handle = handle
         self.undelivered = undelivered
         self.commands = commands or {}
+        self.sleep: Callable[[float], Awaitable[object]] = asyncio.sleep  # waits between reply retries
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         builder = (ApplicationBuilder().token(settings.telegram_bot_token or "")
                    .base_url(settings.telegram_api_base_url).base_file_url(settings.telegram_file_base_url)
+                   # no retries in the limiter: a 429 surfaces as RateLimited, and core.delivery decides
+                   # (the reply policy waits out retry_after; nudges and notices reschedule themselves)
                    .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_messages_per_second,
-                                                max_retries=2)).concurrent_updates(64)
+                                                max_retries=0)).concurrent_updates(64)
                    .get_updates_read_timeout(settings.telegram_poll_timeout + 10))
         self.app: Application = builder.build()
         self.app.add_handler(TypeHandler(Update, self._on_update))
@@ -84,17 +94,46 @@ class TelegramAdapter:
                 await self.app.stop()
         await self.app.shutdown()
 
+    @property
+    def bot_username(self) -> str:
+        """The bot's @username, from getMe (known once started)."""
+        try:
+            return self.app.bot.username or ""
+        except RuntimeError:  # not initialized yet (getMe not called)
+            return ""
+
+    def start_link(self, payload: str = "") -> str | None:
+        """The deep link that opens a private chat with the bot (`?start=CODE` fills in an invite code)."""
+        username = self.bot_username
+        if not username:
+            return None
+        return f"https://t.me/{username}?start={payload}" if payload else f"https://t.me/{username}?start"
+
+    def _menu(self, language: str) -> list[BotCommand]:
+        return [BotCommand(name, description[:256]) for name, description in self.commands.get(language, ())]
+
     async def _set_commands(self) -> None:
-        """The command menu: English by default, Chinese for "zh" users (Telegram has one code for both scripts)."""
-        by_code: dict[str | None, Sequence[tuple[str, str]]] = {}
-        for language, items in sorted(self.commands.items(), key=lambda pair: pair[0] != "zh-Hant"):
-            by_code.setdefault(None if language == "en" else language.split("-")[0], items)
-        for code, items in by_code.items():
-            commands = [BotCommand(name, description[:256]) for name, description in items]
+        """The command menus: English by default and for "en", Traditional Chinese for "zh" (Telegram's
+        language_code has one code for both scripts); each member's own chat gets the menu in their language
+        (`set_member_menu`) when they join or change language."""
+        menus = (("en", None), ("en", "en"), ("zh-Hant", "zh"))
+        for language, code in menus:
+            if language not in self.commands:
+                continue
             try:
-                await self.app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
+                await self.app.bot.set_my_commands(self._menu(language), scope=BotCommandScopeDefault(),
+                                                   language_code=code)
             except TelegramError:
                 log.warning("could not set the %s command menu", code or "default", exc_info=True)
+
+    async def set_member_menu(self, chat_id: str, language: str) -> None:
+        """The command menu in one member's private chat, in their language (zh-Hans gets Simplified)."""
+        if language not in self.commands:
+            return
+        try:
+            await self.app.bot.set_my_commands(self._menu(language), scope=BotCommandScopeChat(int(chat_id)))
+        except TelegramError:
+            log.warning("could not set the %s command menu of chat %s", language, chat_id, exc_info=True)
 
     # -- inbound -----------------------------------------------------------------------------
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -108,15 +147,41 @@ class TelegramAdapter:
             if isinstance(incoming, ButtonIn):
                 notice = next((r.notice for r in replies if r.notice), None)
                 await self._answer(incoming.callback_id, notice)
-            for reply in replies:
-                try:
-                    if reply.edit and isinstance(incoming, ButtonIn) and incoming.env.message_id:
-                        await self.edit(incoming.env.chat, incoming.env.message_id, reply)
-                    else:
-                        await self.send(incoming.env.chat, reply)
-                except DeliveryError:
-                    log.warning("reply to %s failed; the update itself was handled", incoming.env.chat,
-                                exc_info=True)
+            await self._deliver(incoming, replies)
+
+    async def _deliver(self, incoming: Incoming, replies: Sequence[Reply]) -> None:
+        """Send the replies to one update under the reply policy; what still fails goes to `undelivered`.
+
+        `Reply.private` goes to the sender's own chat (in Telegram a private chat's id is the user's id); a
+        pointer's `private_unreachable` text replaces it when a private reply found no chat (403: the member
+        never started the bot)."""
+        env = incoming.env
+        own_chat = ChatRef(PLATFORM, env.sender.platform_user_id)
+        lost: list[Reply] = []
+        private_unreachable = False
+        for reply in replies:
+            if not (reply.text or reply.image or reply.file):
+                continue  # a toast only (the callback answer said it)
+            if reply.private_unreachable is not None and private_unreachable:
+                reply = replace(reply, text=reply.private_unreachable, private_unreachable=None)
+            to = own_chat if reply.private else env.chat
+            quote = env.message_id if env.is_group and not reply.private and not isinstance(incoming, ButtonIn) else None
+            try:
+                if reply.edit and not reply.private and isinstance(incoming, ButtonIn) and env.message_id:
+                    await self.edit(to, env.message_id, reply, retrying=True)
+                else:
+                    await self._call_with_policy(self._send, to, reply, quote)
+                if reply.extra.get(MENU_LANGUAGE) and not env.is_group:
+                    await self.set_member_menu(env.sender.platform_user_id, reply.extra[MENU_LANGUAGE])
+            except Unreachable:
+                log.info("reply to %s: chat unreachable", to, exc_info=True)
+                private_unreachable = private_unreachable or reply.private
+                lost.append(reply)
+            except DeliveryError:
+                log.warning("reply to %s failed after retries; the update itself was handled", to, exc_info=True)
+                lost.append(reply)
+        if lost and self.undelivered is not None:
+            await self.undelivered(incoming, lost)
 
     async def _answer(self, callback_id: str | None, text: str | None) -> None:
         if not callback_id:
@@ -139,14 +204,17 @@ class TelegramAdapter:
     async def send(self, to: ChatRef, reply: Reply) -> str:
         return await self._call(self._send, to, reply)
 
-    async def edit(self, to: ChatRef, message_id: str, reply: Reply) -> None:
+    async def edit(self, to: ChatRef, message_id: str, reply: Reply, *, retrying: bool = False) -> None:
+        call = self._call_with_policy if retrying else self._call
         try:
-            await self._call(self._edit, to, message_id, reply)
+            await call(self._edit, to, message_id, reply)
+        except Unreachable:
+            raise
         except DeliveryError as error:
             if "message is not modified" in str(error).lower():
                 return
             if "message to edit not found" in str(error).lower() or "can't be edited" in str(error).lower():
-                await self.send(to, reply)
+                await call(self._send, to, reply)
                 return
             raise
 
@@ -161,18 +229,21 @@ class TelegramAdapter:
             await self.app.bot.send_chat_action(int(to.chat_id), ChatAction.TYPING,
                                                 message_thread_id=int(to.thread_id) if to.thread_id else None)
 
-    async def _send(self, to: ChatRef, reply: Reply) -> str:
+    async def _send(self, to: ChatRef, reply: Reply, quote: str | None = None) -> str:
+        """One reply as Bot API calls; `quote` answers a message in a group (so its buttons know whose they are)."""
         bot, chat_id = self.app.bot, int(to.chat_id)
         thread = int(to.thread_id) if to.thread_id else None
+        answer = ReplyParameters(int(quote), allow_sending_without_reply=True) if quote else None
         if reply.image is not None:
             message = await bot.send_photo(chat_id, reply.image.data, caption=reply.text[:1024] or None,
                                            parse_mode=ParseMode.HTML, reply_markup=keyboard(reply),
-                                           message_thread_id=thread)
+                                           message_thread_id=thread, reply_parameters=answer)
             return str(message.message_id)
         if reply.file is not None:
             message = await bot.send_document(chat_id, reply.file.data, filename=reply.file.name,
                                               caption=reply.text[:1024] or None, parse_mode=ParseMode.HTML,
-                                              reply_markup=keyboard(reply), message_thread_id=thread)
+                                              reply_markup=keyboard(reply), message_thread_id=thread,
+                                              reply_parameters=answer)
             return str(message.message_id)
         parts = split_html(reply.text)
         message = None
@@ -180,7 +251,8 @@ class TelegramAdapter:
             last = index == len(parts) - 1
             message = await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
                                              reply_markup=keyboard(reply) if last else None,
-                                             message_thread_id=thread, disable_web_page_preview=True)
+                                             message_thread_id=thread, disable_web_page_preview=True,
+                                             reply_parameters=answer if index == 0 else None)
         return str(message.message_id) if message else ""
 
     async def _edit(self, to: ChatRef, message_id: str, reply: Reply) -> None:
@@ -188,6 +260,10 @@ class TelegramAdapter:
         await self.app.bot.edit_message_text(text, chat_id=int(to.chat_id), message_id=int(message_id),
                                              parse_mode=ParseMode.HTML, reply_markup=keyboard(reply),
                                              disable_web_page_preview=True)
+
+    async def _call_with_policy(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """A reply's Bot API call under core.delivery's reply policy (a 429 waited out, a 5xx tried again)."""
+        return await send_with_policy(lambda: self._call(function, *args), REPLY_RETRY, sleep=self.sleep)
 
     async def _call(self, function, *args):
         """Run a Bot API call, translating Telegram's errors into the core's delivery errors."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
 
 from telegram import (
     Message,
@@ -14,12 +15,14 @@ from telegram import (
 )
 from telegram.constants import ChatType, MessageEntityType
 
+from adapters.telegram.vcard import parse_vcard
 from core.chat import (
     Attachment,
     ButtonIn,
     ChatRef,
     CommandIn,
     ContactIn,
+    EditedIn,
     Envelope,
     FileIn,
     ForwardOrigin,
@@ -31,6 +34,14 @@ from core.chat import (
 
 PLATFORM = "telegram"
 GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
+AUDIO_SUFFIXES = frozenset({".ogg", ".oga", ".opus", ".m4a", ".mp3", ".wav", ".flac", ".aac"})
+
+
+def is_audio_document(file_name: str | None, mime_type: str | None) -> bool:
+    """A document that is a sound recording (`jfk.ogg`, `audio/mp4`): transcribed like a voice note."""
+    if (mime_type or "").lower().startswith("audio/"):
+        return True
+    return PurePosixPath((file_name or "").lower()).suffix in AUDIO_SUFFIXES
 
 
 def _sender(update: Update) -> Sender:
@@ -80,16 +91,12 @@ def _addressed(message: Message, bot_username: str) -> tuple[bool, str]:
 
 def to_incoming(update: Update, bot_username: str) -> Incoming | None:
     if update.callback_query is not None:
-        query = update.callback_query
-        message = query.message
-        chat_id = str(message.chat.id) if message else str(query.from_user.id)
-        env = Envelope(ChatRef(PLATFORM, chat_id), _sender(update), str(message.message_id if message else ""),
-                       (message.date if message else update.callback_query.message.date).astimezone(UTC)
-                       if message else _now(), update_id=str(update.update_id))
-        return ButtonIn(env, query.data or "", callback_id=query.id)
-    message = update.message or update.edited_message
-    if message is None or update.edited_message is not None:
-        return None  # edits and channel posts are not notes
+        return _button(update)
+    if update.edited_message is not None:
+        return _edited(update)
+    message = update.message
+    if message is None:
+        return None  # channel posts and the like are not notes
     is_group = message.chat.type in GROUPS
     text = message.text or ""
     if is_group:
@@ -107,18 +114,25 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
         seconds = media.duration.total_seconds() if hasattr(media.duration, "total_seconds") else media.duration
         return VoiceIn(env, Attachment(PLATFORM, media.file_id, name, mime, media.file_size,
                                        float(seconds) if seconds is not None else None))
+    if message.document and is_audio_document(message.document.file_name, message.document.mime_type):
+        document = message.document
+        return VoiceIn(env, Attachment(PLATFORM, document.file_id, document.file_name or "audio",
+                                       document.mime_type or "application/octet-stream", document.file_size))
     if message.document:
         document = message.document
         return FileIn(env, Attachment(PLATFORM, document.file_id, document.file_name, document.mime_type,
-                                      document.file_size), caption=message.caption or "")
+                                      document.file_size), caption=(text if is_group else message.caption) or "")
     if message.photo:
         photo = message.photo[-1]
-        return FileIn(env, Attachment(PLATFORM, photo.file_id, "photo.jpg", "image/jpeg", photo.file_size),
-                      caption=message.caption or "")
+        return FileIn(env, Attachment(PLATFORM, photo.file_id, f"photo-{message.message_id}.jpg", "image/jpeg",
+                                      photo.file_size), caption=(text if is_group else message.caption) or "")
     if message.contact:
         contact = message.contact
         name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
-        return ContactIn(env, name, contact.phone_number, str(contact.user_id) if contact.user_id else None)
+        card = parse_vcard(contact.vcard)
+        phones = tuple(dict.fromkeys(p for p in (contact.phone_number, *card.phones) if p))
+        return ContactIn(env, name, contact.phone_number, str(contact.user_id) if contact.user_id else None,
+                         company=card.company, title=card.title, email=card.email, phones=phones)
     if text.startswith("/") and not env.forwarded:
         head, _, args = text[1:].partition(" ")
         return CommandIn(env, head.split("@", 1)[0].lower(), args.strip())
@@ -127,7 +141,35 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
     return None  # stickers, photos without caption, locations…: nothing to log
 
 
-def _now():
-    from datetime import datetime
+def _button(update: Update) -> ButtonIn:
+    """A button press; in a group, `addressee` is the member the message was a reply to (its card's owner)."""
+    query = update.callback_query
+    assert query is not None
+    message = query.message
+    if message is None or not isinstance(message, Message):  # an inaccessible (old) message
+        env = Envelope(ChatRef(PLATFORM, str(query.from_user.id)), _sender(update),
+                       str(message.message_id) if message else "", _now(), update_id=str(update.update_id))
+        return ButtonIn(env, query.data or "", callback_id=query.id)
+    is_group = message.chat.type in GROUPS
+    original = message.reply_to_message
+    addressee = str(original.from_user.id) if original is not None and original.from_user else None
+    env = Envelope(ChatRef(PLATFORM, str(message.chat.id)), _sender(update), str(message.message_id),
+                   message.date.astimezone(UTC), is_group=is_group, update_id=str(update.update_id))
+    return ButtonIn(env, query.data or "", callback_id=query.id, addressee=addressee)
 
+
+def _edited(update: Update) -> EditedIn | None:
+    """The member edited one of their own text messages in their private chat with the bot."""
+    message = update.edited_message
+    assert message is not None
+    if message.chat.type != ChatType.PRIVATE or message.text is None or message.forward_origin is not None:
+        return None
+    if message.from_user is None or message.from_user.id != message.chat.id:
+        return None
+    env = Envelope(ChatRef(PLATFORM, str(message.chat.id)), _sender(update), str(message.message_id),
+                   (message.edit_date or message.date).astimezone(UTC), update_id=str(update.update_id))
+    return EditedIn(env, message.text)
+
+
+def _now() -> datetime:
     return datetime.now(UTC)

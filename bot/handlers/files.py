@@ -1,10 +1,12 @@
-"""Documents: customer lists (CSV/XLSX) and chat exports go to their importers; anything else is declined."""
+"""Documents and photos: customer lists (CSV/XLSX) and chat exports go to their importers; anything else with a
+caption is attached to the customer the caption names (bot.handlers.attachments); the rest is declined."""
 
 from __future__ import annotations
 
 import logging
 
 from bot.context import Ctx
+from bot.handlers.attachments import attach_captioned
 from bot.handlers.chat_exports import import_chat_file
 from bot.render import esc
 from bot.router import content
@@ -46,4 +48,6 @@ async def document(ctx: Ctx) -> list[Reply]:
     replies = await import_chat_file(ctx, data, attachment.file_name)
     if replies is not None:
         return replies
+    if ctx.incoming.caption.strip():
+        return attach_captioned(ctx, data)
     return [Reply(ctx.t("files.unreadable", name=esc(attachment.file_name or "")))]

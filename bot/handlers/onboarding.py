@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.context import Ctx
+from bot.group_privacy import start_link
 from bot.i18n import LANGUAGES, normalize_language
 from bot.render import esc
 from bot.router import button, command
@@ -10,6 +13,7 @@ from core.chat import Button, CommandIn, Reply
 from core.usecases import team
 from core.usecases.team import Newcomer, StartOutcome
 
+MENU_LANGUAGE = "command_menu"  # Reply.extra key: the language of the member's own command menu
 LANGUAGE_NAMES = {"zh-Hant": "繁體中文", "zh-Hans": "简体中文", "en": "English"}
 
 
@@ -26,7 +30,17 @@ def _newcomer(ctx: Ctx) -> Newcomer:
         name=env.sender.display_name or env.sender.username or env.sender.platform_user_id,
         workspace_id=env.sender.workspace_id,
         language=normalize_language(env.sender.language_code, settings.default_language),
-        timezone=settings.default_timezone, country=settings.default_country)
+        timezone=_zone(env.sender.timezone) or settings.default_timezone, country=settings.default_country)
+
+
+def _zone(name: str | None) -> str | None:
+    """The platform's zone for the newcomer (Slack users.info `tz`) if it is a real IANA zone."""
+    return name if name and team.is_time_zone(name) else None
+
+
+def _with_menu(reply: Reply, language: str) -> Reply:
+    """Ask the adapter to show the command menu in `language` in this member's chat (Telegram)."""
+    return replace(reply, extra={**reply.extra, MENU_LANGUAGE: language})
 
 
 @command("start")
@@ -47,8 +61,9 @@ def start(ctx: Ctx) -> list[Reply]:
             return [Reply(ctx.t("onboarding.bad_invite"))]
     assert result.actor is not None
     ctx.member, ctx.language = result.actor, result.actor.language
-    return [Reply(ctx.t(f"onboarding.{result.outcome.value}", name=esc(result.actor.name),
-                        team=esc(result.team_name)) + "\n\n" + ctx.t("onboarding.help"))]
+    return [_with_menu(Reply(ctx.t(f"onboarding.{result.outcome.value}", name=esc(result.actor.name),
+                                   team=esc(result.team_name)) + "\n\n" + ctx.t("onboarding.help")),
+                       result.actor.language)]
 
 
 @command("help")
@@ -61,7 +76,11 @@ def help_(ctx: Ctx) -> list[Reply]:
 @command("invite")
 def invite(ctx: Ctx) -> list[Reply]:
     created = team.create_invite(ctx.uow, ctx.actor, ctx.now, team.invite_role(_args(ctx)))
-    return [Reply(ctx.t("onboarding.invite", code=created.code, role=ctx.t(f"onboarding.role_{created.role}")))]
+    text = ctx.t("onboarding.invite", code=created.code, role=ctx.t(f"onboarding.role_{created.role}"))
+    link = start_link(ctx, created.code)
+    if link:
+        text += "\n" + ctx.t("invites.link", link=esc(link))
+    return [Reply(text)]
 
 
 @command("lang")
@@ -83,4 +102,5 @@ def lang_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
 def _set_language(ctx: Ctx, language: str, *, edit: bool) -> list[Reply]:
     ctx.member = team.set_language(ctx.uow, ctx.actor, language)
     ctx.language = ctx.member.language
-    return [Reply(ctx.t("onboarding.language_set", language=LANGUAGE_NAMES[language]), edit=edit)]
+    return [_with_menu(Reply(ctx.t("onboarding.language_set", language=LANGUAGE_NAMES[language]), edit=edit),
+                       language)]

@@ -55,6 +55,11 @@ def settings_lines(ctx: Ctx, settings: MemberSettings) -> list[str]:
     return lines
 
 
+def _unreadable(ctx: Ctx, key: str, usage: str) -> str:
+    """What was wrong with the value typed (quoted back), then how to write it."""
+    return ctx.t(key, value=esc(_args(ctx))) + "\n" + ctx.t(usage)
+
+
 @command("settings")
 def show_settings(ctx: Ctx) -> list[Reply]:
     shown = preferences.member_settings(ctx.uow, ctx.actor)
@@ -67,7 +72,7 @@ def digest(ctx: Ctx) -> list[Reply]:
     if result.refused is Refusal.NOTHING_GIVEN:
         return [Reply(_digest_line(ctx, result.settings) + "\n" + ctx.t("settings.digest_usage"))]
     if result.refused is not None:
-        return [Reply(ctx.t("settings.digest_usage"))]
+        return [Reply(_unreadable(ctx, "values.digest_unreadable", "settings.digest_usage"))]
     at = result.settings.digest_at
     return [Reply(ctx.t("settings.digest_set", time=_clock(at)) if at else ctx.t("settings.digest_now_off"))]
 
@@ -78,7 +83,7 @@ def hours(ctx: Ctx) -> list[Reply]:
     if result.refused is Refusal.NOTHING_GIVEN:
         return [Reply(_hours_line(ctx, result.settings) + "\n" + ctx.t("settings.hours_usage"))]
     if result.refused is not None:
-        return [Reply(ctx.t("settings.hours_usage"))]
+        return [Reply(_unreadable(ctx, "values.hours_unreadable", "settings.hours_usage"))]
     return [Reply(_hours_line(ctx, result.settings, "settings.hours_set"))]
 
 
@@ -88,7 +93,7 @@ def days_off(ctx: Ctx) -> list[Reply]:
     if result.refused is Refusal.NO_WORKING_DAYS:
         return [Reply(ctx.t("settings.no_working_days"))]
     if result.refused is not None:
-        return [Reply(ctx.t("settings.daysoff_usage"))]
+        return [Reply(_unreadable(ctx, "values.daysoff_unreadable", "settings.daysoff_usage"))]
     off = result.settings.days_off
     return [Reply(ctx.t("settings.daysoff_set", off=days_text(off, ctx.language) if off else "—",
                         work=days_text(result.settings.work_days, ctx.language)))]
@@ -97,7 +102,9 @@ def days_off(ctx: Ctx) -> list[Reply]:
 @command("tz")
 def timezone(ctx: Ctx) -> list[Reply]:
     result = preferences.set_timezone(ctx.uow, ctx.actor, _args(ctx))
-    if result.refused is not None:  # Refusal.UNKNOWN_ZONE wants its own message (settings.tz_unknown)
+    if result.refused is Refusal.UNKNOWN_ZONE:
+        return [Reply(_unreadable(ctx, "values.tz_unknown", "settings.tz_usage"))]
+    if result.refused is not None:
         return [Reply(ctx.t("settings.tz_usage"))]
     zone = result.settings.timezone
     now = when(ctx.now, tz=zone, language=ctx.language)
@@ -110,6 +117,8 @@ def timezone(ctx: Ctx) -> list[Reply]:
 @command("country")
 def country(ctx: Ctx) -> list[Reply]:
     result = preferences.set_country(ctx.uow, ctx.actor, _args(ctx))
+    if result.refused is Refusal.UNKNOWN_COUNTRY:
+        return [Reply(_unreadable(ctx, "values.country_unknown", "settings.country_usage"))]
     if result.refused is not None:
         return [Reply(ctx.t("settings.country_usage"))]
     if not result.settings.country:

@@ -6,9 +6,11 @@ local import CLI).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.models import Member, Role, Team
 from core.services import teams
@@ -18,9 +20,23 @@ from core.services.teams import Newcomer
 from core.settings import LANGUAGES
 from core.uow import UnitOfWork
 
-__all__ = ["InviteView", "Newcomer", "StartOutcome", "StartResult", "create_invite", "invite_role",
-           "local_owner", "parse_language", "set_language", "start"]
+__all__ = [
+    "InviteView",
+    "Newcomer",
+    "StartOutcome",
+    "StartResult",
+    "create_invite",
+    "invite_role",
+    "local_owner",
+    "parse_language",
+    "person_name",
+    "set_language",
+    "start",
+    "team_name",
+]
 
+TEAM_NAMES = {"zh-Hant": "{name}的團隊", "zh-Hans": "{name}的团队", "en": "{name}'s team"}
+_CJK = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af·・]+$")
 MANAGER_WORDS = frozenset({"manager", "經理", "经理"})
 LANGUAGE_ALIASES = {"繁體": "zh-Hant", "繁体": "zh-Hant", "简体": "zh-Hans", "簡體": "zh-Hans", "english": "en"}
 
@@ -66,11 +82,13 @@ def start(uow: UnitOfWork, actor: Actor | None, now: datetime, who: Newcomer, *,
     if in_group:
         return StartResult(StartOutcome.GROUP_REFUSED)
     code = code.strip().split()[0] if code.strip() else ""
+    who = replace(who, name=person_name(who.name))
     try:
         if code:
             member, outcome = teams.join(uow.session, code, who, now=now), StartOutcome.JOINED
         elif not teams.any_team(uow.session):
-            member, outcome = teams.found_team(uow.session, who), StartOutcome.FOUNDED
+            member, outcome = (teams.found_team(uow.session, who, team_name(who.name, who.language)),
+                               StartOutcome.FOUNDED)
         else:
             return StartResult(StartOutcome.NEED_INVITE)
     except InvalidInvite:
@@ -78,6 +96,32 @@ def start(uow: UnitOfWork, actor: Actor | None, now: datetime, who: Newcomer, *,
     except AlreadyMember:  # enrolled by a concurrent /start since this update was read
         return StartResult(StartOutcome.ALREADY_MEMBER)
     return StartResult(outcome, Actor.of(member), _team_name(uow, member.team_id))
+
+
+def is_time_zone(name: str) -> bool:
+    """An IANA zone name this machine knows (`Asia/Taipei`; not `Mars/Base`)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def person_name(display_name: str) -> str:
+    """A name as its own language writes it: Chinese (or Japanese, Korean) names family first with no space
+    (Telegram's "志明 林", first then last, becomes "林志明"); any other name as it is."""
+    parts = display_name.split()
+    if len(parts) == 2 and all(_CJK.match(part) for part in parts):
+        return parts[1] + parts[0]
+    if len(parts) > 2 and all(_CJK.match(part) for part in parts):
+        return "".join(reversed(parts))
+    return display_name.strip()
+
+
+def team_name(founder: str, language: str) -> str:
+    """The first team's name, in the founder's language: 林志明的團隊, 林志明的团队, Lin Zhiming's team."""
+    template = TEAM_NAMES.get(language, TEAM_NAMES["en"])
+    return template.format(name=person_name(founder))
 
 
 def invite_role(text: str) -> str:

@@ -4,7 +4,8 @@ Serves getMe, getUpdates (long polling with offsets), deleteWebhook/setWebhook, 
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendChatAction, sendPhoto, sendDocument,
 getFile, file downloads and setMyCommands. Records every request with its decoded body and the status
 it was answered with, and can inject faults per method: a 429 with retry_after, a 500, a 403 (blocked),
-a 400 (chat not found), a delay. With `enforce_limits=True` it holds Telegram's real limits on messages
+a 400 (chat not found), a delay, a connection dropped after the request arrived (`Fault(DROP)`).
+Users in `never_started` have not opened a private chat with the bot: sends to their chat get 403. With `enforce_limits=True` it holds Telegram's real limits on messages
 sent (30 per second overall, 1 per second per chat, counted on accepted requests as they arrive) and
 answers 429 with `retry_after` when a request would exceed them; `rate_limited` counts those 429s.
 """
@@ -27,6 +28,7 @@ BOT_ID = 777000
 USERNAME = "chatcrm_test_bot"
 
 
+DROP = 0  # Fault status: close the connection without answering (the request arrived; no reply)
 SENDING = {"sendMessage", "sendPhoto", "sendDocument", "sendVoice", "sendAudio", "copyMessage", "forwardMessage"}
 
 
@@ -65,6 +67,7 @@ class FakeTelegram:
     rate_limited: int = 0  # 429s answered because a limit was exceeded
     _accepted: deque = field(default_factory=deque)  # arrival times of accepted sends in the last second
     _chat_last: dict[str, float] = field(default_factory=dict)
+    never_started: set[int] = field(default_factory=set)  # user ids that never opened a private chat
 
     @property
     def base_url(self) -> str:
@@ -124,7 +127,8 @@ class FakeTelegram:
                 continue
             try:
                 body[key] = json.loads(value) if key in ("reply_markup", "commands", "allowed_updates",
-                                                         "scope", "entities") else value
+                                                         "scope", "entities", "reply_parameters",
+                                                         "link_preview_options") else value
             except (TypeError, ValueError):
                 body[key] = value
         return body
@@ -152,10 +156,15 @@ class FakeTelegram:
         call = Call(method, body, time.monotonic())
         self.calls.append(call)
         response = await self._answer(method, body, call)
+        if response is None:  # Fault(DROP): the request arrived, the connection closes without an answer
+            call.status = DROP
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=500)
         call.status = response.status
         return response
 
-    async def _answer(self, method: str, body: dict[str, Any], call: Call) -> web.Response:
+    async def _answer(self, method: str, body: dict[str, Any], call: Call) -> web.Response | None:
         if wait := self._over_limit(method, body, call.at):
             self.rate_limited += 1
             return web.json_response({"ok": False, "error_code": 429,
@@ -169,11 +178,17 @@ class FakeTelegram:
                 faults.pop(0)
             if fault.delay:
                 await asyncio.sleep(fault.delay)
+            if fault.status == DROP:
+                return None
             if fault.status != 200:
                 payload: dict[str, Any] = {"ok": False, "error_code": fault.status, "description": fault.description}
                 if fault.retry_after is not None:
                     payload["parameters"] = {"retry_after": fault.retry_after}
                 return web.json_response(payload, status=fault.status)
+        if method in SENDING and _int(body.get("chat_id")) in self.never_started:
+            return web.json_response({"ok": False, "error_code": 403,
+                                      "description": "Forbidden: bot can't initiate conversation with a user"},
+                                     status=403)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return web.json_response({"ok": False, "error_code": 400, "description": f"method {method} unknown"},
@@ -250,6 +265,13 @@ class FakeTelegram:
         self.files[f"fake-files/{file_id}/blob.bin"] = data
 
 
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 # -- update builders ---------------------------------------------------------------------------
 _ids = itertools.count(100)
 
@@ -274,9 +296,15 @@ def message(text: str | None = None, *, chat_id: int = 42, sender: dict | None =
     return {"message": body}
 
 
-def callback(data: str, *, message_id: int, chat_id: int = 42, sender: dict | None = None) -> dict:
+def callback(data: str, *, message_id: int, chat_id: int = 42, sender: dict | None = None,
+             chat_type: str = "private", addressee: dict | None = None) -> dict:
+    """A button press on the bot's message `message_id`; in a group, `addressee` is who that message answered."""
+    card: dict[str, Any] = {"message_id": message_id, "date": int(time.time()),
+                            "chat": {"id": chat_id, "type": chat_type,
+                                     **({"title": "Sales"} if chat_type != "private" else {})},
+                            "from": {"id": BOT_ID, "is_bot": True, "first_name": "chatcrm"}, "text": "card"}
+    if addressee is not None:
+        card["reply_to_message"] = {"message_id": message_id - 1, "date": int(time.time()), "text": "/c",
+                                    "chat": card["chat"], "from": addressee}
     return {"callback_query": {"id": str(next(_ids)), "from": sender or user(chat_id), "chat_instance": "ci",
-                               "data": data, "message": {"message_id": message_id, "date": int(time.time()),
-                                                         "chat": {"id": chat_id, "type": "private"},
-                                                         "from": {"id": BOT_ID, "is_bot": True,
-                                                                  "first_name": "chatcrm"}, "text": "card"}}}
+                               "data": data, "message": card}}

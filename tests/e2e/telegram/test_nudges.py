@@ -118,14 +118,18 @@ async def test_a_nudge_arrives_once_with_its_buttons_and_done_closes_it_once(fak
     assert len([c for c in fake.calls[before:] if c.method == "sendMessage"]) == 1
 
 
-async def test_a_429_waits_retry_after_then_the_nudge_is_delivered_once(fake, bot, clock):
+async def test_a_429_puts_the_nudge_back_for_retry_after_then_it_is_delivered_once(fake, bot, clock):
+    """One policy: the client does not retry by itself (AIORateLimiter max_retries=0); the dispatcher holds the
+    nudge for the platform's retry_after, without counting an attempt, and sends it once afterwards."""
     app, scheduler = bot
     fid = promise(app, clock.current)
     fake.fail("sendMessage", Fault(429, "Too Many Requests: retry after 1", retry_after=1))
+    assert await scheduler.dispatch() == 0
+    row = follow_up(app, fid)
+    assert row.status == "pending" and row.attempts == 0 and row.next_attempt_at == clock.current + timedelta(seconds=1)
+    clock.advance(seconds=1)
     assert await scheduler.dispatch() == 1
-    refused, accepted = nudges(fake, "price list")
-    assert (refused.status, accepted.status) == (429, 200)
-    assert accepted.at - refused.at >= 1.0  # waited for retry_after
+    assert [c.status for c in nudges(fake, "price list")] == [429, 200]
     assert follow_up(app, fid).status == "sent" and follow_up(app, fid).message_id
     clock.advance(hours=1)
     await scheduler.dispatch()
@@ -136,12 +140,14 @@ async def test_repeated_429s_stop_and_retry_later_without_a_storm(fake, bot, clo
     app, scheduler = bot
     fid = promise(app, clock.current)
     fake.fail("sendMessage", Fault(429, "Too Many Requests: retry after 1", retry_after=1, times=3))
-    assert await scheduler.dispatch() == 0
-    assert [c.status for c in nudges(fake, "price list")] == [429, 429, 429]  # the client's two retries, no more
-    row = follow_up(app, fid)
-    assert row.status == "pending" and row.attempts == 0 and row.next_attempt_at == clock.current + timedelta(seconds=1)
-    assert await scheduler.dispatch() == 0 and len(nudges(fake, "price list")) == 3
-    clock.advance(seconds=1)
+    for tried in range(1, 4):
+        assert await scheduler.dispatch() == 0
+        assert [c.status for c in nudges(fake, "price list")] == [429] * tried  # one request per due time
+        row = follow_up(app, fid)
+        assert row.status == "pending" and row.attempts == 0
+        assert row.next_attempt_at == clock.current + timedelta(seconds=1)
+        assert await scheduler.dispatch() == 0 and len(nudges(fake, "price list")) == tried  # not due yet
+        clock.advance(seconds=1)
     assert await scheduler.dispatch() == 1
     assert [c.status for c in nudges(fake, "price list")] == [429, 429, 429, 200]
 

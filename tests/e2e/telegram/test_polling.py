@@ -20,10 +20,11 @@ async def start_owner(fake) -> None:
 
 
 async def test_menu_is_set_in_each_language_and_polling_never_drops_pending(fake, running):
-    calls = await fake.wait_for("setMyCommands", 2)
+    calls = await fake.wait_for("setMyCommands", 3)
+    assert all(c.body["scope"] == {"type": "default"} for c in calls)
     menus = {c.body.get("language_code"): {item["command"]: item["description"] for item in c.body["commands"]}
              for c in calls}
-    assert set(menus) == {None, "zh"}
+    assert set(menus) == {None, "en", "zh"} and menus[None] == menus["en"]
     assert set(menus[None]) >= {"start", "help", "log", "c", "find", "todo", "done", "new", "lang"}
     assert menus[None]["c"] == "Customer card" and menus["zh"]["c"] == "客戶資料卡"
     await fake.wait_for("getUpdates")
@@ -137,13 +138,14 @@ async def test_group_answers_mentions_and_commands_only(fake, running):
     fake.inject(message("Visited Acme yesterday, all good", **group))
     fake.inject(message("@chatcrm_test_bot Visited Globex, wants a quote Friday", **group,
                         entities=[{"type": "mention", "offset": 0, "length": 17}]))
-    reply = (await fake.wait_for("sendMessage", 2))[-1].body
-    assert reply["chat_id"] == "-500" and "Globex" in reply["text"]
+    card, pointer = (await fake.wait_for("sendMessage", 3))[-2:]
+    assert card.body["chat_id"] == "42" and "Globex" in card.body["text"]  # the card goes privately
+    assert pointer.body["chat_id"] == "-500" and "Globex" not in pointer.body["text"]
     fake.inject(message("/help", **group))  # a sentinel: the group's updates are handled in order
-    sentinel = (await fake.wait_for("sendMessage", 3))[-1].body
-    assert sentinel["chat_id"] == "-500" and "/todo" in sentinel["text"]
+    sentinel = (await fake.wait_for("sendMessage", 4))[-1].body
+    assert sentinel["chat_id"] == "-500" and "/todo" in sentinel["text"]  # help is not private
     assert count(app, Interaction) == 1
-    assert len(fake.sent("sendMessage")) == 3  # the message without a mention got no answer
+    assert len(fake.sent("sendMessage")) == 4  # the message without a mention got no answer
 
 
 async def test_redelivered_update_does_not_duplicate(fake, running):

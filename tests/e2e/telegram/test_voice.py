@@ -154,3 +154,19 @@ async def answered(fake, wanted, timeout: float = 120.0) -> list:
         assert asyncio.get_running_loop().time() < deadline, [c.body["text"][:60] for c in fake.sent("sendMessage")]
         await asyncio.sleep(0.05)
     return fake.sent("sendMessage")
+
+
+@pytest.mark.parametrize(("file_name", "mime"), [("jfk.ogg", "application/octet-stream"), ("memo", "audio/ogg")])
+async def test_audio_sent_as_a_document_is_transcribed_like_a_voice_note(fake, voice_bot, file_name, mime):
+    fake.inject(message("/start"))
+    await fake.wait_for("sendMessage")
+    audio = (AUDIO / "jfk.ogg").read_bytes()
+    fake.add_file("doc1", audio)
+    fake.inject(message(None, document={"file_id": "doc1", "file_unique_id": "doc1-u", "file_name": file_name,
+                                        "mime_type": mime, "file_size": len(audio)}))
+    reply = (await fake.wait_for("sendMessage", 2, timeout=60))[-1]
+    assert "ask not what your country can do for you" in reply.body["text"]
+    assert "can't read" not in reply.body["text"]
+    [record] = rows(voice_bot, Interaction)
+    assert record.kind == "voice" and "fellow Americans" in record.transcript
+    assert rows(voice_bot, AudioClip)[0].data == audio
