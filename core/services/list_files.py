@@ -190,7 +190,30 @@ def decode_text(data: bytes) -> tuple[str, str]:
             continue
         if any(len(header_map(row)) > 1 and "name" in header_map(row) for row in head):
             return codec, text
-    return decoded[0]
+    plausible = [(codec, text) for codec, text in decoded if _common_han(codec, text)]
+    if not plausible:
+        raise ListFileError("unknown_encoding")
+    return plausible[0]
+
+
+_COMMON = {"cp950": (0xA440, 0xC67E), "big5hkscs": (0xA440, 0xC67E), "gb18030": (0xB0A1, 0xD7FE)}
+
+
+def _common_han(codec: str, text: str, *, share: float = 0.8) -> bool:
+    """Most Chinese characters of the text are everyday ones in that encoding (Big5 level 1, GB2312 level 1):
+    the wrong double-byte encoding (Shift_JIS read as GB18030, …) decodes into rare characters."""
+    han = [c for c in text[:20_000] if "\u4e00" <= c <= "\u9fff"][:2000]
+    if not han or codec not in _COMMON:
+        return True
+    low, high = _COMMON[codec]
+    common = 0
+    for char in han:
+        try:
+            code = int.from_bytes(char.encode("gb2312" if codec == "gb18030" else codec), "big")
+        except UnicodeEncodeError:
+            continue
+        common += low <= code <= high
+    return common >= share * len(han)
 
 
 def _strict(data: bytes, codec: str) -> str:
