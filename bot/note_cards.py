@@ -44,11 +44,18 @@ def card_for(ctx: Ctx, note: NoteView, *, edit: bool = False) -> Reply:
         due = when(note.follow_up.due_at, tz=ctx.tz, language=ctx.language, now=ctx.now)
         action = note.follow_up.action or ctx.t("notes.follow_up")
         lines.append(ctx.t("notes.next_step", action=esc(action), due=due))
+    rows: list[tuple[Button, ...]] = []
+    if note.owner is not None:  # a colleague's customer the member does not see
+        key = "customer_admin.access_asked" if note.access_requested else "customer_admin.owned_by"
+        lines.append(ctx.t(key, customer=esc(note.customer.name), owner=esc(note.owner)))
+        if not note.access_requested:
+            rows.append((Button(ctx.t("customer_admin.btn_ask_access"), f"ac:req:{note.customer.id}"),))
     iid = note.id
     first = (Button(ctx.t("notes.btn_customer"), f"n:cc:{iid}"), Button(ctx.t("notes.btn_date"), f"n:cd:{iid}"))
-    second = (Button(ctx.t("notes.btn_no_follow_up"), f"n:nf:{iid}"),) if note.follow_up else ()
+    second = (Button(ctx.t("customer_admin.btn_edit"), f"n:ed:{iid}"),)
+    second += (Button(ctx.t("notes.btn_no_follow_up"), f"n:nf:{iid}"),) if note.follow_up else ()
     second += (Button(ctx.t("notes.btn_undo"), f"n:ud:{iid}"),)
-    return Reply("\n".join(lines), buttons=(first, second), edit=edit)
+    return Reply("\n".join(lines), buttons=(first, second, *rows), edit=edit)
 
 
 def ask_customer(ctx: Ctx, note: NoteView, *, edit: bool = False,
@@ -63,8 +70,12 @@ def ask_customer(ctx: Ctx, note: NoteView, *, edit: bool = False,
         rows.append((Button(ctx.t("notes.btn_new_customer", name=mention[:30]), f"n:nc:{iid}"),))
     rows.append((Button(ctx.t("notes.btn_type_name"), f"n:tn:{iid}"), Button(ctx.t("notes.btn_undo"), f"n:ud:{iid}")))
     preview = note.text if len(note.text) <= PREVIEW else note.text[:PREVIEW - 3] + "…"
-    key = "notes.which_customer_ambiguous" if mention and offered else "notes.which_customer"
-    text = ctx.t(key, mention=esc(mention or ""), preview=esc(preview))
+    if note.same_as and mention and offered:  # a new name that reads like a known company: ask first
+        names = ", ".join(c.name for c in offered)
+        text = ctx.t("customer_admin.same_as", mention=esc(mention), customer=esc(names), preview=esc(preview))
+    else:
+        key = "notes.which_customer_ambiguous" if mention and offered else "notes.which_customer"
+        text = ctx.t(key, mention=esc(mention or ""), preview=esc(preview))
     if note.low_confidence:
         text += "\n" + ctx.t("notes.low_confidence")
     return Reply(text, buttons=tuple(rows), edit=edit)

@@ -6,11 +6,18 @@ The views come from `core.usecases.customers`; this module only renders them.
 from __future__ import annotations
 
 from bot.context import Ctx
+from bot.handlers.customer_admin import manage_row
 from bot.render import amount_text, esc, when
 from bot.router import button, command
 from core.chat import Button, CommandIn, Reply
 from core.usecases import customers
-from core.usecases.customers import CustomerCardView, CustomerMatch, ImportantRequest, search_notes
+from core.usecases.customers import (
+    ContactView,
+    CustomerCardView,
+    CustomerMatch,
+    ImportantRequest,
+    search_notes,
+)
 from core.usecases.views import CustomerRef
 
 SNIPPET = 80
@@ -79,14 +86,18 @@ def important(ctx: Ctx) -> list[Reply]:
 def render_card(ctx: Ctx, card: CustomerCardView, *, edit: bool = False) -> Reply:
     customer = card.customer
     lines = [f"🏢 <b>{esc(customer.name)}</b>"]
+    if card.owner:
+        lines.append(ctx.t("customer_admin.card_owner", owner=esc(card.owner)))
     if card.aliases:
         lines.append(ctx.t("customers.aliases", aliases=esc(", ".join(card.aliases[:5]))))
     if card.phones:
         lines.append("📞 " + esc(", ".join(card.phones)))
-    if card.contacts:
-        people = ", ".join(esc(c.name + (f" ({c.title})" if c.title else "")) for c in card.contacts[:8])
-        lines.append(ctx.t("customers.contacts", contacts=people))
+    for contact in card.contacts[:8]:
+        lines.append(ctx.t("customers.contacts", contacts=_person(contact)))
     lines.append(ctx.t("customers.count", n=card.interaction_count))
+    if card.visits:
+        dates = ", ".join(when(at, tz=ctx.tz, language=ctx.language, now=ctx.now) for at in card.visits)
+        lines.append(ctx.t("customer_admin.card_visits", dates=dates))
     for interaction in card.recent:
         at = when(interaction.occurred_at, tz=ctx.tz, language=ctx.language, now=ctx.now)
         lines.append(f"• {at} {ctx.t(f'kinds.{interaction.kind}')}: {esc(_snippet(interaction.text))}")
@@ -102,7 +113,16 @@ def render_card(ctx: Ctx, card: CustomerCardView, *, edit: bool = False) -> Repl
         lines.append(ctx.t("settings.card_important", days=card.quiet_days))
     toggle = (Button(ctx.t("settings.btn_not_important"), f"c:imp:{customer.id}:0") if card.important
               else Button(ctx.t("settings.btn_important"), f"c:imp:{customer.id}:1"))
-    return Reply("\n".join(lines), buttons=((toggle,),), edit=edit)
+    rows = [(toggle,)]
+    if card.may_manage:
+        rows.append(manage_row(ctx, customer.id))
+    return Reply("\n".join(lines), buttons=tuple(rows), edit=edit)
+
+
+def _person(contact: ContactView) -> str:
+    """`李副理 (副理) · +886912345678 · lee@acme.tw`"""
+    name = contact.name + (f" ({contact.title})" if contact.title and contact.title not in contact.name else "")
+    return " · ".join(esc(part) for part in (name, *contact.phones, contact.email) if part)
 
 
 @command("find")

@@ -1,11 +1,11 @@
-"""Customers and contacts: create, rename, alias, merge, resolve a mention, the customer card."""
+"""Customers and contacts: create, rename, alias, resolve a mention, the customer card (merging and removing
+are in `core.services.customer_removal`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
 from core.models import (
@@ -21,6 +21,7 @@ from core.models import (
 )
 from core.services import audit
 from core.services.actor import Actor
+from core.services.customer_access import can_see, visible_filter
 from core.services.errors import InvalidInput, NotFound
 from core.services.name_index import name_index as directory
 from core.text import match_key, nfkc
@@ -38,15 +39,43 @@ def _clean_name(name: str) -> str:
 
 
 def get_visible(session: Session, actor: Actor, customer_id: int) -> Customer:
+    """A live customer the actor sees (their own, shared, granted to them, or any for managers)."""
     customer = session.get(Customer, customer_id)
-    if customer is None or not actor.can_see(customer) or customer.merged_into_id is not None:
+    if customer is None or customer.merged_into_id is not None or not can_see(session, actor, customer):
         raise NotFound("no such customer")
     return customer
 
 
+def get_in_team(session: Session, actor: Actor, customer_id: int) -> Customer:
+    """A live customer of the actor's team, seen or not (a note may be filed on a colleague's customer)."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.team_id != actor.team_id or customer.merged_into_id is not None:
+        raise NotFound("no such customer")
+    return customer
+
+
+def same_name(session: Session, team_id: int, name: str) -> Customer | None:
+    """The team's live customer with exactly this name or alias (width-, case- and script-insensitive)."""
+    key = match_key(name)
+    if not key:
+        return None
+    return session.exec(select(Customer).join(CustomerAlias, col(CustomerAlias.customer_id) == col(Customer.id))
+                        .where(CustomerAlias.team_id == team_id, CustomerAlias.key == key,
+                               col(Customer.merged_into_id).is_(None)).order_by(col(Customer.id))).first()
+
+
+def same_company(session: Session, actor: Actor, name: str) -> list[Customer]:
+    """The team's live customers that are the same company as `name` (`company_names.company_key`)."""
+    return _live(session, actor, directory.same_company(session, actor.team_id, name), team_wide=True)
+
+
 def create_customer(session: Session, actor: Actor, name: str, *, shared: bool = False,
                     aliases: list[str] | None = None, phones: list[str] | None = None) -> Customer:
+    """A new customer of the actor; the team's customer of exactly that name when there is one (one customer
+    per company per team: never a second one of the same name, seen by the actor or not)."""
     name = _clean_name(name)
+    if (existing := same_name(session, actor.team_id, name)) is not None:
+        return existing
     now = utcnow()
     customer = Customer(team_id=actor.team_id, name=name, name_key=match_key(name), owner_id=actor.member_id,
                         shared=shared, phones=list(phones or []), created_at=now, updated_at=now)
@@ -107,34 +136,11 @@ def rename_customer(session: Session, actor: Actor, customer_id: int, new_name: 
     return customer
 
 
-def merge_customers(session: Session, actor: Actor, keep_id: int, drop_id: int) -> Customer:
-    """Move everything of `drop` onto `keep`; `drop` stays as a tombstone pointing at `keep`."""
-    if keep_id == drop_id:
-        raise InvalidInput("cannot merge a customer into itself")
-    keep, drop = get_visible(session, actor, keep_id), get_visible(session, actor, drop_id)
-    for model in (Contact, Interaction, FollowUp, Deal):
-        session.execute(update(model).where(col(model.customer_id) == drop.id).values(customer_id=keep.id))
-    for alias in [drop.name, *drop.aliases]:
-        _add_alias_row(session, keep, alias)
-    session.flush()
-    session.execute(delete(CustomerAlias).where(col(CustomerAlias.customer_id) == drop.id)
-                    .execution_options(synchronize_session=False))
-    keep.aliases = sorted({*keep.aliases, drop.name, *drop.aliases} - {keep.name})
-    keep.phones = sorted({*keep.phones, *drop.phones})
-    keep.important = keep.important or drop.important
-    keep.updated_at = utcnow()
-    drop.merged_into_id = keep.id
-    session.add_all([keep, drop])
-    audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="merge", entity=keep,
-                 before={"dropped": audit.snapshot(drop)}, after=audit.snapshot(keep))
-    session.flush()
-    directory.invalidate(actor.team_id)
-    return keep
-
-
 def add_contact(session: Session, actor: Actor, customer_id: int, name: str, *, title: str | None = None,
-                phone: str | None = None, handle: tuple[str, str] | None = None) -> Contact:
-    customer = get_visible(session, actor, customer_id)
+                phone: str | None = None, handle: tuple[str, str] | None = None, email: str | None = None,
+                team_wide: bool = False) -> Contact:
+    """Add (or complete) a contact; `team_wide`: on any customer of the team (a note on a colleague's)."""
+    customer = get_in_team(session, actor, customer_id) if team_wide else get_visible(session, actor, customer_id)
     cleaned = " ".join(nfkc(name).split())
     if not cleaned:
         raise InvalidInput("a contact needs a name")
@@ -145,6 +151,8 @@ def add_contact(session: Session, actor: Actor, customer_id: int, name: str, *, 
     before = audit.snapshot(existing)
     if title and not contact.title:
         contact.title = title
+    if email and not contact.email:
+        contact.email = email
     if phone and phone not in contact.phones:
         contact.phones = [*contact.phones, phone]
     if handle:
@@ -167,7 +175,7 @@ def find_contact(session: Session, customer_id: int, name: str) -> Contact | Non
 def contact_by_handle(session: Session, actor: Actor, platform: str, user_id: str) -> Contact | None:
     """The contact a forwarded sender is known as (by platform user id), among visible customers."""
     candidates = session.exec(select(Contact).join(Customer, col(Customer.id) == col(Contact.customer_id))
-                              .where(actor.customer_filter())).all()
+                              .where(visible_filter(actor))).all()
     return next((c for c in candidates if c.handles.get(platform) == user_id), None)
 
 
@@ -176,7 +184,7 @@ def contacts_named(session: Session, actor: Actor, name: str) -> list[Contact]:
     if not key:
         return []
     query = (select(Contact).join(Customer, col(Customer.id) == col(Contact.customer_id))
-             .where(actor.customer_filter(), Contact.name_key == key, col(Customer.merged_into_id).is_(None)))
+             .where(visible_filter(actor), Contact.name_key == key, col(Customer.merged_into_id).is_(None)))
     return list(session.exec(query.limit(10)))
 
 
@@ -192,30 +200,32 @@ class Resolution:
         return self.customer is None and len(self.candidates) > 1
 
 
-def resolve_customer(session: Session, actor: Actor, mention: str) -> Resolution:
+def resolve_customer(session: Session, actor: Actor, mention: str, *, team_wide: bool = False) -> Resolution:
     """Exact name or alias (width-, case- and script-insensitive), then prefix, then fuzzy (rapidfuzz).
 
-    Several close candidates → ambiguous, never a silent guess.
+    Several close candidates → ambiguous, never a silent guess. Among the customers the actor sees, or
+    (`team_wide`, for a note's mention) among all of the team's.
     """
     key = match_key(mention)
     if not key:
         return Resolution(None)
     ids = directory.lookup(session, actor.team_id, key)
-    customers = _visible(session, actor, ids)
+    customers = _live(session, actor, ids, team_wide=team_wide)
     if len(customers) == 1:
         return Resolution(customers[0], tuple(customers))
     if customers:
         return Resolution(None, tuple(customers))
-    customers = _visible(session, actor, directory.fuzzy(session, actor.team_id, key))
+    customers = _live(session, actor, directory.fuzzy(session, actor.team_id, key), team_wide=team_wide)
     if len(customers) == 1 and directory.best_score(session, actor.team_id, key, customers[0].id) >= 90:
         return Resolution(customers[0], tuple(customers))
     return Resolution(None, tuple(customers))
 
 
-def _visible(session: Session, actor: Actor, ids: list[int]) -> list[Customer]:
+def _live(session: Session, actor: Actor, ids: list[int], *, team_wide: bool = False) -> list[Customer]:
     if not ids:
         return []
-    found = session.exec(select(Customer).where(col(Customer.id).in_(ids), actor.customer_filter(),
+    seen = col(Customer.team_id) == actor.team_id if team_wide else visible_filter(actor)
+    found = session.exec(select(Customer).where(col(Customer.id).in_(ids), seen,
                                                 col(Customer.merged_into_id).is_(None))).all()
     order = {cid: i for i, cid in enumerate(ids)}
     return sorted(found, key=lambda c: order.get(c.id or 0, 0))
@@ -249,7 +259,7 @@ def customer_card(session: Session, actor: Actor, customer_id: int, *, recent: i
 
 
 def list_customers(session: Session, actor: Actor, *, limit: int = 20) -> list[Customer]:
-    query = (select(Customer).where(actor.customer_filter(), col(Customer.merged_into_id).is_(None))
+    query = (select(Customer).where(visible_filter(actor), col(Customer.merged_into_id).is_(None))
              .order_by(col(Customer.last_interaction_at).desc().nulls_last(), col(Customer.id).desc()))
     return list(session.exec(query.limit(limit)))
 

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from core.models import Customer, CustomerAlias
+from core.services.company_names import company_key
 
 if TYPE_CHECKING:
     from core.understanding import CustomerIndex
@@ -33,6 +34,7 @@ class _TeamNames:
     loaded_at: float = 0.0
     index: Any = None  # core.understanding.CustomerIndex, built on first use
     grams: dict[str, list[int]] | None = None  # bigram → positions in `keys`, built on first fuzzy lookup
+    companies: dict[str, list[int]] | None = None  # company_key → customer ids, built on first use
 
     def append(self, key: str, customer_id: int) -> None:
         self.keys.append(key)
@@ -40,6 +42,13 @@ class _TeamNames:
         if self.grams is not None:
             for gram in _bigrams(key):
                 self.grams.setdefault(gram, []).append(len(self.keys) - 1)
+
+    def add_company(self, name: str, customer_id: int) -> None:
+        if self.companies is None:
+            return
+        key = company_key(name)
+        if key and customer_id not in (ids := self.companies.setdefault(key, [])):
+            ids.append(customer_id)
 
     def candidates(self, key: str) -> dict[int, str]:
         """Keys sharing one of the query's three rarest bigrams: a one-character typo keeps one of them."""
@@ -110,6 +119,21 @@ class NameIndex:
                   if names.ids[position] == customer_id]
         return max(scores, default=0.0)
 
+    def same_company(self, session: Session, team_id: int, name: str) -> list[int]:
+        """The team's customers with a name or alias of the same company as `name` (see `company_key`)."""
+        key = company_key(name)
+        if not key:
+            return []
+        names = self._names(session, team_id)
+        if names.companies is None:
+            names.companies = {}
+            rows = session.exec(select(CustomerAlias.alias, CustomerAlias.customer_id)
+                                .join(Customer, col(Customer.id) == col(CustomerAlias.customer_id))
+                                .where(CustomerAlias.team_id == team_id, col(Customer.merged_into_id).is_(None)))
+            for alias, customer_id in rows:
+                names.add_company(alias, customer_id)
+        return list(names.companies.get(key, ()))
+
     def customer_index(self, session: Session, team_id: int) -> CustomerIndex:
         """The note parser's index of this team's customers and contacts."""
         from core.understanding import CustomerIndex
@@ -130,6 +154,7 @@ class NameIndex:
             key = match_key(alias)
             if key:
                 names.append(key, customer.id)
+            names.add_company(alias, customer.id)
         if names.index is not None:
             from core.understanding import KnownCustomer
 

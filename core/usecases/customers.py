@@ -5,15 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.models import Customer, FollowUp, Interaction
+from sqlmodel import col, select
+
+from core.models import Customer, FollowUp, Interaction, InteractionKind, Member
+from core.services import customer_access, search
 from core.services import customers as customer_service
-from core.services import search
 from core.services.actor import Actor
-from core.text import match_key
 from core.uow import UnitOfWork
 from core.usecases.views import CustomerRef, FollowUpView
 
 RECENT = 8
+VISITS = 10
+VISIT_KINDS = (InteractionKind.visit.value, InteractionKind.meeting.value)
 IMPORTANT_OFF = frozenset({"off", "no", "none", "不重要", "取消", "關", "关"})
 
 
@@ -22,6 +25,8 @@ class ContactView:
     id: int
     name: str
     title: str | None = None
+    phones: tuple[str, ...] = ()
+    email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,9 @@ class CustomerCardView:
     important: bool
     quiet_days: int  # the customer's own, else the team's default
     last_contact: datetime | None = None
+    owner: str | None = None  # the member who owns the customer
+    visits: tuple[datetime, ...] = ()  # when each past visit or meeting happened, newest first
+    may_manage: bool = False  # the actor may rename, merge (and, as owner/manager, delete) it
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +78,8 @@ class CustomerMatch:
 @dataclass(frozen=True, slots=True)
 class NewCustomer:
     customer: CustomerRef
-    created: bool  # False: a customer of exactly that name exists already
+    created: bool  # False: the team has this customer already (that name, or the same company)
+    owner: str | None = None  # a colleague's customer the actor does not see: whose it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +119,21 @@ def customer_card(uow: UnitOfWork, actor: Actor, customer_id: int, *, recent: in
     card = customer_service.customer_card(session, actor, customer_id, recent=recent)
     customer = card.customer
     owner = ref(customer)
+    member = session.get(Member, customer.owner_id) if customer.owner_id else None
+    visits = session.exec(select(Interaction.occurred_at)
+                          .where(Interaction.customer_id == customer.id, col(Interaction.deleted_at).is_(None),
+                                 col(Interaction.kind).in_(VISIT_KINDS))
+                          .order_by(col(Interaction.occurred_at).desc()).limit(VISITS)).all()
     return CustomerCardView(
         owner, tuple(customer.aliases), tuple(customer.phones),
-        tuple(ContactView(c.id or 0, c.name, c.title) for c in card.contacts), card.interaction_count,
+        tuple(ContactView(c.id or 0, c.name, c.title, tuple(c.phones), c.email) for c in card.contacts),
+        card.interaction_count,
         tuple(_interaction(i) for i in card.interactions),
         tuple(_follow_up(f, owner) for f in card.follow_ups),
         tuple(DealView(d.id or 0, d.title, d.stage, d.amount, d.currency) for d in card.deals),
-        customer.important, customer_service.quiet_days(session, customer), card.last_contact)
+        customer.important, customer_service.quiet_days(session, customer), card.last_contact,
+        member.name if member else None, tuple(visits),
+        actor.sees_whole_team or customer.owner_id == actor.member_id)
 
 
 def recent_customers(uow: UnitOfWork, actor: Actor, *, limit: int = RECENT) -> tuple[CustomerRef, ...]:
@@ -132,11 +149,19 @@ def find_customer(uow: UnitOfWork, actor: Actor, name: str) -> CustomerMatch:
 
 
 def new_customer(uow: UnitOfWork, actor: Actor, name: str) -> NewCustomer:
-    """`/new Acme`: the customer of exactly that name if there is one, else a new one."""
-    resolution = customer_service.resolve_customer(uow.session, actor, name)
-    if resolution.customer is not None and resolution.customer.name_key == match_key(name):
-        return NewCustomer(ref(resolution.customer), created=False)
-    return NewCustomer(ref(customer_service.create_customer(uow.session, actor, name)), created=True)
+    """`/new Acme`: the team's customer of that name or of the same company (`Acme Inc.`) if there is one,
+    seen by the actor or not (never a second one), else a new one."""
+    session = uow.session
+    existing = customer_service.same_name(session, actor.team_id, name)
+    similar = customer_service.same_company(session, actor, name) if existing is None else []
+    found = existing or (similar[0] if similar else None)
+    if found is not None:
+        owner = None
+        if not customer_access.can_see(session, actor, found):
+            member = session.get(Member, found.owner_id) if found.owner_id else None
+            owner = member.name if member else "?"
+        return NewCustomer(ref(found), created=False, owner=owner)
+    return NewCustomer(ref(customer_service.create_customer(session, actor, name)), created=True)
 
 
 def set_important(uow: UnitOfWork, actor: Actor, customer_id: int, important: bool,

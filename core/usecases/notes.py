@@ -12,12 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core.events import FollowUpsChanged
-from core.models import Contact, Customer, FollowUp, Interaction
+from core.models import Contact, Customer, FollowUp, Interaction, Member
+from core.services import audit, customer_access, followups, interactions
 from core.services import customers as customer_service
-from core.services import followups, interactions
 from core.services.actor import Actor
 from core.services.interactions import Source
 from core.services.name_index import name_index
@@ -70,6 +70,9 @@ class NoteView:
     mention: str | None  # how the note named its customer
     candidates: tuple[CustomerRef, ...]  # whom to offer while unfiled (see `ask_candidates`)
     follow_up: FollowUpView | None
+    owner: str | None = None  # the colleague whose customer it is, when the actor does not see it
+    access_requested: bool = False  # the actor asked that colleague for access already
+    same_as: bool = False  # unfiled: the mention reads like `candidates` (same company); asked before creating
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,7 @@ class _Filing:
     candidates: list[Customer]
     mention: str | None
     created: bool = False
+    same_as: bool = False
 
 
 def log_note(uow: UnitOfWork, actor: Actor, now: datetime, note: NoteInput) -> NoteResult:
@@ -100,20 +104,48 @@ def log_note(uow: UnitOfWork, actor: Actor, now: datetime, note: NoteInput) -> N
     if note.source and (existing := interactions.find_by_source(session, note.source)):
         return NoteResult(NoteStatus.DUPLICATE, view_of(session, actor, existing))
     filing = _choose_customer(session, actor, draft)
-    contact_id = contact_for(session, actor, filing.customer, draft.contact)
+    contact_id, new_contact = _contact(session, actor, filing.customer, draft.contact)
     info = {**(note.details or {}), "draft": draft.to_json(), "mention": filing.mention,
             "candidates": [c.id for c in filing.candidates][:MAX_CHOICES], "new_customer": filing.created}
+    if new_contact:
+        info["new_contact"] = contact_id
+    if filing.same_as:
+        info["same_as"] = True
+    seen = filing.customer is not None and customer_access.can_see(session, actor, filing.customer)
     interaction, _ = interactions.log_interaction(
         session, actor, text=note.text, kind=note.kind or draft.kind,
-        customer_id=filing.customer.id if filing.customer else None, contact_id=contact_id,
+        customer_id=filing.customer.id if filing.customer and seen else None, contact_id=contact_id,
         occurred_at=draft.occurred_at or now, amounts=[_amount(a) for a in draft.amounts], details=info,
         transcript=note.transcript, source=note.source)
+    if filing.customer is not None and not seen:
+        attach(session, actor, interaction, filing.customer)
     if draft.follow_up is not None:
         followups.schedule(session, actor, due_at=draft.follow_up.due, action=draft.follow_up.action,
                            customer_id=interaction.customer_id, source_interaction_id=interaction.id,
                            explicit_time=draft.follow_up.explicit_time)
         uow.publish(FollowUpsChanged())
     return NoteResult(NoteStatus.STORED, view_of(session, actor, interaction))
+
+
+def attach(session: Session, actor: Actor, interaction: Interaction, customer: Customer) -> None:
+    """File the actor's own note on a team customer they may not see (a colleague's): the note is theirs,
+    the customer stays its owner's (`interactions.file_under` for customers the actor sees)."""
+    if customer_access.can_see(session, actor, customer):
+        interactions.file_under(session, actor, interaction.id or 0, customer.id or 0)
+        return
+    before = audit.snapshot(interaction)
+    interaction.customer_id = customer.id
+    session.add(interaction)
+    for follow_up in session.exec(select(FollowUp).where(FollowUp.source_interaction_id == interaction.id)):
+        follow_up.customer_id = customer.id
+        session.add(follow_up)
+    if interaction.deleted_at is None and (customer.last_interaction_at is None
+                                           or interaction.occurred_at > customer.last_interaction_at):
+        customer.last_interaction_at, customer.silent_alerted_at = interaction.occurred_at, None
+        session.add(customer)
+    audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="file", entity=interaction,
+                 before=before, after=audit.snapshot(interaction))
+    session.flush()
 
 
 def understand(session: Session, actor: Actor, now: datetime, text: str) -> NoteDraft:
@@ -133,7 +165,7 @@ def ask_candidates(uow: UnitOfWork, actor: Actor, candidate_ids: Sequence[int]) 
 
 
 def _offered(session: Session, actor: Actor, ids: Sequence[int]) -> tuple[CustomerRef, ...]:
-    found = tuple(_ref(c) for cid in ids if (c := _visible(session, actor, cid)))
+    found = tuple(_ref(c) for cid in ids if (c := _in_team(session, actor, cid)))
     if found:
         return found[:MAX_CHOICES]
     return tuple(_ref(c) for c in customer_service.list_customers(session, actor, limit=MAX_CHOICES))
@@ -149,15 +181,22 @@ def view_of(session: Session, actor: Actor, interaction: Interaction) -> NoteVie
     if customer_ref is None and not deleted:
         candidates = _offered(session, actor, ids)
     else:
-        candidates = tuple(_ref(c) for cid in ids if (c := _visible(session, actor, cid)))
+        candidates = tuple(_ref(c) for cid in ids if (c := _in_team(session, actor, cid)))
     follow_up = followups.for_interaction(session, interaction.id or 0)
+    owner, requested = None, False
+    if customer is not None and not customer_access.can_see(session, actor, customer):
+        member = session.get(Member, customer.owner_id) if customer.owner_id else None
+        owner = member.name if member else "?"
+        access = customer_access.access_of(session, customer.id or 0, actor.member_id)
+        requested = access is not None and access.status == customer_access.REQUESTED
     return NoteView(
         id=interaction.id or 0, text=interaction.text, kind=interaction.kind, customer=customer_ref,
         contact=contact.name if contact else None, amounts=tuple(interaction.amounts or ()),
         transcript=interaction.transcript,
         low_confidence=bool(interaction.transcript and details.get("low_confidence")),
         new_customer=bool(details.get("new_customer")), deleted=deleted, mention=details.get("mention"),
-        candidates=candidates, follow_up=_follow_up(follow_up, customer_ref) if follow_up else None)
+        candidates=candidates, follow_up=_follow_up(follow_up, customer_ref) if follow_up else None,
+        owner=owner, access_requested=requested, same_as=bool(details.get("same_as")) and customer is None)
 
 
 def _follow_up(follow_up: FollowUp, customer: CustomerRef | None) -> FollowUpView:
@@ -171,37 +210,46 @@ def _ref(customer: Customer) -> CustomerRef:
 
 
 def _choose_customer(session: Session, actor: Actor, draft: NoteDraft) -> _Filing:
-    """The customer a draft is about: known, newly introduced, or (when unclear) nobody yet, with candidates."""
+    """The customer a draft is about, among ALL of the team's (one customer per company per team): known,
+    newly introduced, or (when unclear, or when a new name reads like a known company) nobody yet, with
+    candidates to ask among."""
     known = [c for c in draft.customer_candidates if c.id is not None]
-    visible = [customer for c in known if (customer := _visible(session, actor, c.id))]
+    team = [customer for c in known if (customer := _in_team(session, actor, c.id))]
     if draft.customer_known and draft.customer_id is not None and (
-            chosen := _visible(session, actor, draft.customer_id)):
-        return _Filing(chosen, visible, draft.customer)
-    if len(visible) > 1:
-        return _Filing(None, visible, draft.customer)
+            chosen := _in_team(session, actor, draft.customer_id)):
+        return _Filing(chosen, team, draft.customer)
+    if len(team) > 1:
+        return _Filing(None, team, draft.customer)
     if draft.customer:
-        resolution = customer_service.resolve_customer(session, actor, draft.customer)
+        resolution = customer_service.resolve_customer(session, actor, draft.customer, team_wide=True)
         if resolution.customer is not None:
             return _Filing(resolution.customer, list(resolution.candidates), draft.customer)
         if resolution.candidates:
             return _Filing(None, list(resolution.candidates), draft.customer)
+        if similar := customer_service.same_company(session, actor, draft.customer):
+            return _Filing(None, similar, draft.customer, same_as=True)
         created = customer_service.create_customer(session, actor, draft.customer)
         return _Filing(created, [], draft.customer, created=True)
-    return _Filing(visible[0] if len(visible) == 1 else None, visible, None)
+    return _Filing(team[0] if len(team) == 1 else None, team, None)
 
 
-def _visible(session: Session, actor: Actor, customer_id: int | None) -> Customer | None:
+def _in_team(session: Session, actor: Actor, customer_id: int | None) -> Customer | None:
     customer = session.get(Customer, customer_id) if customer_id else None
-    return customer if customer and actor.can_see(customer) and customer.merged_into_id is None else None
+    return customer if customer and customer.team_id == actor.team_id and customer.merged_into_id is None else None
 
 
 def contact_for(session: Session, actor: Actor, customer: Customer | None, name: str | None) -> int | None:
     """The customer's contact of that name, added if new (None without a customer or a name)."""
+    return _contact(session, actor, customer, name)[0]
+
+
+def _contact(session: Session, actor: Actor, customer: Customer | None, name: str | None) -> tuple[int | None, bool]:
+    """`contact_for`, and whether the contact was added now."""
     if customer is None or customer.id is None or not name:
-        return None
-    found = customer_service.find_contact(session, customer.id, name)
-    contact = found or customer_service.add_contact(session, actor, customer.id, name)
-    return contact.id
+        return None, False
+    if found := customer_service.find_contact(session, customer.id, name):
+        return found.id, False
+    return customer_service.add_contact(session, actor, customer.id, name, team_wide=True).id, True
 
 
 def _amount(amount: Amount) -> dict[str, Any]:

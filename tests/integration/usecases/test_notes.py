@@ -209,9 +209,12 @@ def test_undo_withdraws_the_note_and_its_follow_up_and_a_withdrawn_note_changes_
                    lambda uow: set_follow_up_due(uow, amy, NOW, iid, choice=DueChoice.TOMORROW)):
         result, events = run(engine, change)
         assert result.status is NoteStatus.UNCHANGED and result.note.deleted and events == []
-    assert run(engine, lambda uow: note_view(uow, amy, iid))[0].customer == logged.note.customer
+    # the customer, contact and follow-up the note created went with it (nothing else referred to them)
+    assert run(engine, lambda uow: note_view(uow, amy, iid))[0].customer is None
     with unit_of_work(engine) as uow:
-        assert uow.session.exec(select(FollowUp.status)).all() == ["cancelled"]
+        assert uow.session.exec(select(FollowUp.status)).all() == []
+        assert uow.session.exec(select(Contact.name)).all() == []
+        assert [c.name for c in customers.list_customers(uow.session, amy)] == ["Globex"]
 
 
 def test_another_salespersons_note_is_not_found(engine):
@@ -269,9 +272,10 @@ def test_forwarded_voice_joins_the_burst_as_the_customers_words(engine):
     summary, _ = run(engine, lambda uow: burst_summary(uow, amy.member_id, started.note_id))
     assert summary.messages == 2 and summary.actor == amy
     assert "Mr. Lee: Price please" in summary.note.text and "Mr. Lee: A hundred units by Friday" in summary.note.text
-    assert summary.note.customer is None and summary.note.mention == "Mr. Lee"
+    assert summary.note.customer is None and summary.note.mention is None  # a sender is no customer's name
     with unit_of_work(engine) as uow:
         details = uow.session.get(Interaction, started.note_id).details
+        assert details["sender"] == {"name": "Mr. Lee", "platform": "telegram", "user": None}
         kept = uow.session.exec(select(AudioClip.interaction_id)).all()
         messages = uow.session.exec(select(col(Interaction.id))).all()
     assert [v["message_id"] for v in details["voice"]] == ["f2"] and kept == [started.note_id]
