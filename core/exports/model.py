@@ -26,6 +26,7 @@ class ParsedConversation:
     title: str | None
     messages: list[ParsedMessage]
     participants: list[str] = field(default_factory=list)
+    exporter: str | None = None  # the participant who exported the file, when the file says (the member)
 
     def __post_init__(self) -> None:
         if not self.participants:

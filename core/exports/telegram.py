@@ -46,15 +46,20 @@ def parse(data: dict[str, Any], tz: ZoneInfo, chat: ChatPick = None) -> ParsedCo
     if chat is None:
         if len(summaries) > 1:
             raise ChooseChat(summaries)
-        return _conversation(listed[summaries[0].index], summaries[0].name, tz)
+        return _conversation(listed[summaries[0].index], summaries[0].name, tz, _owner(data))
     picked = _pick(summaries, chat)
-    return _conversation(listed[picked.index], picked.name, tz)
+    return _conversation(listed[picked.index], picked.name, tz, _owner(data))
 
 
 def parse_all(data: dict[str, Any], tz: ZoneInfo) -> list[ParsedConversation]:
     """Every chat that holds messages, each its own conversation."""
     listed = _chat_list(data)
-    return [_conversation(listed[summary.index], summary.name, tz) for summary in chats(data)]
+    return [_conversation(listed[summary.index], summary.name, tz, _owner(data)) for summary in chats(data)]
+
+
+def _owner(data: dict[str, Any]) -> dict[str, Any] | None:
+    owner = data.get("personal_information")
+    return owner if isinstance(owner, dict) else None
 
 
 def _chat_list(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -88,9 +93,20 @@ def _pick(summaries: tuple[ChatSummary, ...], chat: int | str) -> ChatSummary:
     raise NoSuchChat(chat, summaries)
 
 
-def _conversation(chat: dict[str, Any], name: str, tz: ZoneInfo) -> ParsedConversation:
+def _conversation(chat: dict[str, Any], name: str, tz: ZoneInfo, owner: dict[str, Any] | None = None
+                  ) -> ParsedConversation:
     messages = [m for raw in chat["messages"] if isinstance(raw, dict) and (m := _message(raw, tz)) is not None]
-    return ParsedConversation("telegram", name if isinstance(chat.get("name"), str) else None, messages)
+    conversation = ParsedConversation("telegram", name if isinstance(chat.get("name"), str) else None, messages)
+    conversation.exporter = _exporter(owner, conversation.participants) if owner else None
+    return conversation
+
+
+def _exporter(owner: dict[str, Any], participants: list[str]) -> str | None:
+    """The account owner (`personal_information` of an account export) as the chat names them."""
+    first, last = str(owner.get("first_name") or "").strip(), str(owner.get("last_name") or "").strip()
+    forms = {f"{first} {last}".strip(), f"{last}{first}", f"{last} {first}".strip(), first}
+    found = [p for p in participants if p in forms]
+    return found[0] if found else None
 
 
 def text_of(value: Any) -> str:

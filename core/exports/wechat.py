@@ -78,14 +78,16 @@ def _kind_from_text(message: ParsedMessage) -> ParsedMessage:
 
 def parse_csv(text: str, tz: ZoneInfo, flavour: str, title: str | None = None) -> ParsedConversation:
     rows = list(csv.DictReader(io.StringIO(text)))
+    me = _own_name(rows) if flavour == "wechat-csv" else ME
     if flavour == "wechat-csv":
-        me = _own_name(rows)
         messages = [m for row in rows if (m := _memotrace(row, me))]
     else:
         messages = [m for row in rows if (m := _pywxdump(row, tz))]
     if not messages:
         raise ExportError("no_messages", "the CSV holds no messages")
-    return ParsedConversation(flavour, title, messages)
+    conversation = ParsedConversation(flavour, title, messages)
+    conversation.exporter = me if me in conversation.participants else None  # its own rows are the member's
+    return conversation
 
 
 def _epoch(value: str) -> datetime | None:

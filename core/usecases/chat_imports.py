@@ -143,11 +143,11 @@ def import_conversation(uow: UnitOfWork, actor: Actor, now: datetime, conversati
     """Store the conversation on the customer it is with, or unfiled (the view says what to ask).
 
     The member's side is the participant named like the member (their name, their chat accounts' names or
-    `also_known_as`); the customer is the one whose contact took part, or whose name the chat bears.
+    `also_known_as`), else the one the file says exported it (a Telegram account's owner, a WeChat CSV's own rows); the customer is the one whose contact took part, or whose name the chat bears.
     Promises found in the chat become proposals, never follow-ups of their own accord."""
     session = uow.session
     names = [*chat_import.known_names(session, teams.member_row(session, actor.member_id)), *also_known_as]
-    me = chat_import.member_side(conversation.participants, [n for n in names if n])
+    me = chat_import.member_side(conversation.participants, [n for n in names if n]) or conversation.exporter
     others = [p for p in conversation.participants if p != me]
     customer = chat_import.guess_customer(session, actor, others, conversation.title)
     stored = chat_import.store_conversation(session, actor, conversation.messages, fmt=conversation.format,

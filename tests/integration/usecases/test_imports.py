@@ -350,8 +350,9 @@ def test_an_account_export_is_a_choice_and_each_chat_its_own_conversation(engine
     every = chat_imports.read_every_chat(data, zone=TAIPEI, file_name="result.json")
     assert isinstance(every, tuple) and len(every) == 4
     views, _ = run(engine, lambda uow: chat_imports.import_conversations(uow, actor, clock.now(), every))
-    assert [(v.messages, v.mention) for v in views] == [(1, "张伟"), (4, "刘经理 (华通贸易)"), (3, "华通价格更新"),
-                                                        (3, "Acme Sourcing")]
+    assert [(v.messages, v.mention, v.me) for v in views] == [
+        (1, None, "张伟"), (4, "刘经理 (华通贸易)", "张伟"), (3, "华通价格更新", None), (3, "Acme Sourcing", "张伟")]
+    assert not any(v.asks_which_is_you for v in views)  # the account's owner is the member
     assert len({v.interaction_id for v in views}) == 4
 
 
@@ -372,6 +373,15 @@ def test_an_unzipped_export_folder_reads_as_its_file(tmp_path):
     assert isinstance(found, tuple) and parsed(found[0], found[1]).format == "slack"
     empty = chat_imports.read_folder(tmp_path)
     assert isinstance(empty, Unreadable) and empty.code == "unknown_format"
+
+
+def test_a_memotrace_csv_tells_the_members_side_by_its_own_rows(engine, clock):
+    actor = owner(engine)
+    view = import_chat(engine, actor, clock, parsed((SAMPLES / "wechat_memotrace_named.csv").read_bytes()))
+    assert view.me == "张伟" and view.mention == "刘经理" and not view.asks_which_is_you
+    with session_scope(engine) as session:
+        mine = session.exec(select(ConversationMessage.text).where(ConversationMessage.from_member)).all()
+    assert sorted(mine) == ["Samples ship next Monday", "收到,下周三前回复您"]
 
 
 def test_wechat_quotes_are_stored_apart_from_the_text(engine, clock):

@@ -66,6 +66,7 @@ def test_a_telegram_account_export_offers_every_chat_channels_included():
     with pytest.raises(NoSuchChat) as missing:
         parse_export(data, tz=SHANGHAI, chat="王先生")
     assert "华通价格更新" in str(missing.value)
+    assert channel.exporter is None and parse_export(data, tz=SHANGHAI, chat=1).exporter == "张伟"  # the owner
     every = parse_all_chats(data, tz=SHANGHAI)
     assert [(c.title, len(c.messages)) for c in every] == [(None, 1), ("刘经理 (华通贸易)", 4), ("华通价格更新", 3),
                                                           ("Acme Sourcing", 3)]
@@ -134,7 +135,7 @@ def test_memotrace_csv_own_rows_keep_the_exported_name_and_quote_columns_stay_ap
     named = parse_export(sample("wechat_memotrace_named.csv"), tz=SHANGHAI)
     assert [(m.sender, m.kind) for m in named.messages] == [
         ("刘经理", "text"), ("张伟", "text"), (None, "system"), ("张伟", "text"), ("刘经理", "photo")]
-    assert named.participants == ["刘经理", "张伟"]
+    assert named.participants == ["刘经理", "张伟"] and named.exporter == "张伟"
     old = parse_export(sample("wechat_memotrace.csv"), tz=SHANGHAI)  # the file names nobody for its own rows
     assert old.messages[1].sender == "我"
     quoted = parse_export(sample("wechat_memotrace_quote_zh_hant.csv"), tz=SHANGHAI)
