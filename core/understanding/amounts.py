@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.text import guess_language
 from core.understanding.numerals import ARABIC, CN_CHARS, to_number
 
 NUMBER = rf"((?<![a-z0-9.]){ARABIC}|(?<![{CN_CHARS}])[{CN_CHARS}]+)"
@@ -18,14 +19,24 @@ UNITS = ("件", "個", "个", "箱", "台", "臺", "套", "組", "组", "支", "
 CURRENCY_WORDS = {"元": None, "塊": None, "块": None, "台幣": "TWD", "台币": "TWD", "新台幣": "TWD", "新台币": "TWD",
                   "美金": "USD", "美元": "USD", "人民幣": "CNY", "人民币": "CNY", "港幣": "HKD", "港币": "HKD",
                   "usd": "USD", "ntd": "TWD", "twd": "TWD", "rmb": "CNY", "cny": "CNY", "hkd": "HKD", "eur": "EUR",
-                  "dollars": "USD", "bucks": "USD", "日圓": "JPY", "日元": "JPY"}
+                  "港元": "HKD", "港紙": "HKD", "dollars": "USD", "bucks": "USD", "日圓": "JPY", "日元": "JPY",
+                  "歐元": "EUR", "欧元": "EUR"}
 PREFIXES = {"nt$": "TWD", "ntd": "TWD", "twd": "TWD", "us$": "USD", "usd": "USD", "hk$": "HKD", "hkd": "HKD",
-            "rmb": "CNY", "cny": "CNY", "¥": "CNY", "￥": "CNY", "$": "USD", "€": "EUR", "eur": "EUR", "s$": "SGD"}
+            "rmb": "CNY", "cny": "CNY", "¥": "CNY", "￥": "CNY", "$": "USD", "€": "EUR", "eur": "EUR", "s$": "SGD",
+            "美金": "USD", "美元": "USD", "人民幣": "CNY", "人民币": "CNY", "港幣": "HKD", "港币": "HKD",
+            "港元": "HKD", "台幣": "TWD", "台币": "TWD", "新台幣": "TWD", "新台币": "TWD", "nt": "TWD"}
 ZONE_CURRENCY = {"Asia/Taipei": "TWD", "Asia/Shanghai": "CNY", "Asia/Chongqing": "CNY", "Asia/Hong_Kong": "HKD",
                  "Asia/Macau": "MOP", "Asia/Singapore": "SGD", "Asia/Kuala_Lumpur": "MYR", "Asia/Tokyo": "JPY"}
+COUNTRY_CURRENCY = {"TW": "TWD", "HK": "HKD", "MO": "MOP", "CN": "CNY", "SG": "SGD", "MY": "MYR", "JP": "JPY",
+                    "KR": "KRW", "US": "USD", "CA": "CAD", "GB": "GBP", "AU": "AUD", "NZ": "NZD", "PH": "PHP",
+                    "TH": "THB", "VN": "VND", "ID": "IDR", "IN": "INR", "DE": "EUR", "FR": "EUR", "IT": "EUR",
+                    "ES": "EUR", "NL": "EUR", "IE": "EUR", "AT": "EUR", "BE": "EUR", "FI": "EUR", "PT": "EUR"}
+# Simplified Chinese is written by members whose 元 is not the yuan only in these countries.
+SIMPLIFIED_ELSEWHERE = {"SG": "SGD", "MY": "MYR", "HK": "HKD", "MO": "MOP"}
 MULTIPLIERS = {"k": 1e3, "千": 1e3, "m": 1e6, "mn": 1e6, "萬": 1e4, "万": 1e4, "百萬": 1e6, "百万": 1e6,
                "千萬": 1e7, "千万": 1e7, "億": 1e8, "亿": 1e8, "million": 1e6, "thousand": 1e3}
 
+ARABIC_GROUP = rf"({ARABIC})"
 _UNIT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
 _PREFIX = "|".join(sorted((re.escape(p) for p in PREFIXES), key=len, reverse=True))
 _MULT = "百萬|百万|千萬|千万|million|thousand|mn|萬|万|億|亿|千|k|m"
@@ -35,6 +46,10 @@ _MONEY_SUFFIX = re.compile(rf"{NUMBER}\s?({_MULT})?\s?({_CUR_WORD})(?![a-z])", r
 _BARE_WAN = re.compile(rf"{NUMBER}\s?(萬|万|億|亿)(?!\s?(?:{_UNIT}))", re.I)
 _QUANTITY = re.compile(rf"{NUMBER}\s?(萬|万|千|k)?\s?(?:多)?\s?({_UNIT})(?![a-z])", re.I)
 _BARE_K = re.compile(r"(?<![\w$.])(\d+(?:\.\d+)?)\s?(k|m)\b(?!\s?(?:g|m|l)\b)", re.I)
+_EN_COUNT = re.compile(rf"(?<![\w$.]){ARABIC_GROUP}\s?(?:[a-z]{{3,12}}\s+)?([A-Za-z][A-Za-z-]{{1,20}}s)\b")
+NOT_COUNTED = {"days", "weeks", "months", "years", "hours", "hrs", "mins", "minutes", "seconds", "secs", "times",
+               "percent", "pcts", "yrs", "wks", "nights", "ms", "pm", "am", "dollars", "bucks", "euros", "others",
+               "ones", "tens", "bps", "points", "pts", "steps", "stars", "mbps", "gbs", "mbs", "kbs"}
 
 
 @dataclass(frozen=True)
@@ -55,8 +70,29 @@ def _value(number: str, multiplier: str | None) -> float | None:
     return value * MULTIPLIERS.get((multiplier or "").lower(), 1)
 
 
-def find_amounts(text: str, *, tz: str, skip: list[tuple[int, int]]) -> list[tuple[Amount, int, int]]:
-    """Amounts with their spans; spans in `skip` (dates, times) and model numbers (A100) are not amounts."""
+def default_currency(text: str, *, tz: str, country: str | None = None, language: str | None = None) -> str:
+    """The currency of money written without a marker (200 萬, 8万元, 80k): the note's script, then the member's.
+
+    Simplified Chinese means yuan unless the member's country uses it with another currency (SG, MY, HK, MO);
+    otherwise the member's country decides (TW → TWD, HK → HKD…); without a country, Traditional Chinese is
+    TWD and anything else USD."""
+    script = guess_language(text)
+    if script not in ("zh-Hant", "zh-Hans"):
+        script = language if language in ("zh-Hant", "zh-Hans") and re.search(r"[\u4e00-\u9fff]", text) else script
+    region = (country or "").upper()
+    if script == "zh-Hans":
+        return SIMPLIFIED_ELSEWHERE.get(region, "CNY")
+    if region:
+        return COUNTRY_CURRENCY.get(region) or ZONE_CURRENCY.get(tz) or "USD"
+    return "TWD" if script == "zh-Hant" else "USD"  # no country known: Traditional is Taiwan's, English dollars
+
+
+def find_amounts(text: str, *, tz: str, skip: list[tuple[int, int]], country: str | None = None,
+                 language: str | None = None) -> list[tuple[Amount, int, int]]:
+    """Amounts with their spans; spans in `skip` (dates, times) and model numbers (A100) are not amounts.
+
+    Explicit markers (NT$, HK$, US$, $, 美元, 人民幣, RMB, ¥, 港幣) win; bare 元/萬 follow `default_currency`."""
+    local = default_currency(text, tz=tz, country=country, language=language)
     found: list[tuple[Amount, int, int]] = []
     taken = list(skip)
 
@@ -73,7 +109,7 @@ def find_amounts(text: str, *, tz: str, skip: list[tuple[int, int]]) -> list[tup
         add(Amount(value, currency=PREFIXES[m.group(1).lower()]) if value else None, m.start(), m.end())
     for m in _MONEY_SUFFIX.finditer(text):
         value = _value(m.group(1), m.group(2))
-        currency = CURRENCY_WORDS.get(m.group(3).lower()) or ZONE_CURRENCY.get(tz, "USD")
+        currency = CURRENCY_WORDS.get(m.group(3).lower()) or local
         add(Amount(value, currency=currency) if value else None, m.start(), m.end())
     for m in _QUANTITY.finditer(text):
         if _model_number(text, m.start()):
@@ -82,10 +118,17 @@ def find_amounts(text: str, *, tz: str, skip: list[tuple[int, int]]) -> list[tup
         add(Amount(value, unit=_unit_name(m.group(3))) if value else None, m.start(), m.end())
     for m in _BARE_WAN.finditer(text):
         value = _value(m.group(1), m.group(2))
-        add(Amount(value, currency=ZONE_CURRENCY.get(tz, "USD")) if value else None, m.start(), m.end())
+        add(Amount(value, currency=local) if value else None, m.start(), m.end())
     for m in _BARE_K.finditer(text):
+        if m.group(2) == "M" and re.match(r"\s*[\u4e00-\u9fffA-Za-z]", text[m.end():]):
+            continue  # 3M 台灣分公司: a brand, not three million
         value = _value(m.group(1), m.group(2))
-        add(Amount(value, currency=ZONE_CURRENCY.get(tz, "USD")) if value else None, m.start(), m.end())
+        add(Amount(value, currency=local) if value else None, m.start(), m.end())
+    for m in _EN_COUNT.finditer(text):
+        if m.group(2).lower() in NOT_COUNTED or _model_number(text, m.start()):
+            continue
+        value = _value(m.group(1), None)
+        add(Amount(value, unit=m.group(2).lower()) if value else None, m.start(), m.end())
     return sorted(found, key=lambda item: item[1])
 
 

@@ -8,9 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.text import nfkc, to_simplified
+from core.understanding.fuzzy import LatinNames
 
 _KEY_CHAR = re.compile(r"[^\W_]", re.UNICODE)
 _LATIN = re.compile(r"[a-z0-9]")
+_HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
 MIN_HAN_KEY = 2
 MIN_LATIN_KEY = 3
 
@@ -68,6 +70,8 @@ class CustomerIndex:
         self._dirty = False
         self._by_id: dict[int, KnownCustomer] = {}
         self.contacts: dict[str, set[int | None]] = {}
+        self._latin = LatinNames()
+        self._latin_refs: list[KnownCustomer] = []
         for customer in customers:
             self.add(customer)
 
@@ -86,6 +90,9 @@ class CustomerIndex:
                 bucket.append(customer)
             self._lengths.add(len(key))
             self._dirty = True
+            if _LATIN.match(key[:1]) and not _HAN_CHAR.search(name):
+                self._latin_refs.append(customer)
+                self._latin.add(name, len(self._latin_refs) - 1)
         for contact in customer.contacts:
             key, _ = keyed(contact)
             if key:
@@ -98,6 +105,7 @@ class CustomerIndex:
                 del self._by_key[key]
                 self._dirty = True
         self._by_id.pop(customer_id, None)
+        self._latin_refs = [c if c.id != customer_id else KnownCustomer(None, "") for c in self._latin_refs]
 
     def get(self, customer_id: int | None) -> KnownCustomer | None:
         return self._by_id.get(customer_id) if customer_id is not None else None
@@ -136,7 +144,23 @@ class CustomerIndex:
                 for i in range(start, start + length):
                     taken[i] = True
                 found.append(Mention(tuple(c.id for c in customers), begin, end, True))
+        if self._latin_refs and re.search(r"[A-Za-z]{4}", text):
+            found = self._with_fuzzy(text, found)
         return sorted(found, key=lambda m: m.start)
+
+    def _with_fuzzy(self, text: str, exact: list[Mention]) -> list[Mention]:
+        """Add Latin names with a typo or another spelling (Acmee, blue harbour, Acme Trdaing); a longer fuzzy
+        phrase replaces the exact mentions inside it, one overlapping an exact mention otherwise is dropped."""
+        found = list(exact)
+        for start, end, refs, _ in self._latin.find(text):
+            inside = [m for m in found if start <= m.start and m.end <= end]
+            if any(not (m.end <= start or m.start >= end) for m in found if m not in inside):
+                continue
+            customers = [self._latin_refs[r] for r in sorted(refs) if self._latin_refs[r].name]
+            ids = tuple(dict.fromkeys(c.id for c in customers))
+            if ids:
+                found = [m for m in found if m not in inside] + [Mention(ids, start, end, False)]
+        return found
 
     def find_mentions(self, text: str) -> list[CandidateCustomer]:
         """Customers named in `text` (exact names and aliases), in order of appearance."""
