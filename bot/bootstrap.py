@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 
@@ -17,7 +18,7 @@ from bot.context import Ctx, Deps
 from bot.forward_summaries import ForwardSummaries
 from bot.i18n import normalize_language, t
 from bot.notifier import create_scheduler
-from core.chat import ButtonIn, ChatRef, CommandIn, Envelope, Incoming, Reply, Sender, TextIn
+from core.chat import ButtonIn, ChatRef, CommandIn, EditedIn, Envelope, Incoming, Reply, Sender, TextIn
 from core.db import StorageUnavailable, make_engine, upgrade
 from core.events import Event, FollowUpsChanged, ForwardBurstGrew, SpooledFileDone
 from core.ports import Clock, Messenger, SystemClock
@@ -162,6 +163,9 @@ def update_keys(incoming: Incoming) -> list[str]:
     if isinstance(incoming, ButtonIn):
         key = incoming.callback_id or env.update_id
         return [f"b:{key}"] if key else []
+    if isinstance(incoming, EditedIn):  # the same message edited again to another text is another update
+        digest = hashlib.sha1(incoming.text.encode()).hexdigest()[:16]
+        return [f"e:{env.chat.chat_id}:{env.message_id}:{digest}", *([f"u:{env.update_id}"] if env.update_id else [])]
     keys = [f"m:{env.chat.chat_id}:{env.message_id}"] if env.message_id else []
     if env.update_id:
         keys.append(f"u:{env.update_id}")

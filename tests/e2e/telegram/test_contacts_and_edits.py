@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlmodel import select
 
 from core.db import session_scope
@@ -48,8 +47,6 @@ async def test_a_shared_vcard_keeps_the_person_and_its_company_is_offered_first(
         assert anna.phones == ["+16502530000", "+16502530001"]
 
 
-@pytest.mark.xfail(strict=True, reason="bot/bootstrap.update_keys keys an EditedIn by the original message id, "
-                   "so ChatCRM.handle drops it as a redelivery (the fix is for bootstrap's owner)")
 async def test_editing_the_message_of_a_note_edits_the_note(fake, running):
     app, _ = running
     await say(fake, "/start", 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import col, select
 
 from core.chat import ButtonIn, ChatRef, EditedIn, ForwardOrigin, Reply
@@ -41,8 +40,6 @@ async def test_the_edit_button_asks_for_the_new_text_and_the_answer_re_understan
     assert "Globex" in after.text and count(engine, Interaction) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="bot/bootstrap.update_keys keys an EditedIn by the original message id, "
-                   "so ChatCRM.handle drops it as a redelivery (the fix is for bootstrap's owner)")
 async def test_an_edited_message_edits_its_note_and_an_edit_of_anything_else_is_ignored(app, engine, owner):
     await owner.say("拜訪大同五金行王總,他要A100一百件的報價,週五前回覆", message_id="501")
     edited = await owner.send(EditedIn(owner.envelope(message_id="501"),
