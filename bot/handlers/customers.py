@@ -40,6 +40,11 @@ def _pick(ctx: Ctx) -> list[Reply]:
 
 
 def _unclear(ctx: Ctx, name: str, match: CustomerMatch) -> list[Reply]:
+    if match.colleagues is not None:  # a colleague's customer: say whose, offer to ask for access
+        text = ctx.t("customer_admin.colleagues_customer", customer=esc(match.colleagues.name),
+                     owner=esc(match.owner or ""))
+        ask = Button(ctx.t("customer_admin.btn_ask_access"), f"ac:req:{match.colleagues.id}")
+        return [Reply(text, buttons=((ask,),))]
     if match.candidates:
         return [Reply(ctx.t("customers.which", name=esc(name)), buttons=_choices(match.candidates))]
     return [Reply(ctx.t("customers.unknown", name=esc(name)))]

@@ -73,6 +73,8 @@ class CustomerMatch:
 
     customer: CustomerRef | None
     candidates: tuple[CustomerRef, ...] = ()
+    colleagues: CustomerRef | None = None  # none the actor sees: a colleague's customer of that name
+    owner: str | None = None  # … and whose it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +145,14 @@ def recent_customers(uow: UnitOfWork, actor: Actor, *, limit: int = RECENT) -> t
 
 def find_customer(uow: UnitOfWork, actor: Actor, name: str) -> CustomerMatch:
     """Resolve a typed name (exact, alias, prefix, fuzzy); several close ones are candidates, never a guess."""
-    resolution = customer_service.resolve_customer(uow.session, actor, name)
+    session = uow.session
+    resolution = customer_service.resolve_customer(session, actor, name)
     customer = ref(resolution.customer) if resolution.customer is not None else None
+    if customer is None and not resolution.candidates:
+        team = customer_service.resolve_customer(session, actor, name, team_wide=True).customer
+        if team is not None:
+            member = session.get(Member, team.owner_id) if team.owner_id else None
+            return CustomerMatch(None, (), ref(team), member.name if member else "?")
     return CustomerMatch(customer, tuple(ref(c) for c in resolution.candidates))
 
 

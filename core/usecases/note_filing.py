@@ -151,12 +151,12 @@ def _file(session: Session, actor: Actor, interaction: Interaction, customer: Cu
     nothing else needs it); learn the mention as an alias when the note was unfiled; attach the named contact."""
     assert customer.id is not None
     was_unfiled = interaction.customer_id is None
-    left = _leave_customer(session, actor, interaction, keep=customer.id)
+    _leave_customer(session, actor, interaction, keep=customer.id)
     attach(session, actor, interaction, customer)
     details = {key: value for key, value in interaction.details.items() if key not in ("same_as", "new_contact")}
     details["new_customer"] = created
     mention = details.get("mention")
-    if remember_mention and mention and (was_unfiled or left):
+    if remember_mention and mention and was_unfiled:
         customer_service.add_alias(session, actor, customer, mention)
     contact = (details.get("draft") or {}).get("contact")
     if contact and interaction.contact_id is None:

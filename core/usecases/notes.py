@@ -178,10 +178,15 @@ def view_of(session: Session, actor: Actor, interaction: Interaction) -> NoteVie
     customer_ref = _ref(customer) if customer is not None else None
     deleted = interaction.deleted_at is not None
     ids = [int(cid) for cid in details.get("candidates") or []]
-    if customer_ref is None and not deleted:
+    if deleted:
+        candidates = ()
+    elif customer_ref is None:
         candidates = _offered(session, actor, ids)
-    else:
-        candidates = tuple(_ref(c) for cid in ids if (c := _in_team(session, actor, cid)))
+    else:  # whom "change customer" offers: the other candidates, else the most recent others
+        others = [cid for cid in ids if cid != customer_ref.id] or [
+            c.id or 0 for c in customer_service.list_customers(session, actor, limit=MAX_CHOICES + 1)
+            if c.id != customer_ref.id]
+        candidates = tuple(_ref(c) for cid in others if (c := _in_team(session, actor, cid)))[:MAX_CHOICES]
     follow_up = followups.for_interaction(session, interaction.id or 0)
     owner, requested = None, False
     if customer is not None and not customer_access.can_see(session, actor, customer):
