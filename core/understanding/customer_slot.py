@@ -95,6 +95,8 @@ LATIN_WITH_BRANCH = re.compile(r"([A-Za-z0-9][\w&.'-]*)(\s*(?:台灣|臺灣|台�
                                r"(?:分公司|子公司|總公司|总公司|公司|辦事處|办事处|分行|集團|集团)?)")
 
 
+ROLE_WORD = re.compile(r"採購|采购|業務|业务|財務|财务|會計|会计|研發|研发|工程|品保|品管|行銷|营销|總務|总务|[\u4e00-\u9fff]{1,3}部|"
+                       r"(?i:procurement|purchasing|sales|finance|accounting|engineering|hq)")
 LEADING_VERB = re.compile(r"^(?:提醒我|記得|记得)?(?:跟|和|與|与|同|去了|去|到|見了|见了|約了|约了|找|給|给|打給|打给|幫|帮|"
                           r"替|請|请|陪|向|對|对|問|问)+")
 
@@ -128,12 +130,15 @@ def _zh_slot(text: str, contact_start: int | None) -> str | None:
         if verb.re is ZH_VERBS and not _opens_slot(text, verb):
             continue
         rest = text[verb.end():]
-        name = _zh_name(rest, contact_start - verb.end() if contact_start and contact_start > verb.end() else None)
+        name = _zh_name(rest, contact_start - verb.end() if contact_start is not None and contact_start >= verb.end()
+                        else None)
         if name:
             return name
     if contact_start:
-        head = text[:contact_start].strip()
-        head = re.split(r"[,,。;;!!??\s::]", head)[-1] if head else ""
+        chunks = [c for c in re.split(r"[,,。;;!!??\s::]", text[:contact_start].strip()) if c]
+        while len(chunks) > 1 and ROLE_WORD.fullmatch(chunks[-1]):
+            chunks.pop()  # 統一企業 採購 黃副理: the department is not the company
+        head = chunks[-1] if chunks else ""
         head = _strip_department(LEADING_VERB.sub("", head))
         if len(head) >= 2 and re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9&]+", head) and re.search(r"[\u4e00-\u9fff]", head):
             return head
@@ -144,6 +149,12 @@ def _zh_slot(text: str, contact_start: int | None) -> str | None:
 
 
 def _zh_name(rest: str, contact_at: int | None) -> str | None:
+    lead = len(rest) - len(rest.lstrip(" \t"))  # 拜訪 統一企業: the name after the space
+    rest = rest[lead:]
+    if contact_at is not None:
+        contact_at -= lead
+        if contact_at <= 0:
+            return None  # 跟林經理開會: the contact, not a company, follows the verb
     end = min(len(rest), 15)
     if contact_at is not None and contact_at <= end:
         end = contact_at
@@ -180,7 +191,8 @@ COMPANY_WORDS = {"toys", "works", "airlines", "traders", "trading", "corp", "cor
 
 
 NEW_CUSTOMER_EN = re.compile(r"\b(?i:(?:a\s+)?new\s+(?:customer|client|lead|prospect|account)|prospect|potential\s+"
-                             r"(?:customer|client))\b(?i:\s*(?:called|named|is))?[\s:,-]+"
+                             r"(?:customer|client))\b(?i:\s+(?:from|at)\s+(?:the\s+)?[\w-]+(?:\s+[a-z][\w-]*)?)?"
+                             r"(?i:\s*(?:called|named|is))?[\s:,-]+"
                              r"((?:the\s+)?[A-Z0-9][\w&.'-]*(?:\s+(?:[A-Z0-9][\w&.'-]*|&|of))*)")
 
 

@@ -16,7 +16,7 @@ MIN_FUZZY_WORD = 4  # shorter words must match exactly
 MAX_NAME_WORDS = 4
 MIN_PHRASE_SCORE = 84.0
 MIN_DROPPED_LETTER_WORD = 7  # a one-word name is matched with a letter missing only from this length on
-_WORD = re.compile(r"[a-z0-9][a-z0-9&'-]*")
+_WORD = re.compile(r"[a-z0-9][a-z0-9&-]*")  # "initeck's" is the word "initeck"
 COMMON_WORDS = frozenset({
     "said", "says", "sent", "send", "sends", "call", "calls", "called", "want", "wants", "wanted", "need", "needs",
     "asked", "order", "orders", "ordered", "paid", "pays", "price", "quote", "quoted", "deal", "deals", "meet",

@@ -191,6 +191,8 @@ def _times(text: str, moments: list[Moment], now: datetime, subjects: tuple[str 
         past_context = bool(PAST_MARKERS.search(clause)) if len(clause) < len(text) else whole_past
         if moment.weekday and past_context and re.match(r"(on|last)\s", text[moment.start:moment.end], re.I):
             at = at if at <= now else at - timedelta(days=7)
+        if at > now and at.date() == now.date() and PAST_MARKERS.search(text, moment.end, moment.end + 6):
+            continue  # 下午拜訪了…: later today, but told as done
         if at <= now:
             today = at.date() == now.date()
             if today and moment.bare_day and not past_context and not _reports_today(text, moment):
@@ -211,4 +213,4 @@ TODAY_REPORT = re.compile(r"^\s*(?:今天|今日|今早|today)\s*(?:跟|和|與|
 def _reports_today(text: str, moment: Moment) -> bool:
     """今天跟美的集团赵经理吃饭: a note that opens with "today" and what was done dates the record."""
     return moment.start <= 2 and bool(TODAY_REPORT.match(text)) and not re.search(
-        r"要|記得|记得|提醒|得|需要|\b(?:need|must|have to|remind)\b", text[moment.end:moment.end + 12], re.I)
+        r"要|記得|记得|提醒|得|需要|\b(?:need|must|have to|remind)\b", text[moment.end:moment.end + 4], re.I)
