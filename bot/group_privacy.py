@@ -16,7 +16,7 @@ from dataclasses import replace
 from bot import commands
 from bot.context import Ctx
 from bot.render import esc
-from core.chat import ButtonIn, CommandIn, Reply
+from core.chat import ButtonIn, ChatRef, CommandIn, Reply
 
 
 def start_link(ctx: Ctx, payload: str = "") -> str | None:
@@ -24,6 +24,16 @@ def start_link(ctx: Ctx, payload: str = "") -> str | None:
     messenger = ctx.deps.messenger(ctx.incoming.env.chat.platform)
     make = getattr(messenger, "start_link", None)
     return make(payload) if callable(make) else None
+
+
+def own_chat(ctx: Ctx) -> ChatRef:
+    """Where a handler's own progress messages go (`Transcribing…`, `Importing 5,000 messages…`): the chat of
+    the update, or the member's private chat when it came from a group (a user id is their private chat on
+    Telegram, and Slack's chat.postMessage opens the DM for a user id)."""
+    env = ctx.incoming.env
+    if env.is_group and not stays_in_group(ctx):
+        return ChatRef(env.chat.platform, env.sender.platform_user_id)
+    return env.chat
 
 
 def stays_in_group(ctx: Ctx) -> bool:

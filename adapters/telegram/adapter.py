@@ -195,10 +195,12 @@ class TelegramAdapter:
         chat = update.effective_chat if isinstance(update, Update) else None
         log.error("error handling update %s in chat %s", getattr(update, "update_id", "?"),
                   chat.id if chat else "?", exc_info=context.error)
+        user = update.effective_user if isinstance(update, Update) else None
         if chat is not None:
-            language = "zh" if (update.effective_user and (update.effective_user.language_code or "").startswith("zh")) else "en"
+            language = "zh" if (user and (user.language_code or "").startswith("zh")) else "en"
+            to = user.id if user is not None and chat.type != "private" else chat.id  # never in a group
             with contextlib.suppress(TelegramError):
-                await context.bot.send_message(chat.id, APOLOGY[language])
+                await context.bot.send_message(to, APOLOGY[language])
 
     # -- Messenger ---------------------------------------------------------------------------
     async def send(self, to: ChatRef, reply: Reply) -> str:

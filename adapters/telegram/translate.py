@@ -130,7 +130,11 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
         contact = message.contact
         name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
         card = parse_vcard(contact.vcard)
-        phones = tuple(dict.fromkeys(p for p in (contact.phone_number, *card.phones) if p))
+        numbers: dict[str, str] = {}
+        for number in (contact.phone_number, *card.phones):
+            if number:
+                numbers.setdefault(_digits(number), number)  # the first way it is written
+        phones = tuple(numbers.values())
         return ContactIn(env, name, contact.phone_number, str(contact.user_id) if contact.user_id else None,
                          company=card.company, title=card.title, email=card.email, phones=phones)
     if text.startswith("/") and not env.forwarded:
@@ -169,6 +173,11 @@ def _edited(update: Update) -> EditedIn | None:
     env = Envelope(ChatRef(PLATFORM, str(message.chat.id)), _sender(update), str(message.message_id),
                    (message.edit_date or message.date).astimezone(UTC), update_id=str(update.update_id))
     return EditedIn(env, message.text)
+
+
+def _digits(phone: str) -> str:
+    """A number's digits (and a leading +): one number written two ways is one number."""
+    return ("+" if phone.strip().startswith("+") else "") + "".join(ch for ch in phone if ch.isdigit())
 
 
 def _now() -> datetime:
