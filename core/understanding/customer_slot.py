@@ -142,10 +142,24 @@ def _zh_slot(text: str, contact_start: int | None) -> str | None:
         head = _strip_department(LEADING_VERB.sub("", head))
         if len(head) >= 2 and re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9&]+", head) and re.search(r"[\u4e00-\u9fff]", head):
             return head
+        if len(chunks) == 1 and _latin_brand(head):
+            return head  # 3M 林經理, IBM 陳協理
     first = re.match(r"\s*([\u4e00-\u9fffA-Za-z0-9&]{2,15})", text)
     if first and COMPANY_SUFFIX.search(first.group(1)):
         return first.group(1)
     return None
+
+
+NOT_BRANDS = {"line", "wechat", "whatsapp", "email", "mail", "call", "zoom", "teams", "fb", "ig", "sms", "tel", "po",
+              "ok", "re", "fw", "fwd", "demo", "meeting", "msg", "cc", "todo", "note", "tmr", "asap", "vip"}
+SUFFIX_WORD = re.compile(r"\s+(電腦|电脑|電子|电子|科技|公司|集團|集团|企業|企业|工業|工业|實業|实业|貿易|贸易|機械|机械|建設|建设)"
+                         r"(?=[\s,,。]|$)")
+
+
+def _latin_brand(word: str) -> bool:
+    """3M, IBM, H&M: a Latin name a Chinese note can open with before the contact."""
+    return (word.lower() not in NOT_BRANDS and bool(re.fullmatch(r"[A-Za-z0-9&]{2,12}", word))
+            and bool(re.search(r"[A-Za-z]", word)) and (bool(re.search(r"\d", word)) or word.isupper()))
 
 
 def _zh_name(rest: str, contact_at: int | None) -> str | None:
@@ -173,6 +187,9 @@ def _zh_name(rest: str, contact_at: int | None) -> str | None:
         if re.fullmatch(r"[A-Za-z][\w&.'-]{1,30}", candidate or ""):
             return candidate
         return None
+    tail = SUFFIX_WORD.match(rest, len(rest[: stop.start() if stop else end].rstrip()))
+    if tail and (contact_at is None or tail.end() <= contact_at):
+        candidate += tail.group(1)  # 華碩 電腦: the company word written apart
     return _strip_department(candidate)
 
 

@@ -13,7 +13,14 @@ from core.understanding.amounts import Amount, find_amounts
 from core.understanding.customer_slot import en_company, en_new_customer, find_customer
 from core.understanding.names import CandidateCustomer, CustomerIndex
 from core.understanding.next_step import clauses, next_step
-from core.understanding.people import after_company, en_contact, honorific_contact, titled_contact, zh_contact
+from core.understanding.people import (
+    after_company,
+    before_company,
+    en_contact,
+    honorific_contact,
+    titled_contact,
+    zh_contact,
+)
 from core.understanding.when import Moment, find_moments
 
 log = logging.getLogger(__name__)
@@ -170,10 +177,10 @@ def _contact(text: str, taken: list[tuple[int, int]]) -> tuple[str, int, int] | 
     """Chinese surname + title first, then English titles and 的 <name>, a person right after the customer,
     then capitalised names."""
     found = zh_contact(text, taken) or titled_contact(text, taken) or honorific_contact(text, taken)
-    for _, end in sorted(taken):
+    for start, end in sorted(taken):
         if found:
             break
-        found = after_company(text, end, taken)
+        found = after_company(text, end, taken) or before_company(text, start, taken)
     return found or en_contact(text, taken)
 
 

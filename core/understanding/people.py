@@ -25,7 +25,7 @@ AFTER_DE = re.compile(r"的\s*([A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?)")
 SPEECH = (r"said|says|wants|wanted|asked|agreed|confirmed|called|emailed|complained|replied|is|was|will|needs|ok|okay|"
           r"likes|approved|paid|signed|ordered|thinks|mentioned|requested|angry|happy|upset|sent|texted|from|at|"
           r"accepted|declined|rejected|refused|promised|prefers")
-_AFTER_COMPANY = re.compile(rf"^(?:'s|’s)?\s*,?\s*((?:(?i:mr|mrs|ms|dr)\.?\s+)?[A-Za-z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?)"
+_AFTER_COMPANY = re.compile(rf"^(?:'s|’s)?\s*[,/]?\s*((?:(?i:mr|mrs|ms|dr)\.?\s+)?[A-Za-z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?)"
                             rf"(?=\s*$|\s*[^\w\s]|\s*[\u4e00-\u9fff]|\s+(?i:{SPEECH})\b)")
 NOT_A_PERSON_WORD = {"the", "and", "for", "with", "about", "again", "team", "office", "people", "guys", "folks", "said",
                      "says", "wants", "asked", "is", "was", "will", "needs", "ok", "okay", "agreed", "called", "paid",
@@ -71,6 +71,17 @@ def after_company(text: str, end: int, taken: list[tuple[int, int]]) -> tuple[st
         return None  # "Umbrella Corp signed!": a lowercase word is a person only in a lowercase note
     start = end + m.start(1)
     return (m.group(1), start, start + len(m.group(1))) if _free(start, start + len(m.group(1)), taken) else None
+
+
+_BEFORE_COMPANY = re.compile(r"(?:^|[\s,(])([A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?)\s*(?:@|\bat\b|\bfrom\b|\bof\b)\s*$")
+
+
+def before_company(text: str, start: int, taken: list[tuple[int, int]]) -> tuple[str, int, int] | None:
+    """A person named just before "@ <customer>" or "from <customer>": "Lee @ Acme says go ahead"."""
+    m = _BEFORE_COMPANY.search(text[:start])
+    if not m or any(w.lower() in NOT_PEOPLE or w.lower() in NOT_A_PERSON_WORD for w in m.group(1).split()):
+        return None
+    return (m.group(1), m.start(1), m.end(1)) if _free(m.start(1), m.end(1), taken) else None
 
 
 def titled_contact(text: str, taken: list[tuple[int, int]]) -> tuple[str, int, int] | None:
