@@ -1,14 +1,20 @@
-"""The Slack adapter: a slack-bolt `AsyncApp` over Socket Mode or signed HTTP, and the Messenger port."""
+"""The Slack adapter: a slack-bolt `AsyncApp` over Socket Mode or signed HTTP, and the Messenger port.
+
+What is taken: the member's DM with the bot (`message.im`: notes, word commands, files and audio clips,
+their own edits), `/crm <word>` anywhere, the "Log to CRM" message shortcut, button presses. A message
+or file in any channel is ignored before any Web API call; `file_shared` is not used (it carries no
+channel type, and every DM upload also arrives as a `message` event with `subtype: file_share`).
+Where answers go: the DM (or the chat the update came from); for `/crm` typed elsewhere, see `placement`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
-from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
@@ -18,8 +24,23 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import blocks, home_view, plain
-from adapters.slack.request import FormSafeRequest
-from adapters.slack.translate import PLATFORM, from_action, from_message, from_shortcut, from_slash
+from adapters.slack.people import People
+from adapters.slack.placement import TypedIn, all_ephemeral, dm_link
+from adapters.slack.server import serve_http
+from adapters.slack.translate import (
+    IGNORED_SUBTYPES,
+    PLATFORM,
+    edited_author,
+    from_action,
+    from_edit,
+    from_message,
+    from_shortcut,
+    from_slash,
+    is_direct_message,
+    pressed_on_home,
+    pressed_outside_a_message,
+)
+from adapters.slack.webapi import call, download
 from core.chat import (
     Attachment,
     ButtonIn,
@@ -32,17 +53,19 @@ from core.chat import (
     UndeliveredHandler,
 )
 from core.delivery import POLICY, send_with_policy
-from core.ports import DeliveryError, DeliveryUncertain, RateLimited, Unreachable
+from core.ports import DeliveryError, DeliveryUncertain, RateLimited
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
-REPLY_RETRY = POLICY.replies
-REPLY_RETRY_WAIT = REPLY_RETRY.max_wait  # seconds a reply may wait out a 429 before it is given up (and logged)
-GONE = {"channel_not_found", "is_archived", "account_inactive", "not_in_channel", "user_not_found",
-        "cannot_dm_bot", "invalid_auth", "token_revoked"}
 HomeProvider = Callable[[Sender], Awaitable[Reply]]
 # status messages ("Transcribing…", Reply.extra["status"]) posted while one event is handled, oldest first
 _statuses: ContextVar[list[str] | None] = ContextVar("slack_statuses", default=None)
+
+
+class PointerText(Protocol):
+    """The bot's words for "the answer is in our DM" in the member's language (the home provider has them)."""
+
+    async def __call__(self, sender: Sender, dm_url: str) -> str: ...
 
 
 class SlackAdapter:
@@ -58,7 +81,9 @@ class SlackAdapter:
                                      retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
         self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret or "socket-mode",
                             process_before_response=False, request_verification_enabled=not settings.slack_app_token)
-        self._names: dict[str, str] = {}
+        self.people = People(self.client)
+        self._dms: dict[str, str] = {}
+        self._in_flight: set[tuple[str, str]] = set()  # DM messages being handled: a second delivery is dropped
         self._runner: web.AppRunner | None = None
         self._socket: Any = None
         self.port: int | None = None
@@ -74,105 +99,155 @@ class SlackAdapter:
         app.shortcut("log_to_crm")(self._on_shortcut)
         app.action(re.compile(r"^crm:"))(self._on_action)
 
-    async def _sender(self, user_id: str, team_id: str | None) -> Sender:
-        return Sender(user_id, await self._name(user_id), workspace_id=team_id)
-
-    async def _name(self, user_id: str) -> str:
-        if user_id not in self._names:
-            try:
-                info = (await self.client.users_info(user=user_id)).get("user") or {}
-                profile = info.get("profile") or {}
-                self._names[user_id] = profile.get("display_name") or info.get("real_name") or info.get("name") or user_id
-            except SlackApiError:
-                self._names[user_id] = user_id
-        return self._names[user_id]
-
     async def _on_message(self, event: dict, body: dict) -> None:
-        if event.get("channel_type") not in (None, "im") or not event.get("user"):
+        if not is_direct_message(event):
+            return  # a channel, a private channel or a group DM: not ours to read, nothing is called
+        team = body.get("team_id")
+        if event.get("subtype") == "message_changed":
+            author = edited_author(event)
+            if author is not None:
+                await self._dispatch(from_edit(event, await self.people.sender(author, team), body.get("event_id")))
             return
-        sender = await self._sender(event["user"], body.get("team_id"))
-        incoming = from_message(event, body.get("team_id"), sender, body.get("event_id"))
-        if incoming is not None:
-            await self._dispatch(incoming)
+        if not event.get("user") or event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES:
+            return
+        key = (str(event.get("channel")), str(event.get("ts")))
+        if key in self._in_flight:  # the same message again (a retry) while the first is still handled
+            return
+        self._in_flight.add(key)
+        try:
+            sender = await self.people.sender(event["user"], team)
+            incoming = from_message(event, team, sender, body.get("event_id"))
+            if incoming is not None:
+                await self._dispatch(incoming)
+        finally:
+            self._in_flight.discard(key)
 
-    async def _on_file_shared(self, event: dict, body: dict) -> None:
-        """`file_shared` carries ids only; messages with files arrive as `message` events too (handled there)."""
-        if event.get("channel_type") == "im" or not event.get("file_id"):
-            return
-        info = (await self.client.files_info(file=event["file_id"])).get("file") or {}
-        user = event.get("user_id") or info.get("user")
-        channel = event.get("channel_id") or (info.get("channels") or [""])[0]
-        message = {"user": user, "channel": channel, "ts": info.get("timestamp") and str(info["timestamp"]),
-                   "files": [info]}
-        sender = await self._sender(user, body.get("team_id"))
-        incoming = from_message(message, body.get("team_id"), sender, body.get("event_id"))
-        if incoming is not None:
-            await self._dispatch(incoming)
+    async def _on_file_shared(self, event: dict) -> None:
+        """Acknowledged and ignored: a DM upload is taken from its `message` event (`subtype: file_share`), and
+        `file_shared` cannot tell a DM from a channel without asking Slack."""
+        log.debug("file_shared %s ignored (DM uploads arrive as message events)", event.get("file_id"))
 
     async def _on_home(self, event: dict, body: dict) -> None:
-        if self.home is None or event.get("tab") not in (None, "home"):
+        if event.get("tab") not in (None, "home"):
             return
-        reply = await self.home(await self._sender(event["user"], body.get("team_id")))
-        await self._api(self.client.views_publish, user_id=event["user"], view=home_view(reply))
+        await self.publish_home(event["user"], body.get("team_id"))
+
+    async def publish_home(self, user_id: str, team_id: str | None) -> None:
+        if self.home is None:
+            return
+        reply = await self.home(await self.people.sender(user_id, team_id))
+        try:
+            await send_with_policy(lambda: self._api(self.client.views_publish, user_id=user_id,
+                                                     view=home_view(reply)), POLICY.replies)
+        except DeliveryError:
+            log.warning("could not publish App Home for %s", user_id, exc_info=True)
 
     async def _on_slash(self, ack: Callable, body: dict) -> None:
         await ack()
-        sender = await self._sender(body.get("user_id", ""), body.get("team_id"))
-        incoming = from_slash(body, sender)
-        dm = await self._dm(sender.platform_user_id)
-        if dm:  # answer privately, whatever channel the command was typed in
-            incoming = replace(incoming, env=replace(incoming.env, chat=ChatRef(PLATFORM, dm)))
-        await self._dispatch(incoming)
+        user, team, channel = body.get("user_id", ""), body.get("team_id"), body.get("channel_id", "")
+        sender = await self.people.sender(user, team)
+        dm = await self._dm(user)
+        typed_in = None if channel == dm else TypedIn(channel, user, team, dm)
+        await self._dispatch(from_slash(body, sender, dm), typed_in)
 
     async def _on_shortcut(self, ack: Callable, body: dict) -> None:
         await ack()
         user = (body.get("user") or {}).get("id", "")
-        sender = await self._sender(user, (body.get("team") or {}).get("id"))
+        sender = await self.people.sender(user, (body.get("team") or {}).get("id"))
         dm = await self._dm(user)
         author = (body.get("message") or {}).get("user")
-        name = await self._name(author) if author else None
+        name = await self.people.name(author) if author else None
         await self._dispatch(from_shortcut(body, sender, dm or (body.get("channel") or {}).get("id", ""), name))
 
     async def _on_action(self, ack: Callable, body: dict, action: dict) -> None:
         await ack()
         user = (body.get("user") or {}).get("id", "")
-        sender = await self._sender(user, (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id"))
-        await self._dispatch(from_action(body, action, sender))
+        team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+        sender = await self.people.sender(user, team)
+        dm = await self._dm(user) if pressed_outside_a_message(body) else None
+        await self._dispatch(from_action(body, action, sender, dm))
+        if pressed_on_home(body):
+            await self.publish_home(user, team)  # the follow-up it showed has changed
 
     async def _dm(self, user_id: str) -> str | None:
-        try:
-            response = await self.client.conversations_open(users=user_id)
-            return (response.get("channel") or {}).get("id")
-        except SlackApiError:
-            log.warning("could not open a DM with %s", user_id, exc_info=True)
-            return None
+        """The member's DM with the bot (conversations.open, once per user per run)."""
+        if user_id not in self._dms:
+            try:
+                response = await self.client.conversations_open(users=user_id)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError):
+                log.warning("could not open a DM with %s", user_id, exc_info=True)
+                return None
+            self._dms[user_id] = (response.get("channel") or {}).get("id") or ""
+        return self._dms[user_id] or None
 
-    async def _dispatch(self, incoming: Incoming) -> None:
+    # -- answering ------------------------------------------------------------------------------
+    async def _dispatch(self, incoming: Incoming, typed_in: TypedIn | None = None) -> None:
         statuses: list[str] = []
         token = _statuses.set(statuses)
         try:
             replies = await self.handle(incoming)
         finally:
             _statuses.reset(token)
-        chat = incoming.env.chat
+        if typed_in is not None and replies and (typed_in.dm is None or all_ephemeral(replies)):
+            lost = await self._ephemerals(incoming, list(replies), typed_in)
+        else:
+            lost = await self._post_all(incoming, list(replies), statuses)
+            if typed_in is not None and typed_in.dm and len(lost) < len(replies):
+                await self._point_to_dm(typed_in, incoming.env.sender)
+        for ts in statuses:  # no answer took its place: take the status away
+            try:
+                await self._api(self.client.chat_delete, channel=incoming.env.chat.chat_id, ts=ts)
+            except DeliveryError:
+                log.info("could not delete the status message %s in %s", ts, incoming.env.chat, exc_info=True)
+        if lost and self.undelivered is not None:
+            await self.undelivered(incoming, lost)
+
+    async def _post_all(self, incoming: Incoming, replies: Sequence[Reply], statuses: list[str]) -> list[Reply]:
+        """Post (or edit into place) each reply in the update's chat; the replies that could not be delivered."""
+        lost = []
         for reply in replies:
             status = statuses.pop(0) if statuses and reply.image is None and reply.file is None else None
             try:
                 await self._answer(incoming, reply, status)
-            except DeliveryError:
-                log.warning("reply to %s failed; the event itself was handled", chat, exc_info=True)
-        for ts in statuses:  # no answer took its place: take the status away
+            except Exception:  # refused, unanswered, or a bug rendering it: the update itself was handled
+                log.warning("reply to %s was not delivered", incoming.env.chat, exc_info=True)
+                lost.append(reply)
+        return lost
+
+    async def _ephemerals(self, incoming: Incoming, replies: list[Reply], typed_in: TypedIn) -> list[Reply]:
+        """Each reply as an ephemeral message where the command was typed; refused there (the bot is not in
+        that channel), the rest go to the DM."""
+        for index, reply in enumerate(replies):
             try:
-                await self._api(self.client.chat_delete, channel=chat.chat_id, ts=ts)
+                await send_with_policy(lambda reply=reply: self._ephemeral(typed_in, reply), POLICY.replies)
+            except DeliveryUncertain:
+                log.warning("an ephemeral answer in %s may not have arrived", typed_in.channel, exc_info=True)
+                return replies[index:]
             except DeliveryError:
-                log.info("could not delete the status message %s in %s", ts, chat, exc_info=True)
+                if typed_in.dm is None:
+                    log.warning("an ephemeral answer in %s was refused", typed_in.channel, exc_info=True)
+                    return replies[index:]
+                log.info("ephemeral refused in %s; answering in the DM", typed_in.channel, exc_info=True)
+                return await self._post_all(incoming, replies[index:], [])
+        return []
+
+    async def _ephemeral(self, typed_in: TypedIn, reply: Reply) -> None:
+        await self._api(self.client.chat_postEphemeral, channel=typed_in.channel, user=typed_in.user,
+                        text=plain(reply.text)[:3000], blocks=blocks(reply))
+
+    async def _point_to_dm(self, typed_in: TypedIn, sender: Sender) -> None:
+        assert typed_in.dm is not None
+        link = dm_link(typed_in.team, typed_in.dm)
+        words: PointerText | None = getattr(self.home, "pointer", None)
+        text = await words(sender, link) if words is not None else f'📬 <a href="{link}">DM</a>'
+        try:
+            await send_with_policy(lambda: self._ephemeral(typed_in, Reply(text)), POLICY.replies)
+        except DeliveryError:  # the answer itself is in the DM
+            log.info("could not point to the DM in %s", typed_in.channel, exc_info=True)
 
     async def _answer(self, incoming: Incoming, reply: Reply, status: str | None) -> None:
-        """One reply: in place of the status message, as an edit of the pressed message, or posted.
-
-        Sent under the delivery policy for replies (core.delivery): a 429 waits for Retry-After (up to
-        REPLY_RETRY_WAIT) and tries once more, so the answer is not lost.
-        """
+        """One reply: in place of the status message, as an edit of the pressed message, or posted — under
+        the delivery policy for replies (core.delivery: what is retried, how long a 429 is waited out)."""
         chat = incoming.env.chat
 
         async def once() -> None:
@@ -183,7 +258,7 @@ class SlackAdapter:
             else:
                 await self.send(chat, reply)
 
-        await send_with_policy(once, REPLY_RETRY)
+        await send_with_policy(once, POLICY.replies)
 
     async def _replace(self, chat: ChatRef, ts: str, reply: Reply) -> None:
         try:
@@ -210,38 +285,10 @@ class SlackAdapter:
         return None  # Slack has no typing indicator for bots; the reply follows shortly
 
     async def download(self, attachment: Attachment) -> bytes:
-        if not attachment.url:
-            info = (await self._api(self.client.files_info, file=attachment.file_id)).get("file") or {}
-            attachment = Attachment(PLATFORM, attachment.file_id, info.get("name"), info.get("mimetype"),
-                                    info.get("size"), url=info.get("url_private_download"))
-        headers = {"Authorization": f"Bearer {self.settings.slack_bot_token}"}
-        try:
-            async with aiohttp.ClientSession() as session, session.get(attachment.url, headers=headers) as response:
-                data = await response.read()
-                kind = response.headers.get("Content-Type", "")
-        except aiohttp.ClientError as error:
-            raise DeliveryError(f"download failed: {error}") from error
-        if response.status != 200:
-            raise DeliveryError(f"download failed with HTTP {response.status}")
-        if "text/html" in kind or data[:200].lstrip().lower().startswith((b"<!doctype html", b"<html")):
-            raise DeliveryError("Slack answered with a login page instead of the file (check the bot token and "
-                                "the files:read scope)")
-        return data
+        return await download(self.client, self.settings.slack_bot_token or "", attachment)
 
     async def _api(self, method: Callable, **kwargs: Any) -> Any:
-        try:
-            return await method(**{k: v for k, v in kwargs.items() if v is not None})
-        except SlackApiError as error:
-            code = str(error.response.get("error", ""))
-            if error.response.status_code == 429:
-                raise RateLimited(float(error.response.headers.get("Retry-After", 1)), code) from error
-            if code in GONE:
-                raise Unreachable(code) from error
-            raise DeliveryError(code or str(error)) from error
-        except (aiohttp.ClientConnectorError, aiohttp.ClientConnectionResetError) as error:
-            raise DeliveryError(str(error)) from error  # the request never reached Slack
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise DeliveryUncertain(str(error) or error.__class__.__name__) from error  # Slack may have posted it
+        return await call(method, **kwargs)
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -251,22 +298,8 @@ class SlackAdapter:
             self._socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
             await self._socket.connect_async()
             return
-        web_app = web.Application()
-        web_app.router.add_post("/slack/events", self._http)
-        self._runner = web.AppRunner(web_app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.slack_http_host, self.settings.slack_http_port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-
-    async def _http(self, request: web.Request) -> web.Response:
-        body = (await request.read()).decode("utf-8")
-        bolt_request = FormSafeRequest(body=body, query=request.query_string, headers=dict(request.headers))
-        response = await self.app.async_dispatch(bolt_request)
-        if response.status == 401:
-            log.warning("refused a Slack request with an invalid signature from %s", request.remote)
-        return web.Response(status=response.status, body=response.body,
-                            headers={k: v[0] for k, v in response.headers.items() if k.lower() != "content-length"})
+        self._runner, self.port = await serve_http(self.app, self.settings.slack_http_host,
+                                                   self.settings.slack_http_port)
 
     async def stop(self) -> None:
         if self._socket is not None:

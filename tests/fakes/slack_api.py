@@ -1,7 +1,8 @@
 """A fake Slack Web API on 127.0.0.1, and helpers that deliver events to an app the way Slack does.
 
-Serves auth.test, chat.postMessage, chat.update, chat.delete, views.publish, files.info, conversations.open,
-users.info and file downloads (an HTML login page for a wrong token, as Slack does). Records request
+Serves auth.test, chat.postMessage, chat.postEphemeral, chat.update, chat.delete, views.publish, files.info,
+conversations.open, users.info (with `tz`, and `locale` when asked with include_locale, from `profiles`) and file
+downloads (an HTML login page for a wrong token, as Slack does). Records request
 bodies and the status each was answered with; injects faults (429 with Retry-After, ok:false errors,
 500, delays). With `enforce_limits=True` chat.postMessage holds Slack's 1 message per second per
 channel and answers 429 with Retry-After beyond it; `rate_limited` counts those 429s.
@@ -47,6 +48,7 @@ class FakeSlack:
     login_page_for: set[str] = field(default_factory=set)  # downloads answered with Slack's HTML sign-in page
     posted_ts: list[str] = field(default_factory=list)  # the ts of every message chat.postMessage created, in order
     users: dict[str, str] = field(default_factory=lambda: {"U1": "Amy Lin", "U2": "Bob Chen", "U9": "陳小姐"})
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)  # user → {"tz": ..., "locale": ...}
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     port: int = 0
@@ -98,6 +100,10 @@ class FakeSlack:
             await asyncio.sleep(0.02)
         raise AssertionError(f"{method} called {len(self.sent(method))} times, expected {count}; "
                              f"methods seen: {sorted({c.method for c in self.calls})}")
+
+    def messages(self, since: int = 0) -> list[Call]:
+        """What the bot said (posted or ephemeral) from the `since`-th call on, in order."""
+        return [c for c in self.calls[since:] if c.method in ("chat.postMessage", "chat.postEphemeral")]
 
     def add_file(self, file_id: str, data: bytes, **info: Any) -> dict:
         self.files[file_id] = data
@@ -157,6 +163,8 @@ class FakeSlack:
         if method == "auth.test":
             return {"user_id": BOT_USER, "bot_id": "B0BOT", "team_id": TEAM, "team": "Sales", "user": "chatcrm",
                     "url": "https://sales.slack.test/"}
+        if method == "chat.postEphemeral":
+            return {"message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
         if method in ("chat.postMessage", "chat.update"):
             ts = body.get("ts") or f"{int(time.time())}.{next(self._ts):06d}"
             if method == "chat.postMessage":
@@ -170,8 +178,11 @@ class FakeSlack:
             return {"channel": {"id": f"D{body.get('users')}"}}
         if method == "users.info":
             user = body.get("user")
+            extra = dict(self.profiles.get(user, {}))
+            if str(body.get("include_locale")).lower() not in ("1", "true"):
+                extra.pop("locale", None)  # Slack gives the locale only when asked
             return {"user": {"id": user, "name": user, "real_name": self.users.get(user, user),
-                             "profile": {"display_name": self.users.get(user, "")}}}
+                             "profile": {"display_name": self.users.get(user, "")}, **extra}}
         if method == "files.info":
             return {"file": self.add_file(body.get("file"), self.files.get(body.get("file"), b""),
                                           name="voice.m4a", mimetype="audio/mp4", subtype="slack_audio",
@@ -236,8 +247,9 @@ async def event(url: str, event_body: dict, *, retry: int | None = None, event_i
                                                       retry=retry))
 
 
-async def slash(url: str, text: str, *, user: str = "U1") -> tuple[int, str]:
-    body = urlencode({"token": "x", "team_id": TEAM, "channel_id": "C1", "user_id": user, "command": "/crm",
+async def slash(url: str, text: str, *, user: str = "U1", channel: str = "C1") -> tuple[int, str]:
+    """`/crm text` typed by `user` in `channel` (`D<user>` is their DM with the bot)."""
+    body = urlencode({"token": "x", "team_id": TEAM, "channel_id": channel, "user_id": user, "command": "/crm",
                       "text": text, "trigger_id": f"t{next(_events)}", "response_url": "http://127.0.0.1:9/r"})
     return await deliver(url, body, signed_headers(body, content_type="application/x-www-form-urlencoded"))
 
@@ -250,6 +262,22 @@ async def interactive(url: str, payload: dict) -> tuple[int, str]:
 def dm(text: str, *, user: str = "U1", ts: str | None = None, **extra: Any) -> dict:
     return {"type": "message", "channel": f"D{user}", "channel_type": "im", "user": user, "text": text,
             "ts": ts or f"{time.time():.6f}", **extra}
+
+
+def channel_message(text: str, *, user: str = "U1", channel: str = "C1", channel_type: str = "channel",
+                    **extra: Any) -> dict:
+    """A message in a channel the bot is in (`channel_type`: channel, group, mpim)."""
+    return {"type": "message", "channel": channel, "channel_type": channel_type, "user": user, "text": text,
+            "ts": f"{time.time():.6f}", **extra}
+
+
+def home_action(value: str, *, user: str = "U1") -> dict:
+    """A button pressed on the App Home tab: the container is the view, there is no channel or message."""
+    return {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": user, "team_id": TEAM},
+            "trigger_id": f"t{next(_events)}", "container": {"type": "view", "view_id": "V0HOME"},
+            "view": {"id": "V0HOME", "type": "home", "blocks": []},
+            "actions": [{"action_id": "crm:0:0", "block_id": "row0", "value": value, "type": "button",
+                         "action_ts": f"{time.time():.6f}"}]}
 
 
 def block_action(value: str, *, user: str = "U1", channel: str = "DU1", message_ts: str = "1700000000.000100") -> dict:
