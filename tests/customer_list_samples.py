@@ -63,3 +63,69 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], encoding:
     writer.writerow(header)
     writer.writerows(rows)
     return text.getvalue().encode(encoding)
+
+
+def excel_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]], *, title: str = "") -> bytes:
+    """A workbook laid out as Excel writes it (openpyxl writes inline strings): shared strings, a <dimension>,
+    numbers as <v> (a phone typed as a number), dates as serials with a date style, blank rows left out."""
+    from xml.sax.saxutils import escape
+
+    strings: dict[str, int] = {}
+
+    def cell(column: int, row: int, value: object) -> str:
+        ref = f"{chr(65 + column)}{row}"
+        if isinstance(value, int | float):
+            return f'<c r="{ref}"><v>{value}</v></c>'
+        if isinstance(value, tuple) and value[0] == "date":  # ("date", serial)
+            return f'<c r="{ref}" s="1"><v>{value[1]}</v></c>'
+        index = strings.setdefault(str(value), len(strings))
+        return f'<c r="{ref}" t="s"><v>{index}</v></c>'
+
+    lines = ([title] if title else []), ([] if title else None), header
+    body: list[str] = []
+    number = 0
+    for line in [*(x for x in lines if x is not None), *rows]:
+        number += 1
+        cells = "".join(cell(i, number, v) for i, v in enumerate(line) if v not in ("", None))
+        if cells:  # Excel leaves empty rows out
+            body.append(f'<row r="{number}">{cells}</row>')
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    sst = "".join(f"<si><t>{escape(s)}</t></si>" for s in strings)
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/'
+        'workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+        'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/><Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>',
+        "_rels/.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.'
+        f'org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+        '<sheet name="客戶名單" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+        f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
+        f'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{rel}/sharedStrings" '
+        f'Target="sharedStrings.xml"/><Relationship Id="rId3" Type="{rel}/styles" Target="styles.xml"/>'
+        '</Relationships>',
+        "xl/styles.xml": f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{main}"><fonts count="1"><font>'
+        '<sz val="11"/></font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf/>'
+        '</cellStyleXfs><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        '</styleSheet>',
+        "xl/sharedStrings.xml": f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{main}" count="{len(strings)}" '
+        f'uniqueCount="{len(strings)}">{sst}</sst>',
+        "xl/worksheets/sheet1.xml": f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"><dimension '
+        f'ref="A1:{chr(64 + len(header))}{number}"/><sheetData>{"".join(body)}</sheetData></worksheet>',
+    }
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in ("[Content_Types].xml", "_rels/.rels", *[n for n in parts if n.startswith("xl/")]):
+            archive.writestr(name, parts[name])
+    return buffer.getvalue()

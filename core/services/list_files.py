@@ -7,7 +7,6 @@ Pure: bytes in, `ListSheet` out, or a `ListFileError` naming what was expected. 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 import zipfile
@@ -15,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from core.services.errors import InvalidInput
+from core.services.xlsx_rows import WorkbookUnreadable, xlsx_rows
 from core.text import match_key
 
 MAX_ROWS = 100_000  # data rows, after the header
@@ -125,37 +125,10 @@ def read_list(data: bytes, file_name: str | None = None) -> ListSheet:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
-    from openpyxl import load_workbook  # type: ignore[import-untyped]
-
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types (KeyError, BadZipFile, InvalidFileException…)
+        yield from xlsx_rows(data)
+    except WorkbookUnreadable as exc:
         raise ListFileError("damaged") from exc
-    try:
-        sheets = book.worksheets
-        if not sheets:
-            raise ListFileError("empty")
-        try:
-            for row in sheets[0].iter_rows(values_only=True):
-                yield [_cell_text(value) for value in row]
-        except ListFileError:
-            raise
-        except Exception as exc:  # a sheet's XML cut off or broken
-            raise ListFileError("damaged") from exc
-    finally:
-        book.close()
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # a phone typed as a number: 912345678.0
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    return str(value).strip()
 
 
 def decode_text(data: bytes) -> tuple[str, str]:

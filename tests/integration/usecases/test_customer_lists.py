@@ -29,6 +29,7 @@ from tests.customer_list_samples import (
     TAIPEI_HEADER,
     TAIPEI_ROWS,
     csv_bytes,
+    excel_xlsx,
     xlsx,
 )
 
@@ -209,3 +210,17 @@ def test_bad_files_are_refused_by_reason_and_nothing_is_written(engine, name, da
         run(engine, owner, data, name)
     assert refused.value.reason == reason
     assert (count(engine, Customer), count(engine, Contact), count(engine, AuditEvent)) == before
+
+
+def test_a_workbook_as_excel_writes_it_shared_strings_numbers_and_dates(engine):
+    owner, _, _ = team(engine)
+    data = excel_xlsx(["客戶名稱", "手機", "聯絡人", "備註"],
+                      [["宏遠紡織股份有限公司", 912345678, "周經理", ("date", 46000)],  # a phone typed as a number
+                       ["", "", "", ""],
+                       ["宏遠紡織", "0912-345-678", "周經理", "同一家"]], title="客戶名單(Excel)")
+    assert customer_lists.is_customer_list(data, "名單.xlsx")
+    result = run(engine, owner, data, "名單.xlsx")
+    assert (result.created, result.merged_duplicates, result.skipped) == (1, 1, 0)
+    assert result.customers[0].phones == ("+886912345678",) and result.customers[0].contacts == ("周經理",)
+    with session_scope(engine) as session:
+        assert session.exec(select(Contact.notes)).one() == "2025-12-09\n同一家"  # serial 46000, a date style
