@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
-from bot import router
+from bot import group_privacy, router
 from bot.context import Ctx, Deps
 from bot.forward_summaries import ForwardSummaries
 from bot.i18n import normalize_language, t
@@ -119,7 +119,7 @@ class ChatCRM:
                 replies = await router.dispatch(ctx)
             except ServiceError as error:
                 uow.rollback()
-                return [Reply(ctx.t(f"errors.{error.code}"))]
+                return group_privacy.refusal(ctx, ctx.t(f"errors.{error.code}"))
             if missed:
                 replies.insert(0, Reply(ctx.t("delivery.earlier_lost", n=missed)))
             if member is not None or ctx.member is not None:

@@ -115,18 +115,24 @@ class Retry:
 
 @dataclass(frozen=True, slots=True)
 class ReplyRetry:
-    """A reply to a member's message: a 429 is waited out (up to `max_wait`) and tried again, `tries` in all;
-    anything else is given up at once (the update itself was handled; the adapter logs it)."""
+    """A reply to a member's message, `tries` in all: a 429 is waited out (up to `max_wait`), a refusal that surely
+    did not go out (5xx, connection refused) is tried again after a short backoff; an uncertain outcome (it may
+    have arrived), an unreachable chat or our own bug is given up at once (the adapter reports the reply lost)."""
 
-    tries: int = 2
+    tries: int = 3
     max_wait: float = 30.0  # seconds
+    first_backoff: float = 0.5  # seconds, doubled per try
 
     def wait_before(self, classified: Classified, tried: int) -> float | None:
         """Seconds to wait before try number `tried + 1`, or None to give up."""
-        if tried >= self.tries or classified.kind is not FailureKind.rate_limited or classified.retry_after is None:
+        if tried >= self.tries:
             return None
-        seconds = classified.retry_after.total_seconds()
-        return seconds if seconds <= self.max_wait else None
+        if classified.kind is FailureKind.rate_limited and classified.retry_after is not None:
+            seconds = classified.retry_after.total_seconds()
+            return seconds if seconds <= self.max_wait else None
+        if classified.kind is FailureKind.platform_error:
+            return min(self.first_backoff * 2 ** (tried - 1), self.max_wait)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +161,7 @@ POLICY = RetryPolicy(
                     then_every=timedelta(hours=6)),
     # 1, 2, 4, 8 min, then every 15 min, for as long as the notice's window lasts
     notices=Schedule(first=timedelta(minutes=1), cap=timedelta(minutes=15)),
-    replies=ReplyRetry(tries=2, max_wait=30.0),
+    replies=ReplyRetry(tries=3, max_wait=30.0, first_backoff=0.5),
 )
 
 

@@ -14,6 +14,7 @@ import asyncio
 import logging
 
 from bot.context import Ctx
+from bot.group_privacy import own_chat
 from bot.note_cards import ask_customer
 from bot.render import esc, when
 from bot.router import button
@@ -60,7 +61,7 @@ async def _announce(ctx: Ctx, *conversations: ParsedConversation) -> None:
     if count < PROGRESS_AT or messenger is None:
         return
     try:
-        await messenger.send(ctx.incoming.env.chat, Reply(ctx.t("imports.working", n=f"{count:,}")))
+        await messenger.send(own_chat(ctx), Reply(ctx.t("imports.working", n=f"{count:,}")))
     except Exception:  # only the progress line is lost
         log.warning("could not send import progress", exc_info=True)
 

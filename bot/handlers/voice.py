@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.context import Ctx
 from bot.forwards import burst_window, forward_of
+from bot.group_privacy import own_chat
 from bot.note_cards import note_replies
 from bot.router import content
 from core.chat import Reply, VoiceIn
@@ -23,7 +24,7 @@ TYPING_EVERY = 4.0  # Telegram's typing indicator lasts about five seconds
 async def _keep_typing(ctx: Ctx, messenger: Any) -> None:
     while True:
         with contextlib.suppress(Exception):
-            await messenger.typing(ctx.incoming.env.chat)
+            await messenger.typing(own_chat(ctx))
         await asyncio.sleep(TYPING_EVERY)
 
 
@@ -32,7 +33,7 @@ async def _show_progress(ctx: Ctx, messenger: Any) -> asyncio.Task | None:
     if getattr(messenger, "typing_indicator", True):
         return asyncio.create_task(_keep_typing(ctx, messenger))
     with contextlib.suppress(Exception):
-        await messenger.send(ctx.incoming.env.chat, Reply(ctx.t("voice.transcribing"), extra={"status": True}))
+        await messenger.send(own_chat(ctx), Reply(ctx.t("voice.transcribing"), extra={"status": True}))
     return None
 
 

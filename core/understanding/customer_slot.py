@@ -130,6 +130,8 @@ def _zh_slot(text: str, contact_start: int | None) -> str | None:
         if verb.re is ZH_VERBS and not _opens_slot(text, verb):
             continue
         rest = text[verb.end():]
+        if not re.match(r"\s*[\u4e00-\u9fff]|\s*[A-Z0-9]", rest):
+            continue  # "call back tomorrow": an English verb phrase, no name after the verb
         name = _zh_name(rest, contact_start - verb.end() if contact_start is not None and contact_start >= verb.end()
                         else None)
         if name:

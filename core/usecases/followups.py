@@ -184,7 +184,7 @@ class DoneByNumber:
 def done_by_number(uow: UnitOfWork, actor: Actor, now: datetime, number: str, chat: str) -> DoneByNumber:
     """`/done N`: close the N-th follow-up of the list shown in `chat`."""
     ids = shown_ids(uow, actor, now, chat)
-    if ids is None:
+    if not ids:  # nothing shown yet, or an empty list shown: show the list as it is now
         return DoneByNumber("no_list", 0)
     number = number.strip()
     if not number.isdigit() or not 1 <= int(number) <= len(ids):

@@ -178,12 +178,12 @@ def view_of(session: Session, actor: Actor, interaction: Interaction) -> NoteVie
     customer_ref = _ref(customer) if customer is not None else None
     deleted = interaction.deleted_at is not None
     ids = [int(cid) for cid in details.get("candidates") or []]
-    if deleted:
-        candidates = ()
-    elif customer_ref is None:
+    candidates: tuple[CustomerRef, ...] = ()
+    if customer_ref is None and not deleted:
         candidates = _offered(session, actor, ids)
-    else:  # whom "change customer" offers: the other candidates, else the most recent others
-        others = [cid for cid in ids if cid != customer_ref.id] or [
+    elif customer_ref is not None and not deleted:
+        # whom "change customer" offers: the note's candidates, else the most recent other customers
+        others = ids if [cid for cid in ids if cid != customer_ref.id] else [
             c.id or 0 for c in customer_service.list_customers(session, actor, limit=MAX_CHOICES + 1)
             if c.id != customer_ref.id]
         candidates = tuple(_ref(c) for cid in others if (c := _in_team(session, actor, cid)))[:MAX_CHOICES]

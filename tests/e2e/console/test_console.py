@@ -91,7 +91,8 @@ async def test_a_note_is_logged_and_confirmed_a_button_press_works_help_and_quit
     customers = {c.id: c.name for c in stored(tmp_path, Customer)}
     notes = {customers.get(i.customer_id): i for i in stored(tmp_path, Interaction)}
     assert notes["Acme"].deleted_at is None and "Mr. Lee" in notes["Acme"].text
-    assert notes["Globex"].deleted_at is not None  # the press undid the second note
+    assert notes[None].deleted_at is not None and "Globex" in notes[None].text  # the press undid the second note
+    assert "Globex" not in customers.values()  # and removed the customer it had created
     assert "Initech" not in customers.values()
     [follow_up] = stored(tmp_path, FollowUp)
     assert follow_up.status == "pending" and follow_up.customer_id == notes["Acme"].customer_id

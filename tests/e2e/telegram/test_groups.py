@@ -15,9 +15,7 @@ from adapters.telegram import TelegramAdapter
 from bot.bootstrap import build
 from bot.platforms import command_menu
 from core.db import session_scope
-from core.delivery import POLICY, classify
 from core.models import Interaction
-from core.ports import DeliveryError
 from tests.e2e.telegram.conftest import telegram_settings
 from tests.fakes.telegram_api import DROP, Fault, callback, message, user
 
@@ -107,8 +105,6 @@ async def test_a_group_card_answers_only_its_member(fake, bot):
         assert session.exec(select(Interaction)).one().deleted_at is None  # nothing changed
 
 
-@pytest.mark.xfail(POLICY.replies.wait_before(classify(DeliveryError("500")), 1) is None,
-                   reason="core.delivery's reply policy does not retry a 5xx yet (asked of the lead)", strict=False)
 async def test_a_reply_refused_with_a_5xx_is_sent_again_once(fake, bot):
     _, lost = bot
     fake.fail("sendMessage", Fault(500, "Internal Server Error: try again"))

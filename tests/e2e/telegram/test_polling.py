@@ -58,16 +58,17 @@ async def test_note_confirmation_buttons_edit_in_place_and_answer_every_callback
     card = (await fake.wait_for("sendMessage", 2))[-1]
     keyboard = card.body["reply_markup"]["inline_keyboard"]
     payloads = [b["callback_data"] for row in keyboard for b in row]
-    assert [b["text"] for row in keyboard for b in row] == ["👤 Change customer", "📅 Change date", "🚫 No follow-up",
-                                                          "↩️ Undo"]
+    assert [b["text"] for row in keyboard for b in row] == ["👤 Change customer", "📅 Change date", "✏️ Edit",
+                                                          "🚫 No follow-up", "↩️ Undo"]
     assert all(len(p.encode()) <= 64 for p in payloads)
     assert "<b>Acme</b>" in card.body["text"] and "Mr. Lee" in card.body["text"]
     fake.inject(callback(payloads[1], message_id=5001))
     edit = (await fake.wait_for("editMessageText"))[-1].body
     assert edit["message_id"] == "5001" and "Tomorrow 09:00" in str(edit["reply_markup"])
     await fake.wait_for("answerCallbackQuery")
-    fake.inject(callback(payloads[3], message_id=5001))
-    fake.inject(callback(payloads[3], message_id=5001))
+    undo = payloads[[b["text"] for row in keyboard for b in row].index("↩️ Undo")]
+    fake.inject(callback(undo, message_id=5001))
+    fake.inject(callback(undo, message_id=5001))
     await fake.wait_for("answerCallbackQuery", 3)
     edits = await fake.wait_for("editMessageText", 3)
     assert "Undone" in edits[1].body["text"] and "already undone" in edits[2].body["text"]

@@ -83,19 +83,28 @@ def test_a_reply_waits_out_one_429_and_is_sent():
     assert run(calls) == "id2" and calls.slept == [3.0]
 
 
-def test_a_reply_gives_up_on_a_second_429_or_a_long_wait():
-    calls = Calls(RateLimited(1), RateLimited(1))
+def test_a_reply_gives_up_after_its_tries_or_on_a_long_wait():
+    calls = Calls(RateLimited(1), RateLimited(1), RateLimited(1))
     with pytest.raises(RateLimited):
         run(calls)
-    assert calls.made == 2 and calls.slept == [1.0]
+    assert calls.made == POLICY.replies.tries == 3 and calls.slept == [1.0, 1.0]
     too_long = Calls(RateLimited(POLICY.replies.max_wait + 1))
     with pytest.raises(RateLimited):
         run(too_long)
     assert too_long.made == 1 and too_long.slept == []
 
 
-@pytest.mark.parametrize("error", [DeliveryError("500"), DeliveryUncertain("timeout"), Unreachable("blocked")])
-def test_a_reply_is_not_resent_after_any_other_failure(error):
+def test_a_reply_refused_with_a_5xx_is_tried_again_with_backoff():
+    calls = Calls(DeliveryError("502"), DeliveryError("503"))
+    assert run(calls) == "id3" and calls.slept == [0.5, 1.0]
+    failing = Calls(DeliveryError("500"), DeliveryError("500"), DeliveryError("500"))
+    with pytest.raises(DeliveryError):
+        run(failing)
+    assert failing.made == 3
+
+
+@pytest.mark.parametrize("error", [DeliveryUncertain("timeout"), Unreachable("blocked"), ValueError("our bug")])
+def test_a_reply_is_not_resent_after_an_uncertain_or_final_failure(error):
     calls = Calls(error)
     with pytest.raises(type(error)):
         run(calls)

@@ -133,3 +133,12 @@ def test_parse_note_keeps_its_old_signature():
     draft = parse_note("拜訪大同五金行王總,預算 200 萬,明天回覆", now=NOW, tz="Asia/Taipei", customers=KNOWN)
     assert (draft.customer_id, draft.contact) == (1, "王總")
     assert [(a.value, a.currency) for a in draft.amounts] == [(2_000_000, "TWD")]
+
+
+@pytest.mark.parametrize(("note", "customer"), [
+    ("payload capacity 2 tons for Acme, call back tomorrow", "Acme"),
+    ("quote for Initech, call back Friday", "Initech"),
+    ("call 大同 明天下午", "大同"),
+])
+def test_an_english_verb_phrase_after_call_is_not_a_name(note, customer):
+    assert parse(note, customers=CustomerIndex([])).customer == customer
