@@ -129,7 +129,7 @@ def test_chatcrm_run_chats_on_the_terminal_with_piped_stdin(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("chatcrm — type a note, /help, or /quit.")
     assert "✅ Logged: Acme (new customer) · Mr. Lee · visit" in done.stdout
-    assert "[4] ↩️ Undo" in done.stdout and "/todo" in done.stdout
+    assert re.search(r"\[\d\] ✏️ Edit  \[\d\] 🚫 No follow-up  \[\d\] ↩️ Undo", done.stdout) and "/todo" in done.stdout
     assert "Traceback" not in done.stderr
     [note] = stored(tmp_path, Interaction)
     assert note.deleted_at is None and "Mr. Lee" in note.text

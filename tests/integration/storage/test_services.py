@@ -9,7 +9,7 @@ from sqlmodel import col, func, select
 
 from core.db import session_scope
 from core.models import AuditEvent, Customer, FollowUp, Interaction, Member, Role
-from core.services import customers, followups, interactions, teams
+from core.services import customer_removal, customers, followups, interactions, teams
 from core.services.actor import Actor
 from core.services.errors import InvalidInput, InvalidInvite, NotAllowed, NotFound
 from core.services.interactions import Source
@@ -112,15 +112,15 @@ def test_rename_keeps_old_name_findable_and_merge_moves_everything(engine):
         assert customers.resolve_customer(session, owner, "Acme").customer.id == a.id
         interactions.log_interaction(session, owner, text="call", customer_id=b.id)
         customers.add_contact(session, owner, b.id, "Mr. Lee", title="buyer")
-        kept = customers.merge_customers(session, owner, a.id, b.id)
-        assert kept.id == a.id
+        kept, moved, changed = customer_removal.merge(session, owner, a.id, b.id)
+        assert kept.id == a.id and changed and moved["interaction"] == 1
         card = customers.customer_card(session, owner, a.id)
         assert card.interaction_count == 1 and [c.name for c in card.contacts] == ["Mr. Lee"]
         assert customers.resolve_customer(session, owner, "Acme Taiwan").customer.id == a.id
         with pytest.raises(NotFound):
             customers.get_visible(session, owner, b.id)
         with pytest.raises(InvalidInput):
-            customers.merge_customers(session, owner, a.id, a.id)
+            customer_removal.merge(session, owner, a.id, a.id)
 
 
 def test_log_is_idempotent_per_source_and_undo_cancels_follow_up(engine):
