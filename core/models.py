@@ -138,10 +138,12 @@ class Customer(SQLModel, table=True):
     name_key: str  # core.text.match_key(name)
     aliases: list[str] = json_list()
     phones: list[str] = json_list()
-    email: str | None = None
+    email: str | None = None  # the first of `emails`; rows older than migration 0008 had only this
+    emails: list[str] = json_list()
     address: str | None = None
     region: str | None = None
     tags: list[str] = json_list()
+    notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # from customer lists' Notes
     owner_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     shared: bool = False
     important: bool = False
