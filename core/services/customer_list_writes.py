@@ -1,6 +1,6 @@
-"""Store an import plan (core.services.customer_lists) with bulk statements, in the caller's transaction:
+"""Store a chunk of an import (core.services.customer_lists) with bulk statements, in the caller's transaction:
 new customers, their alias rows, contacts, updates of existing customers and contacts, one audit event per
-customer written and one for the import."""
+customer written; and at the end one event for the import."""
 
 from __future__ import annotations
 
@@ -45,35 +45,53 @@ def _chunks(items: list[Any]) -> list[list[Any]]:
     return [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
 
 
-def write_plan(session: Session, actor: Actor, plan: ImportPlan, now: datetime) -> None:
-    new = [c for c in plan.customers if c.existing_id is None]
-    customers = _table("customer")
+def write_chunk(session: Session, actor: Actor, team: Any, customers: list[PlannedCustomer], now: datetime) -> None:
+    """Store one chunk's customers (`customer_lists.plan_chunk`), their aliases, contacts and audit events; `team`
+    (the import's `_Team`) learns what was stored, so the next chunk merges into it."""
+    new = [c for c in customers if c.existing_id is None]
+    table = _table("customer")
     for chunk in _chunks(new):
-        # one executemany, then the ids by (created_at, name_key): new customers' keys are distinct (rows of one
-        # company merged) and RETURNING with order would insert row by row on SQLite
+        # one executemany, then the ids by name_key among the rows this import inserted (ids above the floor
+        # read when it started): RETURNING with order would insert row by row on SQLite. Keys seen twice (in the
+        # chunk: `Acme Co` and `AcmeCo`, one key, two firms; or in an earlier chunk) are inserted one by one.
         rows = [_customer_values(actor, c, now) for c in chunk]
-        keys = [row["name_key"] for row in rows]
-        once = {key for key, n in Counter(keys).items() if n == 1}  # `Acme Co` and `AcmeCo`: one key, two firms
+        counts = Counter(row["name_key"] for row in rows)
+        once = {key for key, n in counts.items() if n == 1 and key not in team.created_name_keys}
         if once:
-            session.execute(customers.insert(), [row for row in rows if row["name_key"] in once])
+            session.execute(table.insert(), [row for row in rows if row["name_key"] in once])
         ids = dict(session.execute(select(col(Customer.name_key), col(Customer.id)).where(
-            col(Customer.team_id) == actor.team_id, col(Customer.created_at) == now,
-            col(Customer.merged_into_id).is_(None), col(Customer.name_key).in_(once))).all())
+            col(Customer.team_id) == actor.team_id, col(Customer.id) > team.id_floor,
+            col(Customer.created_at) == now, col(Customer.name_key).in_(once))).all()) if once else {}
         for planned, row in zip(chunk, rows, strict=True):
-            planned.stored_id = ids.get(row["name_key"]) if row["name_key"] in once else \
-                session.execute(customers.insert().returning(customers.c.id), row).scalar_one()
-    changed = [c for c in plan.customers if c.existing_id is not None and c.changed]
-    for planned in changed:
-        planned.stored_id = planned.existing_id
+            planned.stored_id = ids[row["name_key"]] if row["name_key"] in once else \
+                session.execute(table.insert().returning(table.c.id), row).scalar_one()
+        team.created_name_keys.update(counts)
+    changed = [c for c in customers if c.existing_id is not None and c.changed]
+    for planned in customers:
+        if planned.existing_id is not None:
+            planned.stored_id = planned.existing_id
     _update(session, "customer", [{"id": c.existing_id, **_fields(c), "updated_at": now} for c in changed])
     _write_aliases(session, actor, new, [c for c in changed if c.new_aliases])
-    _write_contacts(session, actor, plan.customers, now)
-    _write_audit(session, actor, plan, new, changed, now)
+    _write_contacts(session, actor, customers, now)
+    _write_audit(session, actor, new, changed, now)
+    for planned in customers:
+        team.remember(planned)
+
+
+def write_import_event(session: Session, actor: Actor, plan: ImportPlan, now: datetime) -> None:
+    """The import's own audit event, with its counts; the name index learns the new names."""
+    _insert(session, "auditevent", [{
+        "team_id": actor.team_id, "actor_id": actor.member_id, "entity": "customer_list", "at": now,
+        "action": "import", "entity_id": None, "before": None,
+        "after": {"kind": plan.sheet.kind, "encoding": plan.sheet.encoding, "created": plan.created,
+                  "updated": plan.updated, "merged_duplicates": plan.merged_duplicates,
+                  "skipped": [{"row": r, "reason": code} for r, code in plan.skipped]}}])
     directory.invalidate(actor.team_id)
 
 
 def _fields(c: PlannedCustomer) -> dict[str, Any]:
-    return {"phones": c.phones, "email": c.email, "address": c.address, "region": c.region, "tags": c.tags,
+    return {"phones": c.phones, "emails": c.emails, "email": c.emails[0] if c.emails else None,
+            "address": c.address, "region": c.region, "tags": c.tags, "notes": c.notes,
             "owner_id": c.owner_id, "aliases": [a for a in c.aliases if a != c.name]}
 
 
@@ -120,27 +138,20 @@ def _contact_fields(contact: PlannedContact) -> dict[str, Any]:
     return {"title": contact.title, "phones": contact.phones, "email": contact.email, "notes": contact.notes}
 
 
-def _write_audit(session: Session, actor: Actor, plan: ImportPlan, new: list[PlannedCustomer],
-                 changed: list[PlannedCustomer], now: datetime) -> None:
+def _write_audit(session: Session, actor: Actor, new: list[PlannedCustomer], changed: list[PlannedCustomer],
+                 now: datetime) -> None:
     def contacts(c: PlannedCustomer) -> list[dict[str, Any]]:
         return [{"name": p.name, **_contact_fields(p)} for p in c.contacts.values() if p.changed]
 
     events: list[dict[str, Any]] = []
     for c in new:
         events.append({"action": "create", "entity_id": c.stored_id, "before": None,
-                       "after": {"name": c.name, **_fields(c), "contacts": contacts(c), "notes": c.notes,
+                       "after": {"name": c.name, **_fields(c), "contacts": contacts(c),
                                  "source": "customer_list", "row": c.first_row}})
     for c in changed:
         after = {key: value for key, value in _fields(c).items() if key in c.changed}
         events.append({"action": "update", "entity_id": c.stored_id,
                        "before": {key: value for key, value in c.before.items() if key in after},
-                       "after": {**after, "contacts": contacts(c), "notes": c.notes, "source": "customer_list",
-                                 "row": c.first_row}})
-    rows = [{"team_id": actor.team_id, "actor_id": actor.member_id, "entity": "customer", "at": now, **event}
-            for event in events]
-    rows.append({"team_id": actor.team_id, "actor_id": actor.member_id, "entity": "customer_list", "at": now,
-                 "action": "import", "entity_id": None, "before": None,
-                 "after": {"kind": plan.sheet.kind, "encoding": plan.sheet.encoding, "created": plan.created,
-                           "updated": plan.updated, "merged_duplicates": plan.merged_duplicates,
-                           "skipped": [{"row": r, "reason": code} for r, code in plan.skipped]}})
-    _insert(session, "auditevent", rows)
+                       "after": {**after, "contacts": contacts(c), "source": "customer_list", "row": c.first_row}})
+    _insert(session, "auditevent", [{"team_id": actor.team_id, "actor_id": actor.member_id, "entity": "customer",
+                                     "at": now, **event} for event in events])

@@ -1,8 +1,10 @@
-"""Import a customer list in one transaction: rows of one company (by `company_key`, or by a phone in E.164) are
-merged within the file and with the team's customers, so a re-import updates rather than doubles.
+"""Import a customer list: rows of one company (by `company_key`, or by a phone in E.164) are merged within the
+file and with the team's customers, so a re-import updates rather than doubles.
 
-Planning (`plan_import`) reads the team's customers once and decides everything in memory; `write_plan` stores it
-with bulk statements (100,000 rows in seconds). A dry run plans and writes nothing.
+Streamed in chunks (core.usecases.customer_lists): `start_import` reads the team's company keys and phones once
+(key → id dicts, nothing more); `plan_chunk` decides a chunk of rows, reading only the customers it matches;
+`customer_list_writes.write_chunk` stores it with bulk statements, and the next chunk finds what it stored. Memory
+stays bounded by the chunk, whatever the list's length; the caller holds every chunk in one transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -45,39 +48,36 @@ class PlannedContact:
 class PlannedCustomer:
     first_row: int
     name: str
-    existing_id: int | None = None
+    existing_id: int | None = None  # a customer in the database (the team's, or one an earlier chunk stored)
     visible: bool = True  # may the importing member see the existing customer (else only the file's values show)
     phones: list[str] = field(default_factory=list)
-    email: str | None = None
+    emails: list[str] = field(default_factory=list)
     address: str | None = None
     region: str | None = None
     tags: list[str] = field(default_factory=list)
+    notes: str | None = None  # the rows' notes, one line each
     owner_id: int | None = None
     aliases: list[str] = field(default_factory=list)  # every name the customer is known by, the file's included
     contacts: dict[str, PlannedContact] = field(default_factory=dict)  # by match_key(name)
-    notes: list[str] = field(default_factory=list)  # rows' notes without a contact to keep them on
     from_file: dict[str, list[str]] = field(default_factory=dict)  # phones/emails/contacts the file gave
     before: dict[str, object] = field(default_factory=dict)  # the existing customer's fields, for the audit
     new_aliases: list[str] = field(default_factory=list)
     changed: set[str] = field(default_factory=set)
     stored_id: int | None = None  # the customer's id once written
+    created_here: bool = False  # created by this import (in this chunk or an earlier one)
 
 
 @dataclass
 class ImportPlan:
+    """The decisions for one chunk of rows (`customers`), and the running counts of the whole import."""
+
     sheet: ListSheet
     customers: list[PlannedCustomer] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
     merged_duplicates: int = 0
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (row, a SKIP_REASONS code)
     member_names: dict[int, str] = field(default_factory=dict)
-
-    @property
-    def created(self) -> int:
-        return sum(1 for c in self.customers if c.existing_id is None)
-
-    @property
-    def updated(self) -> int:
-        return sum(1 for c in self.customers if c.existing_id is not None)
 
 
 def is_customer_list(data: bytes, file_name: str | None = None) -> bool:
@@ -124,64 +124,115 @@ class _Known:
     aliases: list[str]
     phones: list[str]
     email: str | None
+    emails: list[str]
     address: str | None
     region: str | None
     tags: list[str]
+    notes: str | None
     owner_id: int | None
     shared: bool
 
 
-_KNOWN: tuple[Any, ...] = (Customer.id, Customer.name, Customer.aliases, Customer.phones, Customer.email, Customer.address,
-          Customer.region, Customer.tags, Customer.owner_id, Customer.shared)
+_KNOWN: tuple[Any, ...] = (Customer.id, Customer.name, Customer.aliases, Customer.phones, Customer.email,
+                           Customer.emails, Customer.address, Customer.region, Customer.tags, Customer.notes,
+                           Customer.owner_id, Customer.shared)
 _CONTACT: tuple[Any, ...] = (Contact.id, Contact.customer_id, Contact.name, Contact.title, Contact.phones, Contact.email,
-            Contact.notes)
+                             Contact.notes)
+_STREAM = 5000  # rows fetched at a time while the team's keys are read
 
 
 class _Team:
-    """The team's customers and contacts, keyed for matching (all of the team: one customer per company).
+    """The team's customers keyed for matching (all of the team: one customer per company): company key → id and
+    phone → id only; a chunk's matched customers are read in full when it is planned (`load`). Customers an
+    earlier chunk of this import stored are added as they are written (`remember`).
 
-    Read as plain columns, not ORM rows: nothing is loaded into the session, `write_plan` writes in bulk."""
+    Read as plain columns, not ORM rows: nothing is loaded into the session, the writes are bulk statements."""
 
     def __init__(self, session: Session, actor: Actor) -> None:
+        self.team_id = actor.team_id
         self.by_key: dict[str, int] = {}
         self.by_phone: dict[str, int] = {}
-        self.rows: dict[int, _Known] = {}
-        self.contacts: dict[int, list[PlannedContact]] = {}
-        query = (select_columns(*_KNOWN).where(col(Customer.team_id) == actor.team_id, col(Customer.merged_into_id).is_(None))
-                 .order_by(col(Customer.id)))
+        self.touched: set[int] = set()  # ids this import has already counted (created, or updated once)
+        self.created: set[int] = set()
+        self.created_name_keys: set[str] = set()
+        keyed: tuple[Any, ...] = (Customer.id, Customer.name, Customer.aliases, Customer.phones)
+        query = (select_columns(*keyed)
+                 .where(col(Customer.team_id) == actor.team_id, col(Customer.merged_into_id).is_(None))
+                 .order_by(col(Customer.id)).execution_options(yield_per=_STREAM))
+        live: set[int] = set()
         rows: Any = session.execute(query)
-        for values in rows:
-            known = _Known(*values)
-            self.rows[known.id] = known
-            for name in (known.name, *known.aliases):
-                self.by_key.setdefault(company_key(name), known.id)
-            for phone in known.phones:
-                self.by_phone.setdefault(phone, known.id)
-        contacts: Any = session.execute(select_columns(*_CONTACT).where(col(Contact.team_id) == actor.team_id))
-        for cid, customer_id, name, title, phones, email, notes in contacts:
-            if customer_id in self.rows:
-                contact = PlannedContact(name, cid, title, list(phones), email, notes)
-                self.contacts.setdefault(customer_id, []).append(contact)
+        for cid, name, aliases, phones in rows:
+            live.add(cid)
+            for alias in (name, *aliases):
+                self.by_key.setdefault(company_key(alias), cid)
+            for phone in phones:
+                self.by_phone.setdefault(phone, cid)
+        phoned: tuple[Any, ...] = (Contact.customer_id, Contact.phones)
+        contacts: Any = session.execute(select_columns(*phoned)
+                                        .where(col(Contact.team_id) == actor.team_id)
+                                        .execution_options(yield_per=_STREAM))
+        for customer_id, phones in contacts:
+            if customer_id in live:
                 for phone in phones:
                     self.by_phone.setdefault(phone, customer_id)
+        self.id_floor = session.execute(select_columns(func.max(Customer.id))).scalar() or 0
         members = session.exec(select(Member.id, Member.name).where(Member.team_id == actor.team_id)).all()
         self.members = {mid: name for mid, name in members if mid is not None}
         self.member_keys = {match_key(name): mid for mid, name in self.members.items() if match_key(name)}
+
+    def find(self, key: str, phones: list[str]) -> int | None:
+        return self.by_key.get(key) or next((self.by_phone[p] for p in phones if p in self.by_phone), None)
+
+    def load(self, session: Session, ids: set[int]) -> tuple[dict[int, _Known], dict[int, list[PlannedContact]]]:
+        known: dict[int, _Known] = {}
+        contacts: dict[int, list[PlannedContact]] = {}
+        for chunk in _batches(sorted(ids)):
+            rows: Any = session.execute(select_columns(*_KNOWN).where(col(Customer.id).in_(chunk)))
+            for values in rows:
+                known[values[0]] = _Known(*values)
+            found: Any = session.execute(select_columns(*_CONTACT).where(col(Contact.customer_id).in_(chunk))
+                                         .order_by(col(Contact.id)))
+            for cid, customer_id, name, title, phones, email, notes in found:
+                contacts.setdefault(customer_id, []).append(PlannedContact(name, cid, title, list(phones), email,
+                                                                           notes))
+        return known, contacts
+
+    def remember(self, planned: PlannedCustomer) -> None:
+        """A customer this chunk wrote: later chunks find it by its names and phones, and count it as merged."""
+        assert planned.stored_id is not None
+        self.touched.add(planned.stored_id)
+        if planned.existing_id is None:
+            self.created.add(planned.stored_id)
+        for alias in planned.aliases:
+            self.by_key.setdefault(company_key(alias), planned.stored_id)
+        for phone in planned.phones:
+            self.by_phone.setdefault(phone, planned.stored_id)
+        for contact in planned.contacts.values():
+            for phone in contact.phones:
+                self.by_phone.setdefault(phone, planned.stored_id)
 
     def visible(self, actor: Actor, known: _Known) -> bool:
         return actor.sees_whole_team or known.shared or known.owner_id == actor.member_id
 
 
-def plan_import(session: Session, actor: Actor, sheet: ListSheet, *, owner_id: int | None = None) -> ImportPlan:
-    """Decide every row: a new customer, an update of an existing one, a duplicate of an earlier row, or skipped."""
+def _batches(items: list[int], size: int = 1000) -> list[list[int]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def start_import(session: Session, actor: Actor, sheet: ListSheet) -> tuple[_Team, ImportPlan]:
     team = _Team(session, actor)
-    plan = ImportPlan(sheet, member_names=team.members)
+    return team, ImportPlan(sheet, member_names=team.members)
+
+
+def plan_chunk(session: Session, actor: Actor, team: _Team, plan: ImportPlan, rows: list[ListRow], *,
+               owner_id: int | None = None) -> list[PlannedCustomer]:
+    """Decide every row of a chunk: a new customer, an update of an existing one (the team's, or one an earlier
+    chunk stored: then a merged duplicate), a duplicate of an earlier row, or skipped; the counts go to `plan`."""
     country = actor.country or DEFAULT_COUNTRY
     default_owner = owner_id or actor.member_id
-    by_key: dict[str, PlannedCustomer] = {}
-    by_phone: dict[str, PlannedCustomer] = {}
-    by_existing: dict[int, PlannedCustomer] = {}
-    for row in sheet.rows:
+    read: list[tuple[ListRow, str, str, list[str]]] = []
+    wanted: set[int] = set()
+    for row in rows:
         name = clean(row.cells.get("name"))
         key = company_key(name) if name else ""
         if not key:
@@ -191,44 +242,61 @@ def plan_import(session: Session, actor: Actor, sheet: ListSheet, *, owner_id: i
             plan.skipped.append((row.number, "name_too_long"))
             continue
         phones = phones_in(row.cells.get("phone", ""), country)
+        read.append((row, name, key, phones))
+        if (found := team.find(key, phones)) is not None:
+            wanted.add(found)
+    known, contacts = team.load(session, wanted)
+    planned: list[PlannedCustomer] = []
+    by_key: dict[str, PlannedCustomer] = {}
+    by_phone: dict[str, PlannedCustomer] = {}
+    by_existing: dict[int, PlannedCustomer] = {}
+    for row, name, key, phones in read:
         target = by_key.get(key) or next((by_phone[p] for p in phones if p in by_phone), None)
+        existing_id: int | None = None
+        if target is None:
+            existing_id = team.find(key, phones)
+            target = by_existing.get(existing_id) if existing_id is not None else None
         if target is not None:
             plan.merged_duplicates += 1
         else:
-            existing_id = team.by_key.get(key) or next((team.by_phone[p] for p in phones if p in team.by_phone), None)
-            target = by_existing.get(existing_id) if existing_id is not None else None
-            if target is not None:
-                plan.merged_duplicates += 1
+            if existing_id is None:
+                plan.created += 1
+            elif existing_id in team.touched:
+                plan.merged_duplicates += 1  # the same company as a row of an earlier chunk
             else:
-                target = _start(plan, team, actor, row, name, existing_id, default_owner)
-                if existing_id is not None:
-                    by_existing[existing_id] = target
+                plan.updated += 1
+            target = _start(team, actor, row, name, known.get(existing_id) if existing_id is not None else None,
+                            contacts.get(existing_id, []) if existing_id is not None else [], default_owner)
+            planned.append(target)
+            if existing_id is not None:
+                by_existing[existing_id] = target
         by_key.setdefault(key, target)
         for phone in phones:
             by_phone.setdefault(phone, target)
         _apply(target, row, name, phones, team, actor)
-    return plan
+    return planned
 
 
-def _start(plan: ImportPlan, team: _Team, actor: Actor, row: ListRow, name: str, existing_id: int | None,
+def _start(team: _Team, actor: Actor, row: ListRow, name: str, known: _Known | None, contacts: list[PlannedContact],
            default_owner: int) -> PlannedCustomer:
-    if existing_id is None:
-        planned = PlannedCustomer(row.number, name, owner_id=_owner(team, actor, row) or default_owner,
-                                  aliases=[name], changed={"new"})
-    else:
-        known = team.rows[existing_id]
-        planned = PlannedCustomer(row.number, known.name, existing_id, team.visible(actor, known), list(known.phones),
-                                  known.email, known.address, known.region, list(known.tags), known.owner_id,
-                                  [known.name, *known.aliases])
-        planned.before = {"phones": list(known.phones), "email": known.email, "address": known.address,
-                          "region": known.region, "tags": list(known.tags), "owner_id": known.owner_id}
-        for contact in team.contacts.get(existing_id, []):
-            planned.contacts.setdefault(match_key(contact.name), contact)
-        owner = _owner(team, actor, row)
-        if known.owner_id is None or (owner and owner != known.owner_id):
-            planned.owner_id = owner or known.owner_id or default_owner
-            planned.changed.add("owner_id")
-    plan.customers.append(planned)
+    if known is None:
+        return PlannedCustomer(row.number, name, owner_id=_owner(team, actor, row) or default_owner,
+                               aliases=[name], changed={"new"}, created_here=True)
+    emails = list(dict.fromkeys([*known.emails, *([known.email] if known.email else [])]))
+    planned = PlannedCustomer(row.number, known.name, known.id, team.visible(actor, known), list(known.phones),
+                              emails, known.address, known.region, list(known.tags), known.notes, known.owner_id,
+                              [known.name, *known.aliases], created_here=known.id in team.created)
+    planned.before = {"phones": list(known.phones), "emails": list(known.emails), "email": known.email,
+                      "address": known.address, "region": known.region, "tags": list(known.tags),
+                      "notes": known.notes, "owner_id": known.owner_id}
+    if emails != known.emails:
+        planned.changed.add("emails")  # an old row's single e-mail, now in the list
+    for contact in contacts:
+        planned.contacts.setdefault(match_key(contact.name), contact)
+    owner = _owner(team, actor, row)
+    if known.owner_id is None or (owner and owner != known.owner_id):
+        planned.owner_id = owner or known.owner_id or default_owner
+        planned.changed.add("owner_id")
     return planned
 
 
@@ -250,9 +318,9 @@ def _apply(target: PlannedCustomer, row: ListRow, name: str, phones: list[str], 
             target.changed.add("phones")
     for email in emails:
         _add(given.setdefault("emails", []), email)
-    if emails and not target.email:
-        target.email = emails[0]
-        target.changed.add("email")
+        if email.lower() not in (e.lower() for e in target.emails):
+            target.emails.append(email)
+            target.changed.add("emails")
     if company_key(name) == company_key(target.name) and match_key(name) not in map(match_key, target.aliases):
         target.aliases.append(name)
         target.new_aliases.append(name)
@@ -267,6 +335,9 @@ def _apply(target: PlannedCustomer, row: ListRow, name: str, phones: list[str], 
         if _add(target.tags, tag):
             target.changed.add("tags")
     note = clean(cells.get("notes")) or None
+    if note and note not in (target.notes or "").split("\n"):
+        target.notes = f"{target.notes}\n{note}" if target.notes else note
+        target.changed.add("notes")
     people = list_items(cells.get("contact", ""))
     for person in people:
         contact = target.contacts.setdefault(match_key(person), PlannedContact(person, changed=True))
@@ -278,12 +349,6 @@ def _apply(target: PlannedCustomer, row: ListRow, name: str, phones: list[str], 
             contact.changed |= _add(contact.phones, phone)
         if len(people) == 1 and emails and not contact.email:
             contact.email, contact.changed = emails[0], True
-        if note and note not in (contact.notes or ""):
-            contact.notes = f"{contact.notes}\n{note}" if contact.notes else note
-            contact.changed = True
-    if note and not people and note not in target.notes:
-        target.notes.append(note)
-        target.changed.add("notes")
     if any(c.changed for c in target.contacts.values()):
         target.changed.add("contacts")
 
@@ -293,8 +358,3 @@ def _add(items: list[str], item: str) -> bool:
         return False
     items.append(item)
     return True
-
-
-def read_and_plan(session: Session, actor: Actor, data: bytes, file_name: str | None = None, *,
-                  owner_id: int | None = None) -> ImportPlan:
-    return plan_import(session, actor, read_list(data, file_name), owner_id=owner_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -74,7 +75,8 @@ class ListSheet:
     encoding: str | None
     header_row: int
     columns: dict[str, str]  # column → the header as written
-    rows: tuple[ListRow, ...]  # rows with at least one mapped cell filled in
+    rows: Iterator[ListRow]  # rows with at least one mapped cell filled in, read as they are taken (once);
+    # raises ListFileError("too_many_rows") past MAX_ROWS and ("damaged") where the file breaks off
 
 
 def looks_like_spreadsheet(data: bytes, file_name: str | None = None) -> bool:
@@ -112,8 +114,8 @@ def header_map(row: Iterable[str], *, loose: bool = True) -> dict[str, int]:
 
 
 def read_list(data: bytes, file_name: str | None = None) -> ListSheet:
-    """The list's rows (raises `ListFileError`: empty, encrypted, old_xls, damaged, binary, unknown_encoding,
-    no_name_column, too_many_rows)."""
+    """The list's header and its rows, streamed (raises `ListFileError`: empty, encrypted, old_xls, damaged, binary,
+    unknown_encoding, no_name_column here; too_many_rows and damaged also while the rows are taken)."""
     if not data.strip():
         raise ListFileError("empty")
     if data.startswith(_OLE):
@@ -216,10 +218,12 @@ def _from_rows(kind: str, encoding: str | None, rows: Iterator[list[str]]) -> Li
         mapping = header_map(row) if any(row) else {}
         # a header names the company exactly, or has another known column beside it (not "Dear customer,")
         if "name" in mapping and (len(mapping) > 1 or "name" in header_map(row, loose=False)):
-            data = tuple(_data_rows(rows, mapping, number))
-            if not data:
+            data = _data_rows(rows, mapping, number)
+            first = next(data, None)
+            if first is None:
                 raise ListFileError("empty")  # a header and no customers under it
-            return ListSheet(kind, encoding, number, {c: row[i] for c, i in mapping.items()}, data)
+            return ListSheet(kind, encoding, number, {c: row[i] for c, i in mapping.items()},
+                             itertools.chain((first,), data))
         if number >= HEADER_SEARCH:
             break
     raise ListFileError("no_name_column" if seen_any else "empty")

@@ -85,9 +85,10 @@ def test_a_traditional_chinese_workbook_under_title_rows_merges_one_companys_row
         row = session.get(Customer, found.customer.id)
         assert row.tags == ["VIP", "五金"] and row.address == "台北市中山區南京東路二段100號"
         wang_contact = session.exec(select(Contact).where(Contact.name == "王志明")).one()
-        assert (wang_contact.phones, wang_contact.email, wang_contact.notes) == (
-            ["+886223456789"], "wang@datong.com.tw", "月底對帳")
-        assert session.exec(select(Contact).where(Contact.name == "李副理")).one().notes == "二樓倉庫收貨"
+        assert (wang_contact.phones, wang_contact.email) == (["+886223456789"], "wang@datong.com.tw")
+        # the Email and 備註 columns fill the customer's e-mails and notes, one line per row
+        assert (row.emails, row.email, row.notes) == (["wang@datong.com.tw"], "wang@datong.com.tw",
+                                                      "月底對帳\n二樓倉庫收貨")
         actions = session.exec(select(AuditEvent.action, AuditEvent.entity).where(AuditEvent.entity_id.is_not(None),
                                                                                  AuditEvent.action != "join")).all()
         assert sorted(a for a, e in actions if e == "customer") == ["create", "create", "create", "update"]
@@ -223,4 +224,49 @@ def test_a_workbook_as_excel_writes_it_shared_strings_numbers_and_dates(engine):
     assert (result.created, result.merged_duplicates, result.skipped) == (1, 1, 0)
     assert result.customers[0].phones == ("+886912345678",) and result.customers[0].contacts == ("周經理",)
     with session_scope(engine) as session:
-        assert session.exec(select(Contact.notes)).one() == "2025-12-09\n同一家"  # serial 46000, a date style
+        assert session.exec(select(Customer.notes)).one() == "2025-12-09\n同一家"  # serial 46000, a date style
+
+
+@pytest.mark.parametrize("chunk", [1, 2])
+def test_a_list_read_in_small_chunks_merges_and_counts_as_one_read_does(engine, monkeypatch, chunk):
+    monkeypatch.setattr(customer_lists, "CHUNK_ROWS", chunk)
+    owner, _, _ = team(engine)
+    data = xlsx(TAIPEI_HEADER, TAIPEI_ROWS)
+    first = run(engine, owner, data, "list.xlsx")
+    assert (first.created, first.updated, first.merged_duplicates, first.skipped) == (3, 0, 1, 1)
+    datong = first.customers[0]
+    assert datong.phones == ("+886223456789", "+886922111222") and datong.contacts == ("王志明", "李副理")
+    again = run(engine, owner, data, "list.xlsx")
+    assert (again.created, again.updated, again.merged_duplicates) == (0, 3, 1)
+    assert again.as_json()["customers"] == first.as_json()["customers"]
+    assert count(engine, Customer) == 3
+    with session_scope(engine) as session:  # re-imported: the e-mails and notes are not doubled
+        row = session.exec(select(Customer).where(Customer.name == "大同五金股份有限公司")).one()
+        assert (row.emails, row.notes) == (["wang@datong.com.tw"], "月底對帳\n二樓倉庫收貨")
+
+
+def test_a_list_that_turns_out_bad_after_a_stored_chunk_leaves_nothing(engine, monkeypatch):
+    from core.services import list_files
+
+    monkeypatch.setattr(customer_lists, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(list_files, "MAX_ROWS", 3)
+    owner, _, _ = team(engine)
+    before = (count(engine, Customer), count(engine, Contact), count(engine, AuditEvent))
+    with pytest.raises(NotACustomerList) as refused:
+        run(engine, owner, csv_bytes(ENGLISH_HEADER, ENGLISH_ROWS, "utf-8"), "accounts.csv")
+    assert refused.value.reason == "too_many_rows"
+    assert (count(engine, Customer), count(engine, Contact), count(engine, AuditEvent)) == before
+
+
+def test_an_old_single_email_is_kept_beside_the_lists_emails(engine):
+    owner, _, _ = team(engine)
+    with session_scope(engine) as session:
+        acme = customer_service.create_customer(session, owner, "Acme Trading")
+        acme.email = "old@acme.example"  # as rows before migration 0008 had it
+        session.add(acme)
+    result = run(engine, owner, csv_bytes(ENGLISH_HEADER, ENGLISH_ROWS[:1], "utf-8"), "accounts.csv")
+    assert result.customers[0].emails == ("old@acme.example", "anna@acme.example")
+    with session_scope(engine) as session:
+        stored = session.get(Customer, acme.id)
+        assert (stored.emails, stored.email, stored.notes) == (["old@acme.example", "anna@acme.example"],
+                                                               "old@acme.example", "prefers email")
