@@ -4,6 +4,7 @@ CSVs in UTF-8 (± BOM), Big5 and GB18030, in zh-Hant, zh-Hans and English."""
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
@@ -129,3 +130,39 @@ def excel_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]], *, title
         for name in ("[Content_Types].xml", "_rels/.rels", *[n for n in parts if n.startswith("xl/")]):
             archive.writestr(name, parts[name])
     return buffer.getvalue()
+
+
+def _workbook(*rows: list[object]) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _broken_sheet() -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(xlsx(TAIPEI_HEADER, TAIPEI_ROWS)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            target.writestr(item, data[: len(data) // 2] if item.filename.endswith("sheet1.xml") else data)
+    return buffer.getvalue()
+
+
+# what Excel writes for "Encrypt with Password": a compound file holding an EncryptedPackage stream
+ENCRYPTED = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "EncryptedPackage".encode("utf-16-le") + bytes(64)
+BAD = [  # (file name, bytes, the reason it is refused)
+    ("empty.xlsx", _workbook(), "empty"),
+    ("header-only.xlsx", _workbook(["公司名稱", "電話"]), "empty"),
+    ("title-only.xlsx", _workbook(["2026 客戶名單"]), "no_name_column"),
+    ("products.csv", "產品,數量\n螺絲,100\n".encode("big5"), "no_name_column"),
+    ("protected.xlsx", ENCRYPTED, "encrypted"),
+    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1024), "old_xls"),
+    ("cut.xlsx", xlsx(TAIPEI_HEADER, TAIPEI_ROWS)[:3000], "damaged"),
+    ("broken-sheet.xlsx", _broken_sheet(), "damaged"),
+    ("shift-jis.csv", "会社名,担当者,電話\n株式会社サンプル,山田太郎,03-1234-5678\n".encode("shift_jis"), "unknown_encoding"),
+    ("really-binary.csv", bytes(range(256)) * 40, "binary"),
+    ("huge.csv", ("Company,Phone\n" + "".join(f"Firm {i},\n" for i in range(100_001))).encode(), "too_many_rows"),
+]

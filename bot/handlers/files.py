@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 
 from bot.context import Ctx
+from bot.customer_lists import list_replies
 from bot.handlers.attachments import attach_captioned
 from bot.handlers.chat_exports import import_chat_file
 from bot.render import esc
 from bot.router import content
 from core.chat import FileIn, Reply
-from core.usecases import customer_lists
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,8 @@ async def document(ctx: Ctx) -> list[Reply]:
         return [Reply(ctx.t("files.empty"))]
     if len(data) > limit:
         return [too_big]
-    if customer_lists.is_customer_list(data, attachment.file_name):
-        result = customer_lists.import_customer_list(ctx.uow, ctx.actor, data)
-        return [Reply(ctx.t("files.customers_imported", created=result.created, updated=result.updated,
-                            skipped=result.skipped, names=esc(", ".join(result.names[:5]))))]
+    if (replies := list_replies(ctx, data, attachment.file_name)) is not None:
+        return replies
     replies = await import_chat_file(ctx, data, attachment.file_name)
     if replies is not None:
         return replies

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func
@@ -88,8 +89,14 @@ def is_customer_list(data: bytes, file_name: str | None = None) -> bool:
     return True
 
 
+@lru_cache(maxsize=16384)
+def _clean(text: str) -> str:
+    return " ".join(nfkc(text).split())
+
+
 def clean(text: str | None) -> str:
-    return " ".join(nfkc(text or "").split())
+    """Width-folded, spaces collapsed (cached: titles, tags, regions and notes repeat down a list)."""
+    return _clean(text) if text else ""
 
 
 def phones_in(cell: str, country: str) -> list[str]:
@@ -114,7 +121,12 @@ def emails_in(cell: str) -> list[str]:
 
 
 def list_items(cell: str) -> list[str]:
-    return [item for item in (clean(part) for part in _SPLIT_LIST.split(cell)) if item]
+    return list(_list_items(cell)) if cell else []
+
+
+@lru_cache(maxsize=16384)
+def _list_items(cell: str) -> tuple[str, ...]:
+    return tuple(item for item in (clean(part) for part in _SPLIT_LIST.split(cell)) if item)
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,9 +121,42 @@ def read_list(data: bytes, file_name: str | None = None) -> ListSheet:
     if data.startswith(_OLE):
         raise ListFileError("encrypted" if _ENCRYPTED in data else "old_xls")
     if data.startswith(b"PK") or (file_name or "").lower().endswith((".xlsx", ".xlsm")):
-        return _from_rows("xlsx", None, _xlsx_rows(data))
+        sheet = _from_rows("xlsx", None, _xlsx_rows(data))
+        if _xml_rows_at_most(data) - sheet.header_row > MAX_ROWS:
+            _count_rows(_from_rows("xlsx", None, _xlsx_rows(data)))
+        return sheet
     encoding, text = decode_text(data)
-    return _from_rows("csv", encoding, _csv_rows(text))
+    sheet = _from_rows("csv", encoding, _csv_rows(text))
+    if text.count("\n") + 1 - sheet.header_row > MAX_ROWS:
+        _count_rows(_from_rows("csv", encoding, _csv_rows(text)))
+    return sheet
+
+
+def _count_rows(sheet: ListSheet) -> None:
+    """Read every row (raising `too_many_rows` past MAX_ROWS) before anything is stored, when the file may hold
+    more rows than that: a long list is refused at once, not after 100,000 rows were written and rolled back."""
+    for _ in sheet.rows:
+        pass
+
+
+def _xml_rows_at_most(data: bytes) -> int:
+    """An upper bound of the first worksheet's rows: the `<row` elements of every worksheet, counted while the
+    parts are decompressed in pieces (no XML parsing, no whole part in memory)."""
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                    continue
+                with archive.open(name) as part:
+                    tail = b""  # shorter than `<row `: holds no whole match, only the start of one cut in two
+                    while piece := part.read(1 << 20):
+                        window = tail + piece
+                        total += window.count(b"<row ") + window.count(b"<row>")
+                        tail = window[-4:]
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return 0  # the rows themselves say what is wrong
+    return total
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[str]]:

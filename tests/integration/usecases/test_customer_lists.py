@@ -4,13 +4,10 @@ nothing, and bad files refused with nothing half-imported."""
 
 from __future__ import annotations
 
-import io
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 from sqlmodel import func, select
 
 from core.db import session_scope
@@ -22,6 +19,7 @@ from core.uow import unit_of_work
 from core.usecases import customer_lists, customers
 from core.usecases.customer_lists import NotACustomerList, UnknownOwner
 from tests.customer_list_samples import (
+    BAD,
     ENGLISH_HEADER,
     ENGLISH_ROWS,
     SHANGHAI_HEADER,
@@ -163,41 +161,6 @@ def test_a_list_is_told_from_an_export(engine):
     assert not customer_lists.is_customer_list(export, "WhatsApp Chat with Janet Wu.txt")
     assert customer_lists.is_customer_list("客戶名稱,電話\n大同五金行,02-2345-6789\n".encode(), None)
     assert not customer_lists.is_customer_list(b"Dear customer,\nthank you.\n", "letter.txt")
-
-
-def _workbook(*rows: list[object]) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _broken_sheet() -> bytes:
-    source = zipfile.ZipFile(io.BytesIO(xlsx(TAIPEI_HEADER, TAIPEI_ROWS)))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as target:
-        for item in source.infolist():
-            data = source.read(item)
-            target.writestr(item, data[: len(data) // 2] if item.filename.endswith("sheet1.xml") else data)
-    return buffer.getvalue()
-
-
-# what Excel writes for "Encrypt with Password": a compound file holding an EncryptedPackage stream
-ENCRYPTED = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "EncryptedPackage".encode("utf-16-le") + bytes(64)
-BAD = [
-    ("empty.xlsx", _workbook(), "empty"),
-    ("header-only.xlsx", _workbook(["公司名稱", "電話"]), "empty"),
-    ("title-only.xlsx", _workbook(["2026 客戶名單"]), "no_name_column"),
-    ("products.csv", "產品,數量\n螺絲,100\n".encode("big5"), "no_name_column"),
-    ("protected.xlsx", ENCRYPTED, "encrypted"),
-    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1024), "old_xls"),
-    ("cut.xlsx", xlsx(TAIPEI_HEADER, TAIPEI_ROWS)[:3000], "damaged"),
-    ("broken-sheet.xlsx", _broken_sheet(), "damaged"),
-    ("shift-jis.csv", "会社名,担当者,電話\n株式会社サンプル,山田太郎,03-1234-5678\n".encode("shift_jis"), "unknown_encoding"),
-    ("huge.csv", ("Company,Phone\n" + "".join(f"Firm {i},\n" for i in range(100_001))).encode(), "too_many_rows"),
-]
 
 
 @pytest.mark.parametrize(("name", "data", "reason"), BAD, ids=[b[0] for b in BAD])
