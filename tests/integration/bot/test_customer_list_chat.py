@@ -11,7 +11,15 @@ from core.db import session_scope
 from core.models import AuditEvent, Contact, Customer
 from tests.chat_helpers_lists import share
 from tests.conversation import Chat
-from tests.customer_list_samples import BAD, SHANGHAI_HEADER, SHANGHAI_ROWS, TAIPEI_HEADER, TAIPEI_ROWS, csv_bytes, xlsx
+from tests.customer_list_samples import (
+    BAD,
+    SHANGHAI_HEADER,
+    SHANGHAI_ROWS,
+    TAIPEI_HEADER,
+    TAIPEI_ROWS,
+    csv_bytes,
+    xlsx,
+)
 
 
 async def joined(owner: Chat, user_id: str, name: str, language: str) -> Chat:
@@ -54,7 +62,7 @@ async def test_the_summary_is_written_in_each_members_language(app, owner, sales
 
 
 async def test_a_list_whose_rows_all_lack_a_company_says_so(app, engine, owner):
-    [reply] = await share(owner, "list.csv", "Company,Phone\n,0912-345-678\n".encode())
+    [reply] = await share(owner, "list.csv", b"Company,Phone\n,0912-345-678\n")
     assert reply.text == ("📇 That list held no customer to import: every row was skipped.\n"
                           "Row 2 skipped: no company name.")
     assert count(engine, Customer) == 0
