@@ -66,6 +66,9 @@ class PlannedCustomer:
     changed: set[str] = field(default_factory=set)
     stored_id: int | None = None  # the customer's id once written
     created_here: bool = False  # created by this import (in this chunk or an earlier one)
+    key: str = ""  # company_key(name)
+    row_keys: set[str] = field(default_factory=set)  # the company keys of the rows merged into it
+    alias_keys: set[str] = field(default_factory=set)  # match_key of every alias
 
 
 @dataclass
@@ -215,8 +218,8 @@ class _Team:
         self.touched.add(planned.stored_id)
         if planned.existing_id is None:
             self.created.add(planned.stored_id)
-        for alias in planned.aliases:
-            self.by_key.setdefault(company_key(alias), planned.stored_id)
+        for key in planned.row_keys:
+            self.by_key.setdefault(key, planned.stored_id)
         for phone in planned.phones:
             self.by_phone.setdefault(phone, planned.stored_id)
         for contact in planned.contacts.values():
@@ -225,6 +228,9 @@ class _Team:
 
     def visible(self, actor: Actor, known: _Known) -> bool:
         return actor.sees_whole_team or known.shared or known.owner_id == actor.member_id
+
+
+_person_key = lru_cache(maxsize=16384)(match_key)  # contacts' names repeat down a list
 
 
 def _batches(items: list[int], size: int = 1000) -> list[list[int]]:
@@ -285,7 +291,7 @@ def plan_chunk(session: Session, actor: Actor, team: _Team, plan: ImportPlan, ro
         by_key.setdefault(key, target)
         for phone in phones:
             by_phone.setdefault(phone, target)
-        _apply(target, row, name, phones, team, actor)
+        _apply(target, row, name, key, phones)
     return planned
 
 
@@ -293,18 +299,21 @@ def _start(team: _Team, actor: Actor, row: ListRow, name: str, known: _Known | N
            default_owner: int) -> PlannedCustomer:
     if known is None:
         return PlannedCustomer(row.number, name, owner_id=_owner(team, actor, row) or default_owner,
-                               aliases=[name], changed={"new"}, created_here=True)
+                               aliases=[name], changed={"new"}, created_here=True, key=company_key(name),
+                               alias_keys={_person_key(name)})
     emails = list(dict.fromkeys([*known.emails, *([known.email] if known.email else [])]))
     planned = PlannedCustomer(row.number, known.name, known.id, team.visible(actor, known), list(known.phones),
                               emails, known.address, known.region, list(known.tags), known.notes, known.owner_id,
-                              [known.name, *known.aliases], created_here=known.id in team.created)
+                              [known.name, *known.aliases], created_here=known.id in team.created,
+                              key=company_key(known.name))
+    planned.alias_keys = {_person_key(alias) for alias in planned.aliases}
     planned.before = {"phones": list(known.phones), "emails": list(known.emails), "email": known.email,
                       "address": known.address, "region": known.region, "tags": list(known.tags),
                       "notes": known.notes, "owner_id": known.owner_id}
     if emails != known.emails:
         planned.changed.add("emails")  # an old row's single e-mail, now in the list
     for contact in contacts:
-        planned.contacts.setdefault(match_key(contact.name), contact)
+        planned.contacts.setdefault(_person_key(contact.name), contact)
     owner = _owner(team, actor, row)
     if known.owner_id is None or (owner and owner != known.owner_id):
         planned.owner_id = owner or known.owner_id or default_owner
@@ -320,8 +329,9 @@ def _owner(team: _Team, actor: Actor, row: ListRow) -> int | None:
     return team.member_keys.get(match_key(named))
 
 
-def _apply(target: PlannedCustomer, row: ListRow, name: str, phones: list[str], team: _Team, actor: Actor) -> None:
+def _apply(target: PlannedCustomer, row: ListRow, name: str, key: str, phones: list[str]) -> None:
     cells = row.cells
+    target.row_keys.add(key)
     emails = emails_in(cells.get("email", ""))
     given = target.from_file
     for phone in phones:
@@ -333,7 +343,8 @@ def _apply(target: PlannedCustomer, row: ListRow, name: str, phones: list[str], 
         if email.lower() not in (e.lower() for e in target.emails):
             target.emails.append(email)
             target.changed.add("emails")
-    if company_key(name) == company_key(target.name) and match_key(name) not in map(match_key, target.aliases):
+    if key == target.key and (name_key := _person_key(name)) not in target.alias_keys:
+        target.alias_keys.add(name_key)
         target.aliases.append(name)
         target.new_aliases.append(name)
         target.changed.add("aliases")
@@ -352,7 +363,7 @@ def _apply(target: PlannedCustomer, row: ListRow, name: str, phones: list[str], 
         target.changed.add("notes")
     people = list_items(cells.get("contact", ""))
     for person in people:
-        contact = target.contacts.setdefault(match_key(person), PlannedContact(person, changed=True))
+        contact = target.contacts.setdefault(_person_key(person), PlannedContact(person, changed=True))
         _add(given.setdefault("contacts", []), contact.name)
         title = clean(cells.get("title")) or None
         if title and not contact.title:
