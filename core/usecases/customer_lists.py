@@ -96,16 +96,17 @@ def import_customer_list(uow: UnitOfWork, actor: Actor, data: bytes, file_name: 
     names: list[str] = []
     savepoint = session.begin_nested()
     try:
-        team, plan = customer_lists.start_import(session, actor, sheet)
-        while chunk := list(itertools.islice(sheet.rows, CHUNK_ROWS)):
-            planned = customer_lists.plan_chunk(session, actor, team, plan, chunk, owner_id=owner_id)
-            names.extend(c.name for c in planned if c.existing_id is None)
-            write_chunk(session, actor, team, planned, moment)
-            if listed is not None:
-                for c in planned:
-                    assert c.stored_id is not None
-                    listed[c.stored_id] = _listed(plan, c, listed.get(c.stored_id))
-        write_import_event(session, actor, plan, moment)
+        with customer_lists.fewer_collections():
+            team, plan = customer_lists.start_import(session, actor, sheet)
+            while chunk := list(itertools.islice(sheet.rows, CHUNK_ROWS)):
+                planned = customer_lists.plan_chunk(session, actor, team, plan, chunk, owner_id=owner_id)
+                names.extend(c.name for c in planned if c.existing_id is None)
+                write_chunk(session, actor, team, planned, moment)
+                if listed is not None:
+                    for c in planned:
+                        assert c.stored_id is not None
+                        listed[c.stored_id] = _listed(plan, c, listed.get(c.stored_id))
+            write_import_event(session, actor, plan, moment)
     except BaseException:
         savepoint.rollback()
         raise
