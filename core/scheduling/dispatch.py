@@ -18,8 +18,9 @@ second process can send a nudge twice. What happens next:
 So "exactly once" holds whenever the platform answers; the only way to miss is a crash or a timeout in
 the few milliseconds of a platform call, and those are reported, never retried into a duplicate.
 
-Claims are leases (`claimed_by`, `claimed_until`): a claim whose process died is taken over when the
-lease ends. One UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) … RETURNING takes the rows (on
+Claims are leases (`claimed_by`, `claimed_until`), short (`LEASE`, 20 s) and renewed by a heartbeat
+(`renew`, every `lease / 3`) while this process still holds them: a claim whose process died is taken over
+within one lease, not minutes later; `close` (SIGTERM) hands unsent claims back at once. One UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) … RETURNING takes the rows (on
 SQLite the statement itself is the single writer), oldest due first. A member with a nudge in flight
 anywhere is skipped, so one chat is served by one process at a time, in order, at its platform's pace.
 Claimed nudges are delivered concurrently: one queue per chat waits its gap while other chats go on;
@@ -56,6 +57,7 @@ DUE = (FollowUpStatus.pending.value, FollowUpStatus.snoozed.value)
 MAX_ATTEMPTS = POLICY.nudges.max_attempts or 0
 GIVE_UP_RETRY = POLICY.nudges.then_every or timedelta(hours=6)  # after MAX_ATTEMPTS: keep trying, slowly
 LATE_AFTER = timedelta(minutes=10)
+LEASE = timedelta(seconds=20)
 UNCERTAIN = "no answer from the platform; it may not have arrived"
 T = TypeVar("T")
 
@@ -94,7 +96,7 @@ class Dispatcher:
     """Claims due nudges and delivers them; `pump` starts deliveries, `run_once` also waits for them."""
 
     def __init__(self, engine: Engine, sender: NudgeSender, clock: Clock, *, worker: str | None = None,
-                 lease: timedelta = timedelta(minutes=2), batch: int = 100, pacer: Pacer | None = None,
+                 lease: timedelta = LEASE, batch: int = 100, pacer: Pacer | None = None,
                  capacity: int = 500, concurrency: int = 8) -> None:
         self.engine, self.sender, self.clock = engine, sender, clock
         self.worker = worker or worker_name()
@@ -109,6 +111,7 @@ class Dispatcher:
         self._closing = False
         self.refill = False  # set by the service: a chat that finishes its queue triggers another claim
         self._kicker: asyncio.Task | None = None
+        self._heartbeat: asyncio.Task | None = None
         self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch-db")
 
     async def _db(self, function: Callable[..., T], *args: object) -> T:
@@ -175,6 +178,37 @@ class Dispatcher:
                 session.execute(update(FollowUp).where(col(FollowUp.id).in_(ids), col(FollowUp.claimed_by) == self.worker,
                                                        col(FollowUp.status).in_(DUE))
                                 .values(claimed_by=None, claimed_until=None))
+
+    def renew(self) -> int:
+        """Heartbeat: extend the lease of every claim this process still holds and works on; returns how many.
+        A claim whose lease already ended is not renewed (another process may have taken it)."""
+        ids = sorted(self._queued)
+        if not ids:
+            return 0
+        now = self.clock.now()
+        with Session(self.engine) as session, session.begin():
+            result = session.execute(update(FollowUp).where(col(FollowUp.id).in_(ids),
+                                                            col(FollowUp.claimed_by) == self.worker,
+                                                            col(FollowUp.claimed_until) >= now)
+                                     .values(claimed_until=now + self.lease))
+            return rows_changed(result)
+
+    async def _beat(self) -> None:
+        """Renew the leases every third of a lease while claims are in flight."""
+        try:
+            while self._queued and not self._closing:
+                await asyncio.sleep(self.lease.total_seconds() / 3)
+                if self._queued and not self._closing:
+                    try:
+                        await self._db(self.renew)
+                    except Exception:  # the next beat tries again; the lease still has two thirds left
+                        log.exception("could not renew the nudge leases")
+        finally:
+            self._heartbeat = None
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is None and self._queued and not self._closing:
+            self._heartbeat = asyncio.create_task(self._beat(), name="nudge lease heartbeat")
 
     def _mine(self, follow_up_id: int) -> Update:
         return update(FollowUp).where(col(FollowUp.id) == follow_up_id, col(FollowUp.claimed_by) == self.worker)
@@ -243,6 +277,7 @@ class Dispatcher:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             queue.append(item)
+        self._start_heartbeat()
         await self._db(self.release, spare)
 
     async def _serve(self, destination: Destination, queue: deque[Claimed]) -> None:
@@ -261,6 +296,8 @@ class Dispatcher:
             self._queued.difference_update(rest)
             queue.clear()
             self._chats.pop(destination, None)
+            if not self._queued and self._heartbeat is not None:
+                self._heartbeat.cancel()
             if rest:
                 with contextlib.suppress(Exception):
                     await self._db(self.release, rest)
@@ -288,6 +325,8 @@ class Dispatcher:
         self._closing = True
         if self._kicker is not None:
             self._kicker.cancel()
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
         if self._tasks:
             _, pending = await asyncio.wait(list(self._tasks), timeout=timeout)
             for task in pending:
