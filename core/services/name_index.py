@@ -1,8 +1,15 @@
 """The name index: per-team lookups of customer names and aliases (exact and prefix keys from the database,
 fuzzy from memory) and the note parser's `CustomerIndex`.
 
-The in-memory part (fuzzy choices and the note parser's index) is cached per engine and team,
-updated on local writes and reloaded when older than `MAX_AGE` (other processes may have written).
+The in-memory part (fuzzy choices and the note parser's index) is cached per engine and team and kept
+consistent with the database across processes: every write of a customer, alias or contact is audited in
+its own transaction (`core.services.audit`), so each lookup first reads the team's audit events of those
+entities newer than a floor (one indexed query, usually no rows) and applies them: the changed customers
+are read again and their new names, aliases and contacts added (merged or deleted ones removed); a
+customer-list import (`customer_list` event) or more than `REBUILD_AFTER` changes rebuild the team's part.
+The floor trails the newest audit id by at least `FLOOR_LAG` seconds (advanced by one `max(id)` query
+every `FLOOR_LAG`), so a writer whose id was taken before a slower writer's commit is still seen; events
+already applied are remembered above the floor and not applied twice.
 """
 
 from __future__ import annotations
@@ -14,15 +21,18 @@ from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import Engine
+from sqlalchemy import func as sql_func
 from sqlmodel import Session, col, select
 
-from core.models import Customer, CustomerAlias
+from core.models import AuditEvent, Contact, Customer, CustomerAlias
 from core.services.company_names import company_key
 
 if TYPE_CHECKING:
     from core.understanding import CustomerIndex
 
-MAX_AGE = 300.0
+FLOOR_LAG = 60.0  # seconds an audit id may take to commit and still be seen by the other processes
+REBUILD_AFTER = 2000  # changed customers at once beyond which the team's part is rebuilt instead
+WATCHED = ("customer", "contact", "customer_list")
 FUZZY_CUTOFF = 72.0
 SMALL_TEAM = 5000  # below this many names, fuzzy matching simply scans them all
 
@@ -35,6 +45,10 @@ class _TeamNames:
     index: Any = None  # core.understanding.CustomerIndex, built on first use
     grams: dict[str, list[int]] | None = None  # bigram → positions in `keys`, built on first fuzzy lookup
     companies: dict[str, list[int]] | None = None  # company_key → customer ids, built on first use
+    floor: int = 0  # audit events above this id are read on every lookup
+    next_floor: int = 0  # the newest audit id when `floor_at` was taken: the floor once FLOOR_LAG has passed
+    floor_at: float = 0.0
+    applied: set[int] = field(default_factory=set)  # audit ids above `floor` already applied
 
     def append(self, key: str, customer_id: int) -> None:
         self.keys.append(key)
@@ -85,14 +99,84 @@ class NameIndex:
     def _names(self, session: Session, team_id: int) -> _TeamNames:
         teams = self._teams(session)
         names = teams.get(team_id)
-        if names is None or time.monotonic() - names.loaded_at > MAX_AGE:
-            rows = session.exec(select(CustomerAlias.key, CustomerAlias.customer_id)
-                                .join(Customer, col(Customer.id) == col(CustomerAlias.customer_id))
-                                .where(CustomerAlias.team_id == team_id, col(Customer.merged_into_id).is_(None))
-                                ).all()
-            names = _TeamNames([k for k, _ in rows], [i for _, i in rows], time.monotonic())
-            teams[team_id] = names
+        if names is not None and self._sync(session, team_id, names):
+            return names
+        newest = _newest_event(session, team_id)  # before reading: whatever is written meanwhile is replayed
+        rows = session.exec(select(CustomerAlias.key, CustomerAlias.customer_id)
+                            .join(Customer, col(Customer.id) == col(CustomerAlias.customer_id))
+                            .where(CustomerAlias.team_id == team_id, col(Customer.merged_into_id).is_(None))
+                            ).all()
+        names = _TeamNames([k for k, _ in rows], [i for _, i in rows], time.monotonic(),
+                           floor=newest, next_floor=newest, floor_at=time.monotonic())
+        teams[team_id] = names
         return names
+
+    def _sync(self, session: Session, team_id: int, names: _TeamNames) -> bool:
+        """Apply the team's customer and contact writes seen since the floor; False: rebuild instead."""
+        events = session.exec(select(AuditEvent.id, AuditEvent.entity, AuditEvent.entity_id)
+                              .where(AuditEvent.team_id == team_id, col(AuditEvent.id) > names.floor,
+                                     col(AuditEvent.entity).in_(WATCHED))).all()
+        fresh = [(event_id, entity, entity_id) for event_id, entity, entity_id in events
+                 if event_id not in names.applied]
+        if fresh:
+            if any(entity == "customer_list" for _, entity, _ in fresh):
+                return False
+            customer_ids = {entity_id for _, entity, entity_id in fresh if entity == "customer" and entity_id}
+            contact_ids = {entity_id for _, entity, entity_id in fresh if entity == "contact" and entity_id}
+            if contact_ids:
+                customer_ids.update(session.exec(select(Contact.customer_id)
+                                                 .where(col(Contact.id).in_(contact_ids))).all())
+            if len(customer_ids) > REBUILD_AFTER:
+                return False
+            self._refresh(session, team_id, names, customer_ids)
+            names.applied.update(event_id for event_id, _, _ in fresh if event_id is not None)
+        now = time.monotonic()
+        if now - names.floor_at >= FLOOR_LAG:
+            names.floor = names.next_floor
+            names.applied = {event_id for event_id in names.applied if event_id > names.floor}
+            names.next_floor, names.floor_at = _newest_event(session, team_id), now
+        return True
+
+    def _refresh(self, session: Session, team_id: int, names: _TeamNames, customer_ids: set[int]) -> None:
+        """Read these customers again: add their new names, aliases and contacts; drop merged and deleted ones."""
+        from core.text import match_key
+        from core.understanding import KnownCustomer
+
+        live = {row[0]: row for row in session.exec(
+            select(Customer.id, Customer.name, Customer.aliases)
+            .where(col(Customer.id).in_(customer_ids), Customer.team_id == team_id,
+                   col(Customer.merged_into_id).is_(None)))}
+        contacts: dict[int, list[str]] = {}
+        for customer_id, name in session.exec(select(Contact.customer_id, Contact.name)
+                                              .where(col(Contact.customer_id).in_(live))):
+            contacts.setdefault(customer_id, []).append(name)
+        index = names.index
+        for customer_id in sorted(customer_ids):
+            row = live.get(customer_id)
+            if row is None:  # merged or deleted: lookups filter it anyway; the parser must forget it
+                if index is not None and index.get(customer_id) is not None:
+                    index.remove(customer_id)
+                continue
+            _, name, aliases = row
+            known = KnownCustomer(customer_id, name, tuple(aliases or ()), tuple(contacts.get(customer_id, ())))
+            old = index.get(customer_id) if index is not None else None
+            old_names = {old.name, *old.aliases} if old is not None else set()
+            added = [n for n in dict.fromkeys([name, *known.aliases]) if n not in old_names]
+            for alias in added:
+                if key := match_key(alias):
+                    names.append(key, customer_id)
+                names.add_company(alias, customer_id)
+            if index is None or old == known:
+                continue
+            if old is None:
+                index.add(known)
+            elif old_names - {name, *known.aliases} or set(old.contacts) - set(known.contacts):
+                index.remove(customer_id)  # a name or contact went away (rare): index it afresh
+                index.add(known)
+            else:  # only additions: index just those, then keep the full record for display
+                new_contacts = tuple(c for c in known.contacts if c not in old.contacts)
+                index.add(KnownCustomer(customer_id, added[0] if added else "", tuple(added[1:]), new_contacts))
+                index._by_id[customer_id] = known
 
     def lookup(self, session: Session, team_id: int, key: str, *, limit: int = 6) -> list[int]:
         """Customers whose name or alias key equals `key`, else starts with it (fresh from the database)."""
@@ -163,6 +247,10 @@ class NameIndex:
     def invalidate(self, team_id: int) -> None:
         for teams in self._engines.values():
             teams.pop(team_id, None)
+
+
+def _newest_event(session: Session, team_id: int) -> int:
+    return session.exec(select(sql_func.max(AuditEvent.id)).where(AuditEvent.team_id == team_id)).one() or 0
 
 
 def _known(session: Session, team_id: int) -> list[Any]:
