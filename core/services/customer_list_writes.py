@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Table, bindparam, text
 from sqlmodel import Session, SQLModel, col, select
 
 from core.models import Customer, CustomerAlias
@@ -50,6 +50,20 @@ def write_chunk(session: Session, actor: Actor, team: Any, customers: list[Plann
     (the import's `_Team`) learns what was stored, so the next chunk merges into it."""
     new = [c for c in customers if c.existing_id is None]
     table = _table("customer")
+    if session.get_bind().dialect.name == "postgresql":
+        # ids taken from the table's sequence first (one round trip), then a plain executemany: the select below
+        # would scan the table the import is growing (its statistics are of before the import), and
+        # INSERT … RETURNING in order is twice as slow
+        for chunk in _chunks(new):
+            allocated: list[int] = list(session.execute(text(
+                "SELECT nextval(pg_get_serial_sequence('customer', 'id')) FROM generate_series(1, :n)"),
+                {"n": len(chunk)}).scalars())
+            rows = []
+            for planned, stored_id in zip(chunk, allocated, strict=True):
+                planned.stored_id = stored_id
+                rows.append({"id": stored_id, **_customer_values(actor, planned, now)})
+            session.execute(table.insert(), rows)
+        new = []  # stored
     for chunk in _chunks(new):
         # one executemany, then the ids by name_key among the rows this import inserted (ids above the floor
         # read when it started): RETURNING with order would insert row by row on SQLite. Keys seen twice (in the
@@ -66,6 +80,7 @@ def write_chunk(session: Session, actor: Actor, team: Any, customers: list[Plann
             planned.stored_id = ids[row["name_key"]] if row["name_key"] in once else \
                 session.execute(table.insert().returning(table.c.id), row).scalar_one()
         team.created_name_keys.update(counts)
+    new = [c for c in customers if c.existing_id is None]
     changed = [c for c in customers if c.existing_id is not None and c.changed]
     for planned in customers:
         if planned.existing_id is not None:

@@ -81,3 +81,28 @@ async def test_a_bad_list_gets_what_was_expected_in_the_members_language(app, en
     assert reply.text == t(language, f"lists.{reason}", limit="100,000")
     assert "sorry" not in reply.text.lower()
     assert (count(engine, Customer), count(engine, Contact), count(engine, AuditEvent)) == before
+
+
+def _hundred_thousand(kind: str) -> bytes:
+    rows = [[f"永豐電子 {i} 有限公司", f"0912-{i // 1000:03d}-{i % 1000:03d}"] for i in range(100_000)]
+    if kind == "csv":
+        return csv_bytes(["公司名稱", "手機"], rows, "utf-8")
+    import io
+
+    from openpyxl import Workbook
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("客戶名單")
+    sheet.append(["公司名稱", "手機"])
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+async def test_a_hundred_thousand_row_list_sent_in_the_chat_is_imported_whole(app, engine, owner, kind):
+    [reply] = await share(owner, f"客戶名單.{kind}", _hundred_thousand(kind))
+    assert reply.text.startswith("📇 Customer list imported: 100000 new customers, 0 updated.\nNew: 永豐電子 0 有限公司")
+    assert count(engine, Customer) == 100_000
