@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from bot import group_privacy, router
+from bot.access_requests import AccessRequests
 from bot.context import Ctx, Deps
 from bot.forward_summaries import ForwardSummaries
 from bot.i18n import normalize_language, t
@@ -30,6 +31,7 @@ from core.settings import Settings
 from core.text import guess_language
 from core.uow import Database, UnitOfWork, unit_of_work
 from core.usecases import chat_import_spool
+from core.usecases.access import AccessRequested
 from core.usecases.lost_replies import record_lost_reply, take_lost_replies
 from core.usecases.members import who_wrote
 from core.voice.service import LazyTranscription, TranscriptionService
@@ -45,6 +47,7 @@ class ChatCRM:
         self.deps, self.engine = deps, engine
         self.scheduler = scheduler
         self.forward_summaries = forward_summaries
+        self.access_requests = AccessRequests(deps, Database(engine))  # requests to owners/managers, answers back
         self._scheduler_running = False
 
     @property
@@ -151,6 +154,8 @@ class ChatCRM:
                 self.forward_summaries.restart(event)
             elif isinstance(event, SpooledFileDone):
                 chat_import_spool.discard(event)
+            elif isinstance(event, AccessRequested):
+                self.access_requests.deliver(event)
 
 
 def update_keys(incoming: Incoming) -> list[str]:

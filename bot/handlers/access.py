@@ -19,7 +19,7 @@ def request_buttons(ctx: Ctx, request: AccessRequestView) -> tuple[tuple[Button,
 
 @button("ac")
 def access_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
-    if len(parts) != 2 or not parts[1].isdigit():
+    if len(parts) != 2 or not (parts[1].isascii() and parts[1].isdigit()):
         return [Reply(ctx.t("core.stale_button"))]
     verb, number = parts[0], int(parts[1])
     if verb == "req":

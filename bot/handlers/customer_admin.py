@@ -143,7 +143,7 @@ def _delete(ctx: Ctx, customer_id: int) -> list[Reply]:
 
 @button("ca")
 def admin_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
-    verb, numbers = (parts[0] if parts else ""), [int(p) for p in parts[1:] if p.isdigit()]
+    verb, numbers = (parts[0] if parts else ""), [int(p) for p in parts[1:] if p.isascii() and p.isdigit()]
     if verb == "x":
         ctx.stop_waiting()
         return [Reply(ctx.t("customer_admin.cancelled"), edit=True)]

@@ -103,6 +103,9 @@ def render_card(ctx: Ctx, card: CustomerCardView, *, edit: bool = False) -> Repl
     if card.visits:
         dates = ", ".join(when(at, tz=ctx.tz, language=ctx.language, now=ctx.now) for at in card.visits)
         lines.append(ctx.t("customer_admin.card_visits", dates=dates))
+    if card.file_count:
+        names = ", ".join(card.files) + (", …" if card.file_count > len(card.files) else "")
+        lines.append(ctx.t("attachments.card_line", n=card.file_count, names=esc(names)))
     for interaction in card.recent:
         at = when(interaction.occurred_at, tz=ctx.tz, language=ctx.language, now=ctx.now)
         lines.append(f"• {at} {ctx.t(f'kinds.{interaction.kind}')}: {esc(_snippet(interaction.text))}")

@@ -12,10 +12,12 @@ from core.services import customer_access, search
 from core.services import customers as customer_service
 from core.services.actor import Actor
 from core.uow import UnitOfWork
+from core.usecases import attachments
 from core.usecases.views import CustomerRef, FollowUpView
 
 RECENT = 8
 VISITS = 10
+CARD_FILES = 3  # file names shown on the card (the count covers all)
 VISIT_KINDS = (InteractionKind.visit.value, InteractionKind.meeting.value)
 IMPORTANT_OFF = frozenset({"off", "no", "none", "不重要", "取消", "關", "关"})
 
@@ -65,6 +67,8 @@ class CustomerCardView:
     owner: str | None = None  # the member who owns the customer
     visits: tuple[datetime, ...] = ()  # when each past visit or meeting happened, newest first
     may_manage: bool = False  # the actor may rename, merge (and, as owner/manager, delete) it
+    files: tuple[str, ...] = ()  # the names of its newest files (see core.usecases.attachments)
+    file_count: int = 0  # all its files
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +139,9 @@ def customer_card(uow: UnitOfWork, actor: Actor, customer_id: int, *, recent: in
         tuple(DealView(d.id or 0, d.title, d.stage, d.amount, d.currency) for d in card.deals),
         customer.important, customer_service.quiet_days(session, customer), card.last_contact,
         member.name if member else None, tuple(visits),
-        actor.sees_whole_team or customer.owner_id == actor.member_id)
+        actor.sees_whole_team or customer.owner_id == actor.member_id,
+        tuple(f.file_name for f in attachments.files_of(uow, actor, customer_id, limit=CARD_FILES)),
+        attachments.count_for(uow, actor, customer_id))
 
 
 def recent_customers(uow: UnitOfWork, actor: Actor, *, limit: int = RECENT) -> tuple[CustomerRef, ...]:

@@ -181,16 +181,37 @@ class DoneByNumber:
     follow_up: FollowUpView | None = None
 
 
+_HAN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "兩": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+               "八": 8, "九": 9}
+
+
+def list_number(text: str) -> int | None:
+    """A list number as members type it: `3`, full-width `３`, other decimal digits (`٣`), `三`, `十二`, `第3`,
+    `#3`, `3.`; None for anything else (`²`, `1.5`, `-1`, words), so the caller refuses it politely."""
+    text = text.strip().removeprefix("第").removeprefix("#").removeprefix("＃").removesuffix(".").removesuffix("。")
+    text = text.removesuffix("個").removesuffix("个").removesuffix("項").removesuffix("项").strip()
+    if text and len(text) <= 6 and text.isdecimal():  # isdecimal: ３ and ٣ yes, ² and ½ no
+        return int(text)
+    if not text or len(text) > 3 or any(ch not in _HAN_DIGITS and ch != "十" for ch in text):
+        return None
+    tens, _, ones = text.partition("十")
+    if "十" not in text:
+        return _HAN_DIGITS[text] if len(text) == 1 else None
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+        return None
+    return (_HAN_DIGITS[tens] if tens else 1) * 10 + (_HAN_DIGITS[ones] if ones else 0)
+
+
 def done_by_number(uow: UnitOfWork, actor: Actor, now: datetime, number: str, chat: str) -> DoneByNumber:
     """`/done N`: close the N-th follow-up of the list shown in `chat`."""
     ids = shown_ids(uow, actor, now, chat)
     if not ids:  # nothing shown yet, or an empty list shown: show the list as it is now
         return DoneByNumber("no_list", 0)
-    number = number.strip()
-    if not number.isdigit() or not 1 <= int(number) <= len(ids):
+    wanted = list_number(number)
+    if wanted is None or not 1 <= wanted <= len(ids):
         return DoneByNumber("usage", len(ids))
     try:
-        follow_up, changed = followups.complete(uow.session, actor, ids[int(number) - 1])
+        follow_up, changed = followups.complete(uow.session, actor, ids[wanted - 1])
     except NotFound:
         return DoneByNumber("usage", len(ids))
     if changed:
