@@ -77,6 +77,7 @@ class ListSheet:
     columns: dict[str, str]  # column → the header as written
     rows: Iterator[ListRow]  # rows with at least one mapped cell filled in, read as they are taken (once);
     # raises ListFileError("too_many_rows") past MAX_ROWS and ("damaged") where the file breaks off
+    filled_above: int = 1  # rows with any cell filled in, up to the header (included)
 
 
 def looks_like_spreadsheet(data: bytes, file_name: str | None = None) -> bool:
@@ -122,7 +123,7 @@ def read_list(data: bytes, file_name: str | None = None) -> ListSheet:
         raise ListFileError("encrypted" if _ENCRYPTED in data else "old_xls")
     if data.startswith(b"PK") or (file_name or "").lower().endswith((".xlsx", ".xlsm")):
         sheet = _from_rows("xlsx", None, _xlsx_rows(data))
-        if _xml_rows_at_most(data) - sheet.header_row > MAX_ROWS:
+        if _xml_rows_at_most(data) - sheet.filled_above > MAX_ROWS:  # (empty rows above may not be written)
             _count_rows(_from_rows("xlsx", None, _xlsx_rows(data)))
         return sheet
     encoding, text = decode_text(data)
@@ -245,9 +246,9 @@ def _csv_rows(text: str) -> Iterator[list[str]]:
 
 
 def _from_rows(kind: str, encoding: str | None, rows: Iterator[list[str]]) -> ListSheet:
-    seen_any = False
+    filled = 0
     for number, row in enumerate(rows, 1):
-        seen_any = seen_any or any(row)
+        filled += any(row)
         mapping = header_map(row) if any(row) else {}
         # a header names the company exactly, or has another known column beside it (not "Dear customer,")
         if "name" in mapping and (len(mapping) > 1 or "name" in header_map(row, loose=False)):
@@ -256,10 +257,10 @@ def _from_rows(kind: str, encoding: str | None, rows: Iterator[list[str]]) -> Li
             if first is None:
                 raise ListFileError("empty")  # a header and no customers under it
             return ListSheet(kind, encoding, number, {c: row[i] for c, i in mapping.items()},
-                             itertools.chain((first,), data))
+                             itertools.chain((first,), data), filled)
         if number >= HEADER_SEARCH:
             break
-    raise ListFileError("no_name_column" if seen_any else "empty")
+    raise ListFileError("no_name_column" if filled else "empty")
 
 
 def _data_rows(rows: Iterator[list[str]], mapping: dict[str, int], header_row: int) -> Iterator[ListRow]:

@@ -233,3 +233,18 @@ def test_an_old_single_email_is_kept_beside_the_lists_emails(engine):
         stored = session.get(Customer, acme.id)
         assert (stored.emails, stored.email, stored.notes) == (["old@acme.example", "anna@acme.example"],
                                                                "old@acme.example", "prefers email")
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "excel", "csv"])
+def test_a_list_longer_than_the_limit_is_refused_when_read_before_any_row_is_planned(monkeypatch, kind):
+    from core.services import list_files
+
+    monkeypatch.setattr(list_files, "MAX_ROWS", 4)
+    make = {"xlsx": lambda rows: xlsx(TAIPEI_HEADER, rows, title=["2026 客戶名單"]),
+            "excel": lambda rows: excel_xlsx(TAIPEI_HEADER, rows),
+            "csv": lambda rows: csv_bytes(TAIPEI_HEADER, rows, "utf-8")}[kind]
+    with pytest.raises(list_files.ListFileError) as refused:
+        list_files.read_list(make(TAIPEI_ROWS), f"list.{kind}")  # 5 rows
+    assert refused.value.reason == "too_many_rows"
+    sheet = list_files.read_list(make(TAIPEI_ROWS[:4]), f"list.{kind}")  # at the limit: read
+    assert len(list(sheet.rows)) == 4
