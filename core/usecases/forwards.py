@@ -2,7 +2,11 @@
 
 Telegram delivers a multi-message forward as separate updates a second or two apart. Each message is
 stored at once (nothing is lost); a message within `window` of the previous one joins the same record.
-The burst's open record is kept in the chat's state row, so it holds whichever process gets the next one.
+The burst's open record is kept in the chat's state row, so it holds whichever process gets the next one;
+on PostgreSQL that row is locked first (created if missing), so two messages of one burst handled at the
+same moment by two processes still make one record. The one summary after the burst is claimed from the
+same row (`end_burst`): the row is deleted by the one process whose DELETE … WHERE expires_at <= now
+matched; a process whose timer fires while another process has extended the burst waits for the rest.
 
 The original sender of a forwarded message is a person of the customer, not a name of the customer: the
 record keeps them as `details["sender"]` (name, platform, platform user id), never as the mention a filing
@@ -18,7 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Session, col, select
 
 from core.chat import ChatRef, ForwardOrigin
 from core.events import ForwardBurstGrew
@@ -142,9 +148,16 @@ def _customer_ref(session: Session, customer_id: int | None) -> CustomerRef | No
 
 
 def _open_burst(uow: UnitOfWork, actor: Actor, chat: str, now: datetime) -> Interaction | None:
-    row = uow.session.exec(select(ChatState).where(ChatState.member_id == actor.member_id, ChatState.chat == chat,
-                                                   ChatState.kind == BATCH_STATE)).first()
-    if row is None or row.expires_at <= now:
+    session = uow.session
+    query = select(ChatState).where(ChatState.member_id == actor.member_id, ChatState.chat == chat)
+    if session.get_bind().dialect.name == "postgresql":
+        # serialise the chat's forwards across processes: a second one waits here until the first commits
+        session.execute(postgresql.insert(ChatState).values(
+            team_id=actor.team_id, member_id=actor.member_id, chat=chat, kind=BATCH_STATE, payload={},
+            expires_at=now).on_conflict_do_nothing(index_elements=["member_id", "chat"]))
+        query = query.with_for_update()
+    row = session.exec(query).first()
+    if row is None or row.kind != BATCH_STATE or row.expires_at <= now:
         return None
     found = uow.session.get(Interaction, row.payload.get("interaction"))
     return found if found is not None and found.deleted_at is None else None
@@ -175,6 +188,33 @@ def _customer_of(uow: UnitOfWork, actor: Actor, platform: str, origin: ForwardOr
         if resolution.customer is not None:
             return resolution.customer.id, None
     return None, None
+
+
+@dataclass(frozen=True, slots=True)
+class BurstEnd:
+    """`end_burst`'s answer: the summary to send (this process won it), or how long the burst stays open."""
+
+    summary: BurstSummary | None = None
+    open_for: timedelta | None = None  # still open (extended, maybe by another process): look again then
+
+
+def end_burst(uow: UnitOfWork, member_id: int, chat: ChatRef, now: datetime) -> BurstEnd:
+    """Claim the summary of the chat's burst once it is over: exactly one process gets it (`BurstEnd.summary`);
+    the others get nothing, or `open_for` while the burst is still open."""
+    session = uow.session
+    key = str(chat)
+    claimed: list[Any] = list(session.execute(delete(ChatState).where(
+        col(ChatState.member_id) == member_id, col(ChatState.chat) == key, col(ChatState.kind) == BATCH_STATE,
+        col(ChatState.expires_at) <= now).returning(col(ChatState.payload))).scalars().all())
+    if claimed:
+        interaction_id = (claimed[0] or {}).get("interaction")
+        summary = burst_summary(uow, member_id, int(interaction_id)) if interaction_id else None
+        return BurstEnd(summary=summary)
+    row = session.exec(select(ChatState).where(ChatState.member_id == member_id, ChatState.chat == key,
+                                               ChatState.kind == BATCH_STATE)).first()
+    if row is not None and row.payload.get("interaction") and row.expires_at > now:
+        return BurstEnd(open_for=row.expires_at - now)
+    return BurstEnd()
 
 
 def burst_summary(uow: UnitOfWork, member_id: int, interaction_id: int) -> BurstSummary | None:
