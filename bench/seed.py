@@ -51,7 +51,7 @@ def seed(url: str, *, members: int, customers: int, interactions: int, follow_up
         rows, aliases, contacts = [], [], []
         for i in range(start, min(start + batch, customers)):
             name = customer_name(i, rng)
-            rows.append({"id": i + 1, "team_id": team_id, "name": name, "name_key": match_key(name), "aliases": [],
+            rows.append({"id": i + 1, "team_id": team_id, "name": name, "name_key": match_key(name), "aliases": [], "emails": [],
                          "phones": [], "tags": [], "owner_id": member_ids[i % members], "shared": i % 10 == 0,
                          "important": i % 50 == 0, "created_at": now, "updated_at": now,
                          "last_interaction_at": now - timedelta(days=rng.randint(0, 90))})

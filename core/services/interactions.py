@@ -54,13 +54,14 @@ def log_interaction(session: Session, actor: Actor, *, text: str, kind: str = In
                     customer_id: int | None = None, contact_id: int | None = None,
                     occurred_at: datetime | None = None, amounts: list[dict] | None = None,
                     details: dict[str, Any] | None = None, transcript: str | None = None,
-                    source: Source | None = None) -> tuple[Interaction, bool]:
-    """Record an interaction; a source seen before returns the existing record and False."""
+                    source: Source | None = None, source_checked: bool = False) -> tuple[Interaction, bool]:
+    """Record an interaction; a source seen before returns the existing record and False.
+    `source_checked`: the caller has just looked the source up (a concurrent duplicate is still caught)."""
     if kind not in InteractionKind.__members__:
         raise InvalidInput(f"unknown kind {kind!r}")
     if len(text) > MAX_TEXT:
         raise InvalidInput(f"notes are at most {MAX_TEXT} characters")
-    if source and (existing := find_by_source(session, source)):
+    if source and not source_checked and (existing := find_by_source(session, source)):
         return existing, False
     customer = get_visible(session, actor, customer_id) if customer_id is not None else None
     now = utcnow()

@@ -104,7 +104,8 @@ def log_note(uow: UnitOfWork, actor: Actor, now: datetime, note: NoteInput) -> N
     if note.source and (existing := interactions.find_by_source(session, note.source)):
         return NoteResult(NoteStatus.DUPLICATE, view_of(session, actor, existing))
     filing = _choose_customer(session, actor, draft)
-    contact_id, new_contact = _contact(session, actor, filing.customer, draft.contact)
+    contact, new_contact = _contact(session, actor, filing.customer, draft.contact)
+    contact_id = contact.id if contact is not None else None
     info = {**(note.details or {}), "draft": draft.to_json(), "mention": filing.mention,
             "candidates": [c.id for c in filing.candidates][:MAX_CHOICES], "new_customer": filing.created}
     if new_contact:
@@ -116,15 +117,18 @@ def log_note(uow: UnitOfWork, actor: Actor, now: datetime, note: NoteInput) -> N
         session, actor, text=note.text, kind=note.kind or draft.kind,
         customer_id=filing.customer.id if filing.customer and seen else None, contact_id=contact_id,
         occurred_at=draft.occurred_at or now, amounts=[_amount(a) for a in draft.amounts], details=info,
-        transcript=note.transcript, source=note.source)
+        transcript=note.transcript, source=note.source, source_checked=True)
     if filing.customer is not None and not seen:
         attach(session, actor, interaction, filing.customer)
+    follow_up = None
     if draft.follow_up is not None:
-        followups.schedule(session, actor, due_at=draft.follow_up.due, action=draft.follow_up.action,
-                           customer_id=interaction.customer_id, source_interaction_id=interaction.id,
-                           explicit_time=draft.follow_up.explicit_time)
+        follow_up = followups.schedule(session, actor, due_at=draft.follow_up.due, action=draft.follow_up.action,
+                                       customer_id=interaction.customer_id, source_interaction_id=interaction.id,
+                                       explicit_time=draft.follow_up.explicit_time)
         uow.publish(FollowUpsChanged())
-    return NoteResult(NoteStatus.STORED, view_of(session, actor, interaction))
+    # the card from the objects at hand: no second read of the contact or the follow-up just written
+    return NoteResult(NoteStatus.STORED, view_of(session, actor, interaction, contact=contact,
+                                                 follow_up=follow_up if follow_up is not None else False))
 
 
 def attach(session: Session, actor: Actor, interaction: Interaction, customer: Customer) -> None:
@@ -171,10 +175,13 @@ def _offered(session: Session, actor: Actor, ids: Sequence[int]) -> tuple[Custom
     return tuple(_ref(c) for c in customer_service.list_customers(session, actor, limit=MAX_CHOICES))
 
 
-def view_of(session: Session, actor: Actor, interaction: Interaction) -> NoteView:
+def view_of(session: Session, actor: Actor, interaction: Interaction, *, contact: Contact | None = None,
+            follow_up: FollowUp | bool | None = None) -> NoteView:
+    """The card's view of a record; `contact` and `follow_up` (False: none) when the caller has them at hand."""
     details = interaction.details or {}
     customer = session.get(Customer, interaction.customer_id) if interaction.customer_id else None
-    contact = session.get(Contact, interaction.contact_id) if interaction.contact_id else None
+    if contact is None or contact.id != interaction.contact_id:
+        contact = session.get(Contact, interaction.contact_id) if interaction.contact_id else None
     customer_ref = _ref(customer) if customer is not None else None
     deleted = interaction.deleted_at is not None
     ids = [int(cid) for cid in details.get("candidates") or []]
@@ -187,7 +194,10 @@ def view_of(session: Session, actor: Actor, interaction: Interaction) -> NoteVie
             c.id or 0 for c in customer_service.list_customers(session, actor, limit=MAX_CHOICES + 1)
             if c.id != customer_ref.id]
         candidates = tuple(_ref(c) for cid in others if (c := _in_team(session, actor, cid)))[:MAX_CHOICES]
-    follow_up = followups.for_interaction(session, interaction.id or 0)
+    if follow_up is None or follow_up is True:
+        follow_up = followups.for_interaction(session, interaction.id or 0)
+    elif follow_up is False:
+        follow_up = None
     owner, requested = None, False
     if customer is not None and not customer_access.can_see(session, actor, customer):
         member = session.get(Member, customer.owner_id) if customer.owner_id else None
@@ -245,16 +255,17 @@ def _in_team(session: Session, actor: Actor, customer_id: int | None) -> Custome
 
 def contact_for(session: Session, actor: Actor, customer: Customer | None, name: str | None) -> int | None:
     """The customer's contact of that name, added if new (None without a customer or a name)."""
-    return _contact(session, actor, customer, name)[0]
+    contact = _contact(session, actor, customer, name)[0]
+    return contact.id if contact is not None else None
 
 
-def _contact(session: Session, actor: Actor, customer: Customer | None, name: str | None) -> tuple[int | None, bool]:
-    """`contact_for`, and whether the contact was added now."""
+def _contact(session: Session, actor: Actor, customer: Customer | None, name: str | None) -> tuple[Contact | None, bool]:
+    """The contact (kept at hand for the card), and whether it was added now."""
     if customer is None or customer.id is None or not name:
         return None, False
     if found := customer_service.find_contact(session, customer.id, name):
-        return found.id, False
-    return customer_service.add_contact(session, actor, customer.id, name, team_wide=True).id, True
+        return found, False
+    return customer_service.add_contact(session, actor, customer.id, name, team_wide=True), True
 
 
 def _amount(amount: Amount) -> dict[str, Any]:

@@ -1,0 +1,42 @@
+"""SQL round trips of logging a note in the common case (known customer and contact, a follow-up), counted
+with a SQLAlchemy event listener: a regression bound, on SQLite and PostgreSQL (issue 17's target is 5)."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from core.services import customers
+from core.uow import unit_of_work
+from tests.integration.usecases.test_notes import founder, log, new_customer
+
+MAX_STATEMENTS = 11  # BEGIN/COMMIT not counted (the driver sends them without a cursor execute)
+
+
+def statements_of(engine, work) -> list[str]:
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, _params, _context, _many) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return seen
+
+
+def test_a_common_note_takes_few_round_trips(engine):
+    actor = founder(engine)
+    acme = new_customer(engine, actor, "Acme")
+    with unit_of_work(engine) as uow:
+        customers.add_contact(uow.session, actor, acme, "Mr. Lee")
+    log(engine, actor, "Visited Acme, Mr. Lee wants a quote", "warm")  # the name index is built here
+    results = []
+    seen = statements_of(engine, lambda: results.append(
+        log(engine, actor, "Visited Acme, Mr. Lee wants a quote for 200 units, follow up Friday", "m1")[0]))
+    note = results[0].note
+    assert note.customer.id == acme and note.contact == "Mr. Lee" and note.follow_up is not None
+    assert len(seen) <= MAX_STATEMENTS, "\n".join(seen)
+    assert sum(s.startswith("SELECT interaction.") for s in seen) == 1  # the source is looked up once
+    assert not any(s.startswith("SELECT followup.") for s in seen)  # the card uses the follow-up just written
