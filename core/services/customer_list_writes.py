@@ -4,14 +4,15 @@ customer written; and at the end one event for the import."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, text
+from sqlalchemy import JSON, Table, bindparam, text
 from sqlmodel import Session, SQLModel, col, select
 
-from core.models import Customer, CustomerAlias
+from core.models import Customer, CustomerAlias, UTCDateTime
 from core.services.actor import Actor
 from core.services.customer_lists import ImportPlan, PlannedContact, PlannedCustomer
 from core.services.name_index import name_index as directory
@@ -26,8 +27,37 @@ def _table(name: str) -> Table:
 
 
 def _insert(session: Session, name: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        _copy(session, name, rows)
+        return
     for chunk in _chunks(rows):
         session.execute(_table(name).insert(), chunk)
+
+
+def _copy(session: Session, name: str, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the rows with COPY … FROM STDIN on the session's connection (inside its transaction), a
+    fraction of the time of one INSERT per row. Values as the column types bind them: JSON as JSON text, times
+    in UTC; columns left out take their defaults."""
+    table = _table(name)
+    columns = list(rows[0])
+    encoders = [_json_text if isinstance(table.c[c].type, JSON) else
+                _utc if isinstance(table.c[c].type, UTCDateTime) else None for c in columns]
+    connection: Any = session.connection().connection.dbapi_connection
+    names = ", ".join(f'"{c}"' for c in columns)
+    with connection.cursor() as cursor, cursor.copy(f'COPY "{name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([value if encode is None or value is None else encode(value)
+                            for encode, value in zip(encoders, (row[c] for c in columns), strict=True)])
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
 
 
 def _update(session: Session, name: str, rows: list[dict[str, Any]]) -> None:
@@ -51,9 +81,9 @@ def write_chunk(session: Session, actor: Actor, team: Any, customers: list[Plann
     new = [c for c in customers if c.existing_id is None]
     table = _table("customer")
     if session.get_bind().dialect.name == "postgresql":
-        # ids taken from the table's sequence first (one round trip), then a plain executemany: the select below
-        # would scan the table the import is growing (its statistics are of before the import), and
-        # INSERT … RETURNING in order is twice as slow
+        # ids taken from the table's sequence first (one round trip), then COPY: the select below would scan
+        # the table the import is growing (its statistics are of before the import), and INSERT … RETURNING in
+        # order is twice as slow as an executemany
         for chunk in _chunks(new):
             allocated: list[int] = list(session.execute(text(
                 "SELECT nextval(pg_get_serial_sequence('customer', 'id')) FROM generate_series(1, :n)"),
@@ -62,7 +92,7 @@ def write_chunk(session: Session, actor: Actor, team: Any, customers: list[Plann
             for planned, stored_id in zip(chunk, allocated, strict=True):
                 planned.stored_id = stored_id
                 rows.append({"id": stored_id, **_customer_values(actor, planned, now)})
-            session.execute(table.insert(), rows)
+            _insert(session, "customer", rows)
         new = []  # stored
     for chunk in _chunks(new):
         # one executemany, then the ids by name_key among the rows this import inserted (ids above the floor
