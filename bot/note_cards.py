@@ -64,7 +64,8 @@ def ask_customer(ctx: Ctx, note: NoteView, *, edit: bool = False,
     the mention, or type it."""
     offered = list(note.candidates if candidates is None else candidates)[:MAX_CHOICES]
     iid = note.id
-    rows: list[tuple[Button, ...]] = [(Button(c.name[:40], f"n:sc:{iid}:{c.id}"),) for c in offered]
+    rows: list[tuple[Button, ...]] = [(Button(label, f"n:sc:{iid}:{c.id}"),)
+                                      for c, label in zip(offered, distinct_labels(offered), strict=True)]
     mention = note.mention
     if mention and not any(c.name == mention for c in offered):
         rows.append((Button(ctx.t("notes.btn_new_customer", name=mention[:30]), f"n:nc:{iid}"),))
@@ -79,6 +80,13 @@ def ask_customer(ctx: Ctx, note: NoteView, *, edit: bool = False,
     if note.low_confidence:
         text += "\n" + ctx.t("notes.low_confidence")
     return Reply(text, buttons=tuple(rows), edit=edit)
+
+
+def distinct_labels(customers: Sequence[CustomerRef], width: int = 40) -> list[str]:
+    """Button labels for customers, never two alike: a repeated name gets its number (`Acme · #7`)."""
+    labels = [c.name[:width] for c in customers]
+    return [f"{label} · #{c.id}" if labels.count(label) > 1 else label for c, label in zip(customers, labels,
+                                                                                           strict=True)]
 
 
 def date_picker(ctx: Ctx, note: NoteView) -> Reply:

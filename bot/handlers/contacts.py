@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.context import Ctx
 from bot.handlers.note_edits import cancel_button
+from bot.note_cards import distinct_labels
 from bot.render import esc
 from bot.router import button, content, state
 from core.chat import Button, ContactIn, Reply, TextIn
@@ -22,7 +23,7 @@ NEW_COMPANY = "new"
 
 def _choices(ctx: Ctx, customers: tuple[CustomerRef, ...], new_company: str | None = None
              ) -> tuple[tuple[Button, ...], ...]:
-    rows = [(Button(c.name[:40], f"k:{c.id}"),) for c in customers]
+    rows = [(Button(label, f"k:{c.id}"),) for c, label in zip(customers, distinct_labels(customers), strict=True)]
     if new_company:
         rows.append((Button(ctx.t("note_edits.btn_new_company", name=new_company[:30]), f"k:{NEW_COMPANY}"),))
     rows.append((cancel_button(ctx, AWAITED),))

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from bot import commands
 from bot.context import Ctx
+from bot.note_cards import distinct_labels
 from bot.render import esc
 from bot.router import Handler, button, command, state
 from core.chat import Button, ButtonIn, CommandIn, Reply, TextIn
@@ -89,7 +90,8 @@ def _pick_target(ctx: Ctx, customer_id: int) -> list[Reply]:
     targets = customer_admin.merge_targets(ctx.uow, ctx.actor, customer_id)
     if not targets:
         return [Reply(ctx.t("customer_admin.no_merge_targets", customer=name))]
-    rows = [(Button(t.name[:40], f"ca:mq:{customer_id}:{t.id}"),) for t in targets]
+    rows = [(Button(label, f"ca:mq:{customer_id}:{t.id}"),) for t, label in zip(targets, distinct_labels(targets),
+                                                                            strict=True)]
     return [Reply(ctx.t("customer_admin.pick_merge", customer=name), buttons=(*rows, (_cancel(ctx),)))]
 
 
@@ -192,7 +194,9 @@ def _by_name(ctx: Ctx, usage: str, then: Callable[[Ctx, int], list[Reply]]) -> l
     match = customers.find_customer(ctx.uow, ctx.actor, name)
     if match.customer is None:
         if match.candidates:
-            rows = tuple((Button(c.name[:40], f"c:open:{c.id}"),) for c in match.candidates[:8])
+            shown = list(match.candidates[:8])
+            rows = tuple((Button(label, f"c:open:{c.id}"),) for c, label in zip(shown, distinct_labels(shown),
+                                                                                   strict=True))
             return [Reply(ctx.t("customers.which", name=esc(name)), buttons=rows)]
         return [Reply(ctx.t("customers.unknown", name=esc(name)))]
     return then(ctx, match.customer.id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.context import Ctx
 from bot.handlers.customer_admin import manage_row
+from bot.note_cards import distinct_labels
 from bot.render import amount_text, esc, when
 from bot.router import button, command
 from core.chat import Button, CommandIn, Reply
@@ -29,7 +30,8 @@ def _snippet(text: str) -> str:
 
 
 def _choices(found: tuple[CustomerRef, ...]) -> tuple[tuple[Button, ...], ...]:
-    return tuple((Button(c.name[:40], f"c:open:{c.id}"),) for c in found[:8])
+    shown = list(found[:8])
+    return tuple((Button(label, f"c:open:{c.id}"),) for c, label in zip(shown, distinct_labels(shown), strict=True))
 
 
 def _pick(ctx: Ctx) -> list[Reply]:

@@ -4,7 +4,7 @@
 The key is `core.text.match_key`'s folding (NFKC width, case, Traditional → Simplified via OpenCC, spaces and
 punctuation dropped) applied after removing what does not tell companies apart:
 
-- legal forms at the end, repeatedly: 股份有限公司, 有限公司, 公司, (股), 企業社, 商行, 集團, 株式会社;
+- legal forms at the end, repeatedly: 股份有限公司, 有限公司, 公司, (股), 股份 (its short form), 企業社, 商行, 集團, 株式会社;
   Co., Ltd., Inc., Corp, Corporation, Limited, LLC, GmbH, PLC, Pte, Pty, AG, S.A., B.V., Group;
 - a branch of the company: `台灣分公司`, `上海分公司`, `分公司`, `辦事處`, `Taiwan Branch`, `(Taiwan)` — a team sells
   to "3M" whether the card says `3M` or `美商3M股份有限公司台灣分公司`, and two customers for one company is the
@@ -35,7 +35,7 @@ _REGIONS_EN = (
 )
 _LEGAL_ZH = (
     "集团股份有限公司", "集团有限公司", "股份有限公司", "有限责任公司", "有限公司", "股份公司", "集团公司",
-    "公司", "企业社", "商行", "商号", "集团", "有限会社", "株式会社", "(股)",
+    "公司", "企业社", "商行", "商号", "集团", "有限会社", "株式会社", "(股)", "股份",
 )
 _LEGAL_EN = (
     "co", "company", "ltd", "limited", "inc", "incorporated", "corp", "corporation", "llc", "l l c", "gmbh",

@@ -32,6 +32,8 @@ SAME = [
     ("Smith and Sons Ltd.", "Smith & Sons"),
     ("ＡＣＭＥ　Ｔｒａｄｉｎｇ", "acme-trading"),
     ("大同Co., Ltd.", "大同"),
+    ("大同五金行股份", "大同五金行股份有限公司"),  # 股份 alone: the short form of 股份有限公司
+    ("大同五金行股份", "大同五金行公司"),
 ]
 
 DIFFERENT = [
