@@ -127,8 +127,10 @@ def log_note(uow: UnitOfWork, actor: Actor, now: datetime, note: NoteInput) -> N
                                        explicit_time=draft.follow_up.explicit_time)
         uow.publish(FollowUpsChanged())
     # the card from the objects at hand: no second read of the contact or the follow-up just written
+    # and without the "change customer" choices of a filed note: that button reads the record again
     return NoteResult(NoteStatus.STORED, view_of(session, actor, interaction, contact=contact,
-                                                 follow_up=follow_up if follow_up is not None else False))
+                                                 follow_up=follow_up if follow_up is not None else False,
+                                                 recent_others=False))
 
 
 def attach(session: Session, actor: Actor, interaction: Interaction, customer: Customer) -> None:
@@ -176,8 +178,9 @@ def _offered(session: Session, actor: Actor, ids: Sequence[int]) -> tuple[Custom
 
 
 def view_of(session: Session, actor: Actor, interaction: Interaction, *, contact: Contact | None = None,
-            follow_up: FollowUp | bool | None = None) -> NoteView:
-    """The card's view of a record; `contact` and `follow_up` (False: none) when the caller has them at hand."""
+            follow_up: FollowUp | bool | None = None, recent_others: bool = True) -> NoteView:
+    """The card's view of a record; `contact` and `follow_up` (False: none) when the caller has them at hand;
+    `recent_others=False`: a filed record's candidates only from its own details (no query for recent customers)."""
     details = interaction.details or {}
     customer = session.get(Customer, interaction.customer_id) if interaction.customer_id else None
     if contact is None or contact.id != interaction.contact_id:
@@ -188,6 +191,9 @@ def view_of(session: Session, actor: Actor, interaction: Interaction, *, contact
     candidates: tuple[CustomerRef, ...] = ()
     if customer_ref is None and not deleted:
         candidates = _offered(session, actor, ids)
+    elif customer_ref is not None and not deleted and not recent_others:
+        candidates = tuple(_ref(c) for cid in ids if cid != customer_ref.id
+                           and (c := _in_team(session, actor, cid)))[:MAX_CHOICES]
     elif customer_ref is not None and not deleted:
         # whom "change customer" offers: the note's candidates, else the most recent other customers
         others = ids if [cid for cid in ids if cid != customer_ref.id] else [

@@ -9,7 +9,7 @@ from core.services import customers
 from core.uow import unit_of_work
 from tests.integration.usecases.test_notes import founder, log, new_customer
 
-MAX_STATEMENTS = 11  # BEGIN/COMMIT not counted (the driver sends them without a cursor execute)
+MAX_STATEMENTS = 10  # BEGIN/COMMIT not counted (the driver sends them without a cursor execute)
 
 
 def statements_of(engine, work) -> list[str]:
@@ -40,3 +40,4 @@ def test_a_common_note_takes_few_round_trips(engine):
     assert len(seen) <= MAX_STATEMENTS, "\n".join(seen)
     assert sum(s.startswith("SELECT interaction.") for s in seen) == 1  # the source is looked up once
     assert not any(s.startswith("SELECT followup.") for s in seen)  # the card uses the follow-up just written
+    assert not any("ORDER BY customer.last_interaction_at" in s for s in seen)  # no recent-customers query
