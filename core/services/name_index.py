@@ -8,8 +8,9 @@ entities newer than a floor (one indexed query, usually no rows) and applies the
 are read again and their new names, aliases and contacts added (merged or deleted ones removed); a
 customer-list import (`customer_list` event) or more than `REBUILD_AFTER` changes rebuild the team's part.
 The floor trails the newest audit id by at least `FLOOR_LAG` seconds (advanced by one `max(id)` query
-every `FLOOR_LAG`), so a writer whose id was taken before a slower writer's commit is still seen; events
-already applied are remembered above the floor and not applied twice.
+every `FLOOR_LAG`), so a writer whose id was taken before a slower writer's commit is still seen; every
+`DEEP_EVERY` seconds the read starts from a floor `DEEP_LAG` seconds old instead (writes committing long
+after taking their id). Events already applied are remembered and not applied twice.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from core.services.company_names import company_key
 if TYPE_CHECKING:
     from core.understanding import CustomerIndex
 
-FLOOR_LAG = 60.0  # seconds an audit id may take to commit and still be seen by the other processes
+FLOOR_LAG = 2.0  # seconds an audit id may take to commit and still be seen on the next lookup
+DEEP_LAG = 120.0  # …and still be seen within DEEP_EVERY seconds (a long write: a merge, a large update)
+DEEP_EVERY = 10.0
 REBUILD_AFTER = 2000  # changed customers at once beyond which the team's part is rebuilt instead
 WATCHED = ("customer", "contact", "customer_list")
 FUZZY_CUTOFF = 72.0
@@ -48,7 +51,10 @@ class _TeamNames:
     floor: int = 0  # audit events above this id are read on every lookup
     next_floor: int = 0  # the newest audit id when `floor_at` was taken: the floor once FLOOR_LAG has passed
     floor_at: float = 0.0
-    applied: set[int] = field(default_factory=set)  # audit ids above `floor` already applied
+    applied: set[int] = field(default_factory=set)  # audit ids above `deep_floor` already applied
+    deep_floor: int = 0  # every DEEP_EVERY seconds the events above this one are read instead
+    deep_at: float = 0.0
+    history: list[tuple[float, int]] = field(default_factory=list)  # (when, floor) of the last DEEP_LAG seconds
 
     def append(self, key: str, customer_id: int) -> None:
         self.keys.append(key)
@@ -107,14 +113,18 @@ class NameIndex:
                             .where(CustomerAlias.team_id == team_id, col(Customer.merged_into_id).is_(None))
                             ).all()
         names = _TeamNames([k for k, _ in rows], [i for _, i in rows], time.monotonic(),
-                           floor=newest, next_floor=newest, floor_at=time.monotonic())
+                           floor=newest, next_floor=newest, floor_at=time.monotonic(), deep_floor=newest,
+                           deep_at=time.monotonic(), history=[(time.monotonic(), newest)])
         teams[team_id] = names
         return names
 
     def _sync(self, session: Session, team_id: int, names: _TeamNames) -> bool:
         """Apply the team's customer and contact writes seen since the floor; False: rebuild instead."""
+        now = time.monotonic()
+        deep = now - names.deep_at >= DEEP_EVERY  # now and then from the deep floor: late commits of long writes
+        since = names.deep_floor if deep else names.floor
         events = session.exec(select(AuditEvent.id, AuditEvent.entity, AuditEvent.entity_id)
-                              .where(AuditEvent.team_id == team_id, col(AuditEvent.id) > names.floor,
+                              .where(AuditEvent.team_id == team_id, col(AuditEvent.id) > since,
                                      col(AuditEvent.entity).in_(WATCHED))).all()
         fresh = [(event_id, entity, entity_id) for event_id, entity, entity_id in events
                  if event_id not in names.applied]
@@ -130,10 +140,16 @@ class NameIndex:
                 return False
             self._refresh(session, team_id, names, customer_ids)
             names.applied.update(event_id for event_id, _, _ in fresh if event_id is not None)
-        now = time.monotonic()
+        if deep:
+            names.deep_at = now
         if now - names.floor_at >= FLOOR_LAG:
             names.floor = names.next_floor
-            names.applied = {event_id for event_id in names.applied if event_id > names.floor}
+            names.history.append((now, names.floor))
+            while len(names.history) > 1 and now - names.history[1][0] >= DEEP_LAG:
+                names.history.pop(0)  # the deep floor: the newest floor at least DEEP_LAG old
+            if now - names.history[0][0] >= DEEP_LAG:
+                names.deep_floor = names.history[0][1]
+            names.applied = {event_id for event_id in names.applied if event_id > names.deep_floor}
             names.next_floor, names.floor_at = _newest_event(session, team_id), now
         return True
 
