@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Numeric,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -32,6 +43,37 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+CENT = Decimal("0.01")
+
+
+class Money(TypeDecorator):
+    """An exact amount, NUMERIC(18,2), read back as Decimal. SQLite keeps NUMERIC as a double (exact to the
+    cent below 10^13); the value is rounded to the cent when read, without SQLAlchemy's float warning."""
+
+    impl = Numeric(18, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Numeric(18, 2, asdecimal=False))
+        return dialect.type_descriptor(Numeric(18, 2))
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        amount = Decimal(value).quantize(CENT)
+        return str(amount) if dialect.name == "sqlite" else amount
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(repr(value) if isinstance(value, float) else str(value)).quantize(CENT)
+
+
+def money() -> Any:
+    return Field(default=None, sa_column=Column(Money(), nullable=True))
 
 
 def when(*, nullable: bool = True, index: bool = False, default_now: bool = False) -> Any:
@@ -84,6 +126,7 @@ class Team(SQLModel, table=True):
     language: str = "zh-Hant"
     country: str = "TW"
     silent_days: int = 30
+    stalled_days: int = 14  # an open deal with no interaction or stage move for this long is stalled
     workspace_id: str | None = Field(default=None, index=True)  # Slack team id when the team lives in Slack
     created_at: datetime = when(nullable=False, default_now=True)
 
@@ -245,6 +288,9 @@ class FollowUp(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     due_at: datetime = when(nullable=False)
     action: str = ""
+    kind: str = "followup"  # "payment": money to collect (amount, currency), done when marked received
+    amount: Decimal | None = money()
+    currency: str | None = None
     status: str = FollowUpStatus.pending.value
     explicit_time: bool = False  # the user named the hour: honour it even outside working hours
     source_interaction_id: int | None = Field(default=None, foreign_key="interaction.id")
@@ -264,18 +310,55 @@ class FollowUp(SQLModel, table=True):
     updated_at: datetime = when(nullable=False, default_now=True)
 
 
+class DealOutcome(StrEnum):
+    open = "open"
+    won = "won"
+    lost = "lost"
+
+
+class PipelineStage(SQLModel, table=True):
+    """A team's funnel stage; `key` is stable (deals store it), names and order are the team's to change."""
+
+    __table_args__ = (UniqueConstraint("team_id", "key", name="uq_pipelinestage_team_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    key: str
+    position: int = 0
+    names: dict[str, Any] = json_dict()  # {"zh-Hant": ..., "zh-Hans": ..., "en": ...}
+    probability: int = 0  # 0-100, a new deal's default in this stage
+    outcome: str = DealOutcome.open.value
+
+
 class Deal(SQLModel, table=True):
+    __table_args__ = (Index("ix_deal_team_stage", "team_id", "stage"),)
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     owner_id: int | None = Field(default=None, foreign_key="member.id")
     title: str
-    stage: str = "lead"
-    amount: float | None = None
-    currency: str | None = None
-    closed_at: datetime | None = when()
+    stage: str = "initial"  # PipelineStage.key
+    amount: Decimal | None = money()
+    currency: str | None = None  # ISO 4217
+    probability: int = 10  # 0-100, from the stage unless set
+    expected_close: date | None = None
+    won_at: datetime | None = when()
+    lost_at: datetime | None = when()
+    lost_reason: str | None = None
+    closed_at: datetime | None = when()  # won_at or lost_at, whichever closed it (read by the silence notices)
+    last_activity_at: datetime = when(nullable=False, default_now=True)  # notes on its customer, stage moves
+    source_interaction_id: int | None = Field(default=None, foreign_key="interaction.id")
     created_at: datetime = when(nullable=False, default_now=True)
     updated_at: datetime = when(nullable=False, default_now=True)
+
+
+class DealStageChange(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    deal_id: int = Field(foreign_key="deal.id", index=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    from_stage: str | None = None
+    to_stage: str
+    at: datetime = when(nullable=False, default_now=True)
 
 
 class AuditEvent(SQLModel, table=True):

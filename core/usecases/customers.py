@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlmodel import col, select
 
@@ -47,7 +48,7 @@ class DealView:
     id: int
     title: str
     stage: str
-    amount: float | None = None
+    amount: Decimal | None = None
     currency: str | None = None
 
 
