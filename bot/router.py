@@ -109,6 +109,7 @@ async def _dispatch(ctx: Ctx) -> list[Reply]:
         spec = commands.resolve(incoming.command)
         route = COMMANDS.get(spec.name) if spec else None
         if route is None:
+            ctx.stop_waiting()  # any command leaves a question, even one we do not know
             return [Reply(ctx.t("core.unknown_command", command=ctx.commands.style.written(incoming.command)))]
         if spec is not None and spec.name != incoming.command:
             ctx.incoming = CommandIn(incoming.env, spec.name, incoming.args)

@@ -111,6 +111,8 @@ def rename(uow: UnitOfWork, actor: Actor, now: datetime, customer_id: int, new_n
     if name == customer.name:
         return AdminResult(AdminStatus.UNCHANGED, _ref(customer))
     other = customer_service.same_name(session, actor.team_id, name)
+    if other is None:  # another customer of the same company (`Initech Inc.` while `Initech` exists): merge instead
+        other = next((c for c in customer_service.same_company(session, actor, name) if c.id != customer.id), None)
     if other is not None and other.id != customer.id:
         return AdminResult(AdminStatus.CONFLICT, _ref(customer), _ref(other))
     renamed = customer_service.rename_customer(session, actor, customer.id or 0, name)

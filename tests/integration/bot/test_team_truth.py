@@ -200,3 +200,31 @@ def test_buttons_for_customers_of_one_name_are_never_alike():
     labels = distinct_labels([CustomerRef(3, "Acme"), CustomerRef(7, "Acme"), CustomerRef(9, "Globex")])
     assert labels == ["Acme · #3", "Acme · #7", "Globex"]
     assert distinct_labels([CustomerRef(1, "A" * 60)]) == ["A" * 40]
+
+
+async def test_the_rename_prompt_refuses_sentences_and_a_company_the_team_has_and_any_command_leaves_it(app, owner):
+    await owner.say("/new Globex")
+    await owner.say("/new Initech")
+
+    async def ask_rename():
+        await owner.say("/c Globex")
+        await owner.press("⋯")
+        await owner.press("✏️")
+        assert "Type the new name for Globex" in owner.text
+        return owner.last[-1]
+
+    await ask_rename()
+    await owner.say("Visited Globex today and Mr. Park said they want a demo next week")
+    assert "can't be a customer name" in owner.text and customers(app) == ["Globex", "Initech"]
+    await owner.say("/renamee")  # a command we do not know leaves the prompt too
+    assert "I don't know /renamee" in owner.text
+    await owner.say("Hooli")
+    assert customers(app) == ["Globex", "Initech"]  # not taken as the new name
+
+    await ask_rename()
+    await owner.say("Initech Inc.")  # the same company as Initech: offered as a merge, not a second Initech
+    assert "Initech already has that name" in owner.text and "Merge" in owner.last[-1].buttons[0][0].label
+    assert customers(app) == ["Globex", "Initech"]
+    await ask_rename()
+    await owner.say("Globex Trading")
+    assert "Renamed to Globex Trading" in owner.text and customers(app) == ["Globex Trading", "Initech"]
