@@ -157,7 +157,8 @@ def attach(session: Session, actor: Actor, interaction: Interaction, customer: C
 def understand(session: Session, actor: Actor, now: datetime, text: str) -> NoteDraft:
     """The parse of a note, knowing the team's customers and contacts."""
     index = name_index.customer_index(session, actor.team_id)
-    return parse_note(text, now=now, tz=actor.timezone, customers=index)
+    return parse_note(text, now=now, tz=actor.timezone, customers=index, country=actor.country or None,
+                      language=actor.language)
 
 
 def note_view(uow: UnitOfWork, actor: Actor, interaction_id: int) -> NoteView:

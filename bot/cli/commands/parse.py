@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
+
+LANGUAGES = ("zh-Hant", "zh-Hans", "en")
 
 
 def _fail(message: str) -> None:
@@ -43,17 +46,34 @@ def register(app: typer.Typer) -> None:
         now: str = typer.Option(None, help="The current time, ISO 8601 with offset (default: now)."),
         tz: str = typer.Option(None, help="The member's IANA time zone (default: the default_timezone setting)."),
         customers: Path = typer.Option(None, help='A JSON list of known customers: [{"name": ..., "aliases": [...]}].'),
+        country: str = typer.Option(None, help="The member's country, ISO 3166 code such as TW, HK, CN, US "
+                                               "(default: the default_country setting); it chooses the currency "
+                                               "of amounts written without a marker (元, 萬, 80k)."),
+        language: str = typer.Option(None, help="The member's language: zh-Hant, zh-Hans or en (default: the "
+                                                "note's own script)."),
     ) -> None:
         """Understand notes and print one JSON object per note."""
         from core.understanding import parse_note
 
-        if tz is None:
+        if tz is None or country is None:
             from core.settings import SettingsError, load_settings
 
             try:
-                tz = load_settings().default_timezone
+                settings = load_settings()
             except SettingsError as error:
-                _fail(str(error))
+                if tz is None:
+                    _fail(str(error))
+                settings = None  # --tz given: the country falls back to the note's script
+            if tz is None and settings is not None:
+                tz = settings.default_timezone
+            if country is None and settings is not None:
+                country = settings.default_country
+        if country is not None:
+            if not re.fullmatch(r"[A-Za-z]{2}", country.strip()):
+                _fail(f"--country {country!r} is not an ISO 3166 two-letter code such as TW, HK, CN or US")
+            country = country.strip().upper()
+        if language is not None and language not in LANGUAGES:
+            _fail(f"--language {language!r} is not one of {', '.join(LANGUAGES)}")
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
@@ -70,5 +90,5 @@ def register(app: typer.Typer) -> None:
         index = _known(customers)
         notes = [" ".join(text)] if text else (line.rstrip("\n") for line in sys.stdin)
         for note in notes:
-            draft = parse_note(note, now=moment, tz=tz, customers=index)
+            draft = parse_note(note, now=moment, tz=tz, customers=index, country=country, language=language)
             typer.echo(json.dumps(draft.to_json(), ensure_ascii=False))
