@@ -383,6 +383,28 @@ class ProcessedUpdate(SQLModel, table=True):
     at: datetime = when(nullable=False, default_now=True)
 
 
+class InboxItem(SQLModel, table=True):
+    """The durable inbox (issue 17): one row per platform update, stored before the update is acknowledged.
+
+    Processed in order per chat (`chat_key`), claimed with a short lease renewed by a heartbeat; marked done in
+    the transaction of its effects; parked with its error after repeated failures (core.services.inbox)."""
+
+    __table_args__ = (UniqueConstraint("platform", "key", name="uq_inbox_item"),
+                      Index("ix_inboxitem_chat_status", "chat_key", "status", "id"),
+                      Index("ix_inboxitem_status_claimed", "status", "claimed_until"))
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    key: str
+    chat_key: str
+    payload: dict[str, Any] = json_dict()
+    received_at: datetime = when(nullable=False, default_now=True)
+    status: str = "pending"  # pending / processing / done / parked
+    claimed_by: str | None = None
+    claimed_until: datetime | None = when()
+    attempts: int = 0
+    last_error: str | None = None
+
+
 class ChatState(SQLModel, table=True):
     """What the bot is waiting for in a member's chat (a typed date, a customer choice…)."""
 
