@@ -24,6 +24,7 @@ from core.services.actor import Actor
 from core.services.customer_access import can_see, visible_filter
 from core.services.errors import InvalidInput, NotFound
 from core.services.name_index import name_index as directory
+from core.services.phones import normalize_phone, normalize_phones
 from core.text import match_key, nfkc
 
 MAX_NAME = 120
@@ -78,7 +79,8 @@ def create_customer(session: Session, actor: Actor, name: str, *, shared: bool =
         return existing
     now = utcnow()
     customer = Customer(team_id=actor.team_id, name=name, name_key=match_key(name), owner_id=actor.member_id,
-                        shared=shared, phones=list(phones or []), created_at=now, updated_at=now)
+                        shared=shared, phones=normalize_phones(phones or [], actor.country), created_at=now,
+                        updated_at=now)
     session.add(customer)
     session.flush()
     _add_alias_row(session, customer, name)
@@ -153,6 +155,7 @@ def add_contact(session: Session, actor: Actor, customer_id: int, name: str, *, 
         contact.title = title
     if email and not contact.email:
         contact.email = email
+    phone = normalize_phone(phone, actor.country)  # E.164 with the member's country, whoever calls
     if phone and phone not in contact.phones:
         contact.phones = [*contact.phones, phone]
     if handle:

@@ -157,3 +157,13 @@ async def test_in_the_chat_a_vcard_contact_suggests_its_company_and_a_typed_sent
     assert "already answered" in (await amy.press("新竹科技", new))[0].text
     with session_scope(engine) as session:
         assert len(session.exec(select(Contact)).all()) == 1
+
+
+def test_every_phone_a_contact_or_customer_gets_is_e164_with_the_members_country(engine):
+    actor = owner(engine, country="CN")
+    with unit_of_work(engine) as uow:
+        midea = customer_service.create_customer(uow.session, actor, "美的集团", phones=["020 8888 6666", "+886 2 2345 6789"])
+        assert midea.phones == ["+862088886666", "+886223456789"]
+        zhao = customer_service.add_contact(uow.session, actor, midea.id, "赵经理", phone="138 0013 8000")
+        again = customer_service.add_contact(uow.session, actor, midea.id, "赵经理", phone="+86 138-0013-8000")
+        assert again.id == zhao.id and again.phones == ["+8613800138000"]  # one number, however written
