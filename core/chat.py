@@ -1,5 +1,9 @@
 """Platform-neutral chat boundary types shared by adapters and the bot layer.
 
+Every text field of an inbound type is made storable on construction (`core.text.storable`: NUL and other
+control characters removed, lone surrogates replaced), so whatever an adapter translates can be kept by either
+database; this is the one inbound place.
+
 Reply text uses a tiny HTML subset (`<b>`, `<i>`, `<code>`, `<a href>`) with every user-supplied
 string escaped by `html.escape`: Telegram sends it as HTML, Slack converts the tags to mrkdwn
 (its escaping of `& < >` is the same), the console strips them.
@@ -10,9 +14,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+from core.text import storable
 
 MAX_PAYLOAD_BYTES = 64  # Telegram's callback_data limit; Slack allows more, we keep one rule.
+
+
+def _clean(value: Any, *names: str) -> None:
+    """Make the named text fields of a frozen inbound value storable (in place, before anyone reads them)."""
+    for name in names:
+        text = getattr(value, name)
+        if isinstance(text, str):
+            cleaned = storable(text)
+            if cleaned is not text:
+                object.__setattr__(value, name, cleaned)
+        elif isinstance(text, tuple) and any(isinstance(t, str) for t in text):
+            object.__setattr__(value, name, tuple(storable(t) if isinstance(t, str) else t for t in text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +65,9 @@ class Sender:
     workspace_id: str | None = None  # Slack team id; None elsewhere
     timezone: str | None = None  # the IANA zone the platform knows for them (Slack users.info `tz`)
 
+    def __post_init__(self) -> None:
+        _clean(self, 'display_name', 'username', 'language_code', 'timezone')
+
 
 @dataclass(frozen=True, slots=True)
 class ForwardOrigin:
@@ -56,6 +77,9 @@ class ForwardOrigin:
     name: str | None = None
     platform_user_id: str | None = None
     sent_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _clean(self, 'name')
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +105,17 @@ class Attachment:
     duration: float | None = None
     url: str | None = None
 
+    def __post_init__(self) -> None:
+        _clean(self, 'file_name', 'mime_type')
+
 
 @dataclass(frozen=True, slots=True)
 class TextIn:
     env: Envelope
     text: str
+
+    def __post_init__(self) -> None:
+        _clean(self, 'text')
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +123,9 @@ class CommandIn:
     env: Envelope
     command: str  # without slash, lower case: "start", "c", "find"
     args: str = ""
+
+    def __post_init__(self) -> None:
+        _clean(self, 'command', 'args')
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +139,9 @@ class FileIn:
     env: Envelope
     attachment: Attachment
     caption: str = ""
+
+    def __post_init__(self) -> None:
+        _clean(self, 'caption')
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +157,9 @@ class ContactIn:
     email: str | None = None  # vCard EMAIL
     phones: tuple[str, ...] = ()  # every number of the card (vCard TEL), `phone` first
 
+    def __post_init__(self) -> None:
+        _clean(self, 'name', 'phone', 'company', 'title', 'email', 'phones')
+
 
 @dataclass(frozen=True, slots=True)
 class EditedIn:
@@ -130,6 +169,9 @@ class EditedIn:
     env: Envelope
     text: str
 
+    def __post_init__(self) -> None:
+        _clean(self, 'text')
+
 
 @dataclass(frozen=True, slots=True)
 class ButtonIn:
@@ -137,6 +179,9 @@ class ButtonIn:
     payload: str
     callback_id: str | None = None
     addressee: str | None = None  # platform user id the message with the button was addressed to (groups)
+
+    def __post_init__(self) -> None:
+        _clean(self, 'payload', 'callback_id')
 
 
 Incoming = TextIn | CommandIn | VoiceIn | FileIn | ContactIn | ButtonIn | EditedIn

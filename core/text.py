@@ -87,3 +87,24 @@ def guess_language(text: str) -> str | None:
     if simplified == text and traditional != text:
         return "zh-Hans"
     return None
+
+
+# NUL (PostgreSQL refuses it in text), the other C0 controls but tab, line feed and carriage return, and lone
+# surrogates (not encodable as UTF-8; a database driver refuses them)
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _unstorable(found: re.Match[str]) -> str:
+    return "\ufffd" if found.group() >= "\ud800" else ""
+
+
+def storable(text: str) -> str:
+    """`text` as every database can keep it: NUL and other control characters (but tab and line breaks) removed,
+    lone surrogates replaced by U+FFFD. RTL marks, joiners and emoji sequences are kept as sent."""
+    if _UNSTORABLE.search(text) is None:
+        return text
+    return _UNSTORABLE.sub(_unstorable, text)
+
+
+def storable_or_none(text: str | None) -> str | None:
+    return None if text is None else storable(text)
