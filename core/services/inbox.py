@@ -1,14 +1,41 @@
-"""Updates already handled: every key an update carries is stored with its effects, so a redelivery is ignored."""
+"""The durable inbox (issue 17) and the dedupe of updates already handled.
+
+Every update from a platform is stored here (`store`, one small insert, unique per platform + key) before it is
+acknowledged (the next getUpdates offset, the webhook's HTTP answer). Workers `claim` rows with a short lease,
+always the oldest open row of a chat and only when no other row of that chat is in flight (one chat's updates are
+never processed concurrently, by any process); the lease is renewed by a heartbeat (`renew`) while a row is worked
+on, so a dead process's rows are taken again within seconds. A row is marked done in the transaction of its
+effects (`mark_current_done`, called where the update's unit of work commits), or right after for updates that
+wrote nothing (`finish`). A row whose claim was taken `MAX_ATTEMPTS` times without finishing is parked with its
+error, and the claim that parks it is returned once with `parked=True` so the member is told.
+
+`ProcessedUpdate` keeps the per-message keys (a message redelivered under another update id, a Slack retry): the
+effects of an update and its keys commit together, so a row retried after its effects committed is recognised.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextvars
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Engine, and_, exists, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
 
-from core.models import ProcessedUpdate
+from core.models import InboxItem, ProcessedUpdate
+from core.ports import Clock, SystemClock
 from core.uow import UnitOfWork
+
+MAX_ATTEMPTS = 3
+LEASE_SECONDS = 10.0
+PENDING, PROCESSING, DONE, PARKED = "pending", "processing", "done", "parked"
 
 
 class Redelivered(Exception):
@@ -29,3 +56,163 @@ def mark_handled(uow: UnitOfWork, platform: str, keys: Sequence[str]) -> None:
                 uow.session.add(ProcessedUpdate(platform=platform, key=key))
         except IntegrityError as exc:
             raise Redelivered(key) from exc
+
+
+# -- the inbox -------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Claim:
+    """One inbox row a worker holds. `done` turns true once the row is marked done (in the effects' transaction);
+    `redelivered` when processing found the update's effects already committed (an earlier attempt died after
+    its commit)."""
+
+    id: int
+    platform: str
+    key: str
+    chat_key: str
+    payload: dict[str, Any]
+    attempts: int
+    parked: bool = False
+    last_error: str | None = None
+    done: bool = False
+    redelivered: bool = False
+
+
+_current: contextvars.ContextVar[Claim | None] = contextvars.ContextVar("inbox_claim", default=None)
+
+
+@contextmanager
+def processing(claim: Claim) -> Iterator[Claim]:
+    """Within this block the update's unit of work marks `claim` done with its effects (`mark_current_done`)."""
+    token = _current.set(claim)
+    try:
+        yield claim
+    finally:
+        _current.reset(token)
+
+
+def current() -> Claim | None:
+    return _current.get()
+
+
+def mark_current_done(uow: UnitOfWork) -> None:
+    """Mark the row being processed done in the update's own transaction (nothing when not from the inbox)."""
+    claim = _current.get()
+    if claim is None or claim.done:
+        return
+    uow.session.execute(update(InboxItem).where(col(InboxItem.id) == claim.id).values(status=DONE, claimed_by=None,
+                                                                                       claimed_until=None))
+    claim.done = True  # a rollback after this point is the update failing: `finish`/`failed` settle the row
+
+
+def store(session: Session, platform: str, items: Sequence[tuple[str, str, dict[str, Any]]], now: datetime) -> int:
+    """Insert the updates (key, chat key, payload) not stored yet; returns how many were new."""
+    if not items:
+        return 0
+    rows = [{"platform": platform, "key": key, "chat_key": chat_key, "payload": payload, "received_at": now,
+             "status": PENDING, "attempts": 0} for key, chat_key, payload in items]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (insert(InboxItem).on_conflict_do_nothing(index_elements=["platform", "key"])
+                 .returning(col(InboxItem.id)))
+    return len(session.connection().execute(statement, rows).all())
+
+
+def claim(session: Session, worker: str, now: datetime, *, lease: float = LEASE_SECONDS, limit: int = 16,
+          platform: str | None = None) -> list[Claim]:
+    """Take up to `limit` rows: per chat the oldest open one, when no other row of that chat is in flight."""
+    earlier = aliased(InboxItem)
+    claimable = or_(col(InboxItem.status) == PENDING,
+                    and_(col(InboxItem.status) == PROCESSING, col(InboxItem.claimed_until) < now))
+    query = (select(InboxItem)
+             .where(col(InboxItem.status).in_((PENDING, PROCESSING)), claimable,
+                    ~exists().where(col(earlier.chat_key) == col(InboxItem.chat_key),
+                                    col(earlier.status).in_((PENDING, PROCESSING)), col(earlier.id) < col(InboxItem.id)))
+             .order_by(col(InboxItem.id)).limit(limit))
+    if platform is not None:
+        query = query.where(col(InboxItem.platform) == platform)
+    claims: list[Claim] = []
+    until = now + timedelta(seconds=lease)
+    for row in session.exec(query).all():
+        parked = row.attempts >= MAX_ATTEMPTS
+        values: dict[str, Any] = ({"status": PARKED, "claimed_by": None, "claimed_until": None,
+                                   "last_error": row.last_error or f"not finished after {row.attempts} attempts"}
+                                  if parked else
+                                  {"status": PROCESSING, "claimed_by": worker, "claimed_until": until,
+                                   "attempts": row.attempts + 1})
+        taken = session.connection().execute(update(InboxItem).where(col(InboxItem.id) == row.id, claimable).values(**values))
+        if taken.rowcount != 1:
+            continue  # another worker took it first
+        claims.append(Claim(row.id or 0, row.platform, row.key, row.chat_key, dict(row.payload),
+                            row.attempts + (0 if parked else 1), parked, values.get("last_error", row.last_error)))
+    return claims
+
+
+def renew(session: Session, worker: str, ids: Sequence[int], until: datetime) -> None:
+    if ids:
+        session.execute(update(InboxItem).where(col(InboxItem.id).in_(list(ids)), col(InboxItem.claimed_by) == worker,
+                                                col(InboxItem.status) == PROCESSING).values(claimed_until=until))
+
+
+def finish(session: Session, worker: str, claim_id: int) -> None:
+    session.execute(update(InboxItem).where(col(InboxItem.id) == claim_id, col(InboxItem.claimed_by) == worker,
+                                            col(InboxItem.status) == PROCESSING)
+                    .values(status=DONE, claimed_by=None, claimed_until=None))
+
+
+def failed(session: Session, worker: str, claim_id: int, error: str, now: datetime) -> None:
+    """The attempt failed: the row is taken again after a short back-off (parked at the next claim if spent)."""
+    row = session.get(InboxItem, claim_id)
+    if row is None or row.claimed_by != worker or row.status != PROCESSING:
+        return
+    row.last_error = error[:2000]
+    row.claimed_by = None
+    row.claimed_until = now + timedelta(seconds=min(30.0, 2.0 * row.attempts))
+    session.add(row)
+
+
+def release(session: Session, worker: str, ids: Sequence[int]) -> None:
+    """Hand claims back (a stopping process): taken again at once, this attempt not counted."""
+    if ids:
+        session.execute(update(InboxItem).where(col(InboxItem.id).in_(list(ids)), col(InboxItem.claimed_by) == worker,
+                                                col(InboxItem.status) == PROCESSING)
+                        .values(status=PENDING, claimed_by=None, claimed_until=None,
+                                attempts=col(InboxItem.attempts) - 1))
+
+
+class Inbox:
+    """The inbox as an adapter uses it: awaitable, each call one short transaction in a worker thread."""
+
+    def __init__(self, engine: Engine, worker: str, clock: Clock | None = None, lease: float = LEASE_SECONDS) -> None:
+        self.engine = engine
+        self.worker = worker
+        self.clock = clock or SystemClock()
+        self.lease = lease
+
+    def _run(self, work: Any) -> Any:
+        with Session(self.engine) as session:
+            result = work(session)
+            session.commit()
+            return result
+
+    async def store(self, platform: str, items: Sequence[tuple[str, str, dict[str, Any]]]) -> int:
+        return await asyncio.to_thread(self._run, lambda s: store(s, platform, items, self.clock.now()))
+
+    async def claim(self, limit: int, platform: str | None = None) -> list[Claim]:
+        return await asyncio.to_thread(self._run, lambda s: claim(s, self.worker, self.clock.now(), lease=self.lease,
+                                                                  limit=limit, platform=platform))
+
+    async def renew(self, ids: Sequence[int]) -> None:
+        until = self.clock.now() + timedelta(seconds=self.lease)
+        await asyncio.to_thread(self._run, lambda s: renew(s, self.worker, ids, until))
+
+    async def finish(self, claim_id: int) -> None:
+        await asyncio.to_thread(self._run, lambda s: finish(s, self.worker, claim_id))
+
+    async def failed(self, claim_id: int, error: str) -> None:
+        await asyncio.to_thread(self._run, lambda s: failed(s, self.worker, claim_id, error, self.clock.now()))
+
+    async def release(self, ids: Sequence[int]) -> None:
+        await asyncio.to_thread(self._run, lambda s: release(s, self.worker, ids))
+
+    processing = staticmethod(processing)
