@@ -89,10 +89,15 @@ def distinct_labels(customers: Sequence[CustomerRef], width: int = 40) -> list[s
                                                                                            strict=True)]
 
 
+def due_stamp(note: NoteView) -> int:
+    """The follow-up's due time when a date picker is drawn (0: none): a press after it moved is answered."""
+    return int(note.follow_up.due_at.timestamp()) if note.follow_up is not None else 0
+
+
 def date_picker(ctx: Ctx, note: NoteView) -> Reply:
     """The card with the choices for the follow-up's date: tomorrow, next week, type it, back."""
-    iid = note.id
-    buttons = ((Button(ctx.t("notes.btn_tomorrow"), f"n:dt:{iid}:tm"),
-                Button(ctx.t("notes.btn_next_week"), f"n:dt:{iid}:nw")),
+    iid, drawn = note.id, due_stamp(note)
+    buttons = ((Button(ctx.t("notes.btn_tomorrow"), f"n:dt:{iid}:tm:{drawn}"),
+                Button(ctx.t("notes.btn_next_week"), f"n:dt:{iid}:nw:{drawn}")),
                (Button(ctx.t("notes.btn_type_date"), f"n:td:{iid}"), Button(ctx.t("notes.btn_back"), f"n:bk:{iid}")))
     return Reply(card_for(ctx, note).text + "\n\n" + ctx.t("notes.pick_date"), buttons=buttons, edit=True)

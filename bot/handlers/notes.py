@@ -17,7 +17,7 @@ from bot.context import Ctx
 from bot.forwards import forwarded_text
 from bot.handlers import note_edits
 from bot.handlers.note_edits import waiting_reply
-from bot.note_cards import ask_customer, card_for, date_picker, note_replies
+from bot.note_cards import ask_customer, card_for, date_picker, due_stamp, note_replies
 from bot.render import esc
 from bot.router import button, command, content, state
 from core.chat import Button, CommandIn, Reply, TextIn
@@ -184,6 +184,14 @@ def _set_date(ctx: Ctx, interaction_id: int, args: list[str]) -> list[Reply]:
     choice = DUE_CHOICES.get(args[0] if args else "")
     if choice is None:
         return _stale(ctx, interaction_id)
+    if len(args) > 1:  # drawn for a due time: once it moved (or went), this picker was answered
+        note = _viewed(ctx, interaction_id)
+        if note.deleted:
+            return _undone(ctx)
+        if not args[1].isdigit() or int(args[1]) != due_stamp(note):
+            notice = ctx.t("note_edits.already_dated")
+            card = card_for(ctx, note, edit=True)
+            return [Reply(f"{notice}\n{card.text}", buttons=card.buttons, edit=True, notice=notice)]
     return _shown(ctx, set_follow_up_due(ctx.uow, ctx.actor, ctx.now, interaction_id, choice=choice).note)
 
 

@@ -228,3 +228,22 @@ async def test_the_rename_prompt_refuses_sentences_and_a_company_the_team_has_an
     await ask_rename()
     await owner.say("Globex Trading")
     assert "Renamed to Globex Trading" in owner.text and customers(app) == ["Globex Trading", "Initech"]
+
+
+async def test_a_date_picker_already_answered_says_so_and_moves_nothing(app, owner):
+    await owner.say("Visited Initech, Mr. Lee wants a quote, follow up Friday")
+    card = owner.last[-1]
+    await owner.press("Change date", card)
+    dates = owner.last[-1]
+    await owner.press("Tomorrow", dates)
+    assert "Tomorrow 09:00" in owner.text
+    await owner.press("Next week", dates)  # the same picker again
+    assert "That date was already answered; nothing changed." in owner.text and "Tomorrow 09:00" in owner.text
+    await owner.press("Change date", card)  # a new picker is a new question
+    await owner.press("Next week")
+    assert "Mon 23 Nov 09:00" in owner.text
+    await owner.press("No follow-up")
+    await owner.press("Tomorrow", dates)  # the follow-up is gone: the old picker still changes nothing
+    assert "already answered" in owner.text
+    with session_scope(app.engine) as session:
+        assert FollowUpStatus.pending not in session.exec(select(FollowUp.status)).all()  # none brought back
