@@ -20,6 +20,7 @@ from bot.render import esc, when
 from bot.router import button
 from core.chat import Button, Reply
 from core.exports import ParsedConversation
+from core.exports.model import MAX_MESSAGES, MAX_UNPACKED_FILE_BYTES, MAX_UNPACKED_TOTAL_BYTES
 from core.services.errors import ServiceError
 from core.usecases import chat_import_spool as spool
 from core.usecases import chat_imports
@@ -67,7 +68,9 @@ async def _announce(ctx: Ctx, *conversations: ParsedConversation) -> None:
 
 
 def _unreadable(ctx: Ctx, unreadable: Unreadable) -> Reply:
-    return Reply(ctx.t(f"imports.error_{unreadable.code}"))
+    limits = {"mb": MAX_UNPACKED_FILE_BYTES // 2**20, "total": MAX_UNPACKED_TOTAL_BYTES // 2**20,
+              "n": f"{MAX_MESSAGES:,}"}
+    return Reply(ctx.t(f"imports.error_{unreadable.code}", **limits))
 
 
 def _imported(ctx: Ctx, view: ImportView) -> list[Reply]:

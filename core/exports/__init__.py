@@ -23,6 +23,8 @@ from core.exports.model import (
     NoSuchChat,
     ParsedConversation,
     ParsedMessage,
+    UnpackBudget,
+    check_count,
 )
 from core.exports.telegram import ChatPick
 
@@ -121,9 +123,9 @@ def _text(text: str, tz: ZoneInfo, file_name: str | None, date_order: str | None
         return whatsapp.parse(text, tz, date_order, _whatsapp_title(file_name))
     flavour = wechat.csv_flavour(text)
     if flavour:
-        return wechat.parse_csv(text, tz, flavour)
+        return _counted(wechat.parse_csv(text, tz, flavour))
     if wechat.sniff_txt(text):
-        return wechat.parse_txt(text, tz)
+        return _counted(wechat.parse_txt(text, tz))
     raise ExportError("unknown_format", "not a WhatsApp, Telegram, Slack or WeChat export")
 
 
@@ -133,17 +135,22 @@ def _zip(data: bytes, tz: ZoneInfo, file_name: str | None, date_order: str | Non
         names = archive.namelist()
     except (zipfile.BadZipFile, EOFError, ValueError) as error:
         raise ExportError("truncated_zip", f"the zip file is damaged: {error}") from error
+    budget = UnpackBudget()
     with archive:
         if slack.sniff(names):
-            return slack.parse(archive)
+            return slack.parse(archive, budget)
         texts = sorted((n for n in names if n.lower().endswith(".txt")), key=lambda n: (n != "_chat.txt", len(n)))
         if not texts:
             raise ExportError("unknown_format", "the zip holds no chat export")
-        try:
-            inner = archive.read(texts[0])
-        except (zipfile.BadZipFile, EOFError, OSError) as error:  # CRC errors are BadZipFile
-            raise ExportError("truncated_zip", f"{texts[0]} in the zip is damaged: {error}") from error
-    return _text(decode(inner), tz, file_name or texts[0], date_order)
+        inner = budget.read(archive, texts[0])
+    text = decode(inner)
+    del inner
+    return _text(text, tz, file_name or texts[0], date_order)
+
+
+def _counted(conversation: ParsedConversation) -> ParsedConversation:
+    check_count(len(conversation.messages))
+    return conversation
 
 
 def _whatsapp_title(file_name: str | None) -> str | None:

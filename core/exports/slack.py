@@ -8,7 +8,14 @@ import zipfile
 from datetime import UTC, datetime
 from typing import Any
 
-from core.exports.model import ExportError, ParsedConversation, ParsedMessage
+from core.exports.model import (
+    MAX_MESSAGES,
+    ExportError,
+    ParsedConversation,
+    ParsedMessage,
+    UnpackBudget,
+    too_many_messages,
+)
 
 DAY_FILE = re.compile(r"^(?:.*/)?(?P<channel>[^/]+)/\d{4}-\d{2}-\d{2}\.json$")
 MENTION = re.compile(r"<@(?P<id>[UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -20,9 +27,13 @@ def sniff(names: list[str]) -> bool:
     return any(DAY_FILE.match(n) for n in names) and any(n.rsplit("/", 1)[-1] == "users.json" for n in names)
 
 
-def parse(archive: zipfile.ZipFile) -> ParsedConversation:
+def parse(archive: zipfile.ZipFile, budget: UnpackBudget | None = None) -> ParsedConversation:
+    """Every day file of every channel as one conversation; `budget` bounds what the JSON files expand to."""
+    budget = budget or UnpackBudget()
     names = archive.namelist()
-    users = _users(archive, next(n for n in names if n.rsplit("/", 1)[-1] == "users.json"))
+    users_file = next(n for n in names if n.rsplit("/", 1)[-1] == "users.json")
+    budget.check_declared(archive, [users_file, *(n for n in names if DAY_FILE.match(n))])
+    users = _users(archive, users_file, budget)
     messages: list[tuple[float, ParsedMessage]] = []
     channels: list[str] = []
     for name in sorted(names):
@@ -31,27 +42,27 @@ def parse(archive: zipfile.ZipFile) -> ParsedConversation:
             continue
         if day.group("channel") not in channels:
             channels.append(day.group("channel"))
-        for raw in _load(archive, name):
+        for raw in _load(archive, name, budget) or []:
             if isinstance(raw, dict) and raw.get("ts"):
                 message = _message(raw, users)
                 if message is not None:
                     messages.append((float(raw["ts"]), message))
+        if len(messages) > MAX_MESSAGES:
+            raise too_many_messages()
     messages.sort(key=lambda pair: pair[0])
     return ParsedConversation("slack", ", ".join(channels) or None, [m for _, m in messages])
 
 
-def _load(archive: zipfile.ZipFile, name: str) -> Any:
+def _load(archive: zipfile.ZipFile, name: str, budget: UnpackBudget) -> Any:
     try:
-        return json.loads(archive.read(name).decode("utf-8-sig"))
-    except (zipfile.BadZipFile, EOFError) as error:
-        raise ExportError("truncated_zip", f"{name} is damaged: {error}") from error
+        return json.loads(budget.read(archive, name).decode("utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ExportError("invalid_json", f"{name} is not valid JSON: {error}") from error
 
 
-def _users(archive: zipfile.ZipFile, name: str) -> dict[str, str]:
+def _users(archive: zipfile.ZipFile, name: str, budget: UnpackBudget) -> dict[str, str]:
     users = {}
-    for user in _load(archive, name) or []:
+    for user in _load(archive, name, budget) or []:
         if isinstance(user, dict) and user.get("id"):
             profile = user.get("profile") or {}
             users[user["id"]] = (profile.get("real_name") or user.get("real_name") or profile.get("display_name")

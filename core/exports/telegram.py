@@ -18,6 +18,7 @@ from core.exports.model import (
     NoSuchChat,
     ParsedConversation,
     ParsedMessage,
+    check_count,
 )
 
 ChatPick = int | str | None  # an index in `chats`, a chat's name, or None (the only chat, or ask)
@@ -54,7 +55,9 @@ def parse(data: dict[str, Any], tz: ZoneInfo, chat: ChatPick = None) -> ParsedCo
 def parse_all(data: dict[str, Any], tz: ZoneInfo) -> list[ParsedConversation]:
     """Every chat that holds messages, each its own conversation."""
     listed = _chat_list(data)
-    return [_conversation(listed[summary.index], summary.name, tz, _owner(data)) for summary in chats(data)]
+    summaries = chats(data)
+    check_count(sum(summary.messages for summary in summaries))
+    return [_conversation(listed[summary.index], summary.name, tz, _owner(data)) for summary in summaries]
 
 
 def _owner(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -95,6 +98,7 @@ def _pick(summaries: tuple[ChatSummary, ...], chat: int | str) -> ChatSummary:
 
 def _conversation(chat: dict[str, Any], name: str, tz: ZoneInfo, owner: dict[str, Any] | None = None
                   ) -> ParsedConversation:
+    check_count(len(chat["messages"]))
     messages = [m for raw in chat["messages"] if isinstance(raw, dict) and (m := _message(raw, tz)) is not None]
     conversation = ParsedConversation("telegram", name if isinstance(chat.get("name"), str) else None, messages)
     conversation.exporter = _exporter(owner, conversation.participants) if owner else None

@@ -9,11 +9,12 @@ must say (`date_order`), or `ExportError("ambiguous_dates")` is raised.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from core.exports.model import ExportError, ParsedConversation, ParsedMessage
+from core.exports.model import MAX_MESSAGES, ExportError, ParsedConversation, ParsedMessage, too_many_messages
 
 MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff"), None)
 SPACES = str.maketrans({"\u202f": " ", "\u00a0": " ", "\u2009": " "})
@@ -51,12 +52,16 @@ def sniff(text: str) -> bool:
 
 
 def parse(text: str, tz: ZoneInfo, date_order: str | None, title: str | None = None) -> ParsedConversation:
-    lines = text.translate(MARKS).translate(SPACES).splitlines() if _has_marks(text) else text.splitlines()
+    """The messages of the file; past `MAX_MESSAGES` headers it stops (`too_many_messages`) before building any."""
+    if _has_marks(text):
+        text = text.translate(MARKS).translate(SPACES)
     heads: list[tuple[re.Match[str], list[str]]] = []
     match = HEADER.match
-    for line in lines:
+    for line in _lines(text):
         found = match(line)
         if found:
+            if len(heads) >= MAX_MESSAGES:
+                raise too_many_messages()
             heads.append((found, []))
         elif heads:
             heads[-1][1].append(line)
@@ -66,6 +71,18 @@ def parse(text: str, tz: ZoneInfo, date_order: str | None, title: str | None = N
     order = _date_order([h[0].group("date") for h in heads], date_order)
     messages = [_message(found, more, order, tz) for found, more in heads]
     return ParsedConversation("whatsapp", title, messages)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text` one at a time (`splitlines` would hold every line at once); CRLF and LF end a line."""
+    start, size, find = 0, len(text), text.find
+    while start < size:
+        end = find("\n", start)
+        if end < 0:
+            end = size
+        line = text[start:end]
+        yield line[:-1] if line.endswith("\r") else line
+        start = end + 1
 
 
 def _has_marks(text: str) -> bool:
