@@ -97,14 +97,17 @@ def child(url: str, path: str) -> None:
         actor = Actor.of(ensure_local_owner(session, Newcomer("console", "local", "local", "Bench Owner")))
     data = Path(path).read_bytes()
     idle = psutil.Process().memory_info().rss
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     with unit_of_work(engine) as uow:
         result = customer_lists.import_customer_list(uow, actor, data, Path(path).name)
     elapsed = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak = usage.ru_maxrss * 1024
+    cpu_seconds = usage.ru_utime + usage.ru_stime - cpu.ru_utime - cpu.ru_stime
     engine.dispose()
     print(json.dumps({"seconds": elapsed, "rows": ROWS, "created": result.created, "updated": result.updated,
-                      "merged": result.merged_duplicates, "skipped": result.skipped,
+                      "merged": result.merged_duplicates, "skipped": result.skipped, "cpu_seconds": cpu_seconds,
                       "peak_above_idle_mb": (peak - idle) / 2**20, "idle_mb": idle / 2**20}))
 
 
@@ -142,7 +145,8 @@ def main() -> None:
                       f"created {figures['created']:,}, updated {figures['updated']:,}, merged "
                       f"{figures['merged']:,}, skipped {figures['skipped']}; peak "
                       f"{figures['peak_above_idle_mb']:.0f} MB above idle ({figures['idle_mb']:.0f} MB); "
-                      f"load average {os.getloadavg()[0]:.2f}")
+                      f"load average {os.getloadavg()[0]:.2f}; the bench process used {figures['cpu_seconds']:.1f} "
+                      f"CPU s = {ROWS / figures['cpu_seconds']:,.0f} rows per CPU second")
 
 
 if __name__ == "__main__":
