@@ -11,7 +11,7 @@ from core.understanding.numerals import ARABIC, CN_CHARS, to_number
 NUMBER = rf"((?<![a-z0-9.]){ARABIC}|(?<![{CN_CHARS}])[{CN_CHARS}]+)"
 UNITS = ("件", "個", "个", "箱", "台", "臺", "套", "組", "组", "支", "隻", "只", "片", "包", "盒", "瓶", "張", "张",
          "顆", "颗", "條", "条", "捲", "卷", "桶", "袋", "噸", "吨", "公噸", "公吨", "公斤", "千克", "斤", "米", "公尺",
-         "碼", "码", "打", "批", "櫃", "柜", "車", "车", "pcs", "pc", "piece", "pieces", "unit", "units", "set", "sets",
+         "碼", "码", "打", "批", "櫃", "柜", "車", "车", "樽", "罐", "粒", "雙", "双", "卡板", "pcs", "pc", "piece", "pieces", "unit", "units", "set", "sets",
          "box", "boxes", "carton", "cartons", "ctn", "ctns", "pallet", "pallets", "ton", "tons", "kg", "kgs", "roll",
          "rolls", "bag", "bags", "bottle", "bottles", "meter", "meters", "m2", "sqm", "container", "containers", "servers",
          "server", "samples", "sample", "licenses", "license", "licences", "seats", "seat", "machines", "machine",

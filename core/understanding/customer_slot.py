@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 
 from core.understanding.names import CandidateCustomer, CustomerIndex, Mention, keyed
+from core.understanding.people import EN_TITLE
 
 ZH_VERBS = re.compile(r"拜訪了?|拜访了?|拜會|拜会|到訪|到访|參觀|参观|去了|去|到|見了|见了|見|见|打電話給|打电话给|打給|打给|"
                       r"致電|致电|電話|电话|聯絡|联络|聯繫|联系|約了|约了|約|约|跟|和|與|与|陪|寄給|寄给|送貨到|送货到|"
-                      r"回覆|回复|問了?|问了?|傳給|传给|打俾|約咗|去咗|同|call(?![a-z])|拜")
+                      r"回覆|回复|問了?|问了?|傳給|传给|打俾|約咗|去咗|同|call(?![a-z])|遇到|遇見|遇见|碰到|巧遇|報價給|报价给|交給|交给|賣給|卖给|"
+                      r"出貨給|出货给|發給|发给|拜")
 ZH_STOP = re.compile(r"[,,。;;!!??\s::、(（)）]|說|说|要|想|的|表示|反映|提到|問|问|詢|询|下單|下单|訂|订|確認|确认|"
                      r"需要|談|谈|聊|討論|讨论|報價|报价|那邊|那边|這邊|这边|公司的|同意|希望|覺得|觉得|嫌|看|試|试|對|对|"
                      r"回覆|回复|叫貨|叫货|開會|开会|見面|见面|吃飯|吃饭|碰面|簽約|签约|交貨|交货|出貨|出货|付款|聯絡|联络|追|催|詢價|询价|今天|明天|下週|下周|再|已|有|很|在|談到|谈到|送|拿|給|给|請|请|"
@@ -28,7 +30,8 @@ EN_VERB = re.compile(r"\b(?i:visited|visit|met with|met|meeting with|meeting at|
                      r"((?:the\s+)?[A-Z0-9][\w&.'-]*(?:\s+(?:[A-Z0-9][\w&.'-]*|&|and|of))*)")
 EN_LEADING = re.compile(r"^\s*([A-Z0-9][\w&.'-]*(?:\s+(?:[A-Z0-9][\w&.'-]*|&))*)\s*(?=[:,-]|\s+(?:Mr|Mrs|Ms|Dr|Miss)\b|"
                         r"\s+(?:wants|needs|asked|says|said|agreed|called|ordered|emailed|complained|signed|is|was|has)\b|"
-                        r"\s+[A-Z][a-z]+\s+[A-Z][a-z]+|\s+\w+\s+(?:wants|needs|asked|says|said|agreed|called|ordered))")
+                        r"\s+[A-Z][a-z]+\s+[A-Z][a-z]+|\s+\w+\s+(?:wants|needs|asked|says|said|agreed|called|ordered)|"
+                        rf"\s+(?i:{EN_TITLE})\s+[A-Z])")
 EN_FROM = re.compile(r"\b(?:from|at|of|for)\s+((?:the\s+)?[A-Z][\w&.'-]*(?:\s+(?:[A-Z][\w&.'-]*|&))*)")
 EN_STOPWORDS = {"mr", "mrs", "ms", "dr", "miss", "the", "today", "tomorrow", "yesterday", "next", "this", "last",
                 "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "i", "we", "he", "she",
@@ -141,7 +144,7 @@ def _zh_slot(text: str, contact_start: int | None) -> str | None:
         while len(chunks) > 1 and ROLE_WORD.fullmatch(chunks[-1]):
             chunks.pop()  # 統一企業 採購 黃副理: the department is not the company
         head = chunks[-1] if chunks else ""
-        head = _strip_department(LEADING_VERB.sub("", head))
+        head = _strip_department(LEADING_VERB.sub("", head).removesuffix("的"))  # 大同五金行的Amy
         if len(head) >= 2 and re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9&]+", head) and re.search(r"[\u4e00-\u9fff]", head):
             return head
         if len(chunks) == 1 and _latin_brand(head):
@@ -185,6 +188,8 @@ def _zh_name(rest: str, contact_at: int | None) -> str | None:
     candidate = rest[: stop.start() if stop else end].strip()
     if stop and stop.start() == 0:
         return None
+    if ZH_VERBS.fullmatch(candidate):
+        return None  # 約拜訪: a verb after a verb is not a name
     if len(candidate) < 2 or not re.search(r"[\u4e00-\u9fff]", candidate):
         if re.fullmatch(r"[A-Za-z][\w&.'-]{1,30}", candidate or ""):
             return candidate
@@ -240,7 +245,7 @@ def en_company(text: str, taken: list[tuple[int, int]]) -> tuple[str, int, int, 
                 continue
             start = text.find(name, m.start(1))
             if pattern is EN_VERB and re.match(r"\s+(from|at|of)\s+[A-Z]", text[start + len(name):]):
-                return None  # "Met Janet Wu from Initech": a person; the company follows
+                return _company_after_person(text, name, start, taken)  # "Met Janet Wu from Initech"
             if any(not (start + len(name) <= s or start >= e) for s, e in taken):
                 continue
             words = name.split()
@@ -251,6 +256,19 @@ def en_company(text: str, taken: list[tuple[int, int]]) -> tuple[str, int, int, 
                 name = " ".join(words[:-2])
             return name, start, start + len(name), person
     return None
+
+
+def _company_after_person(text: str, person: str, start: int, taken: list[tuple[int, int]]
+                          ) -> tuple[str, int, int, Span | None] | None:
+    """"met Jenny at Blue Harbour": the company after at/from/of, the person before it."""
+    m = EN_FROM.match(text, start + len(person) + 1)
+    name = _trim_en(m.group(1), None) if m else None
+    if not m or not name:
+        return None
+    at = text.find(name, m.start(1))
+    if any(not (at + len(name) <= s or at >= e) for s, e in taken):
+        return None
+    return name, at, at + len(name), (person, start, start + len(person))
 
 
 def _trim_en(phrase: str, contact: Span | None) -> str | None:

@@ -45,6 +45,7 @@ def clauses(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+LEADING_GO = re.compile(r"^(?:今天|今日)")
 LEAD = re.compile(rf"^\s*(?:(?:{MARKERS})[\s:,:,]*|(?i:(?:{EN_TITLE})\b)\s*)*")
 SPEECH_HEAD = re.compile(rf"^\s*(?:{SPEECH_ZH}|(?i:{SPEECH_EN})\b)\s*")
 POSSESSIVE = re.compile(r"^\s*(?:的|'s|’s)?\s*")
@@ -77,7 +78,10 @@ def _tidy(part: str) -> str:
     previous = None
     while previous != part:
         previous = part
-        part = NOISE_TAIL.sub("", NOISE_HEAD.sub("", part)).strip()
+        head = NOISE_HEAD.sub("", part)
+        if _HAN.search(part) and len(head.strip()) < 2 <= len(part.strip()):
+            head = part  # 再談 stays 再談, not 談: never a word cut in half
+        part = NOISE_TAIL.sub("", head).strip()
     return part
 
 
@@ -103,10 +107,17 @@ def _shorten(action: str) -> str:
 
 def next_step(text: str, moment: Moment, customer: str | None = None, contact: str | None = None) -> str:
     """The next step: the clause around the due time without the time words, or the note's main ask."""
-    start, end = next(((s, e) for s, e in clauses(text) if s <= moment.start < e), (0, len(text)))
+    spans = clauses(text)
+    start, end = next(((s, e) for s, e in spans if s <= moment.start < e), (0, len(text)))
     raw_before = _without_subject(text[start:moment.start], customer, contact)
     after = _tidy(_without_subject(text[moment.end:end], customer, contact))
     chinese = bool(_HAN.search(text))
+    if chinese and not _tidy(raw_before) and len(after) < 2 and start > 0:
+        # 跟华为刘总确认交期,明天: the time stands alone; the step is the clause before it, unless that is a report
+        prior = next((s, e) for s, e in spans if e == start - 1)
+        previous = _tidy(_without_subject(text[prior[0]:prior[1]], customer, contact))
+        if len(previous) >= 2 and not REPORT.search(previous) and len(previous) <= 20:
+            return _shorten(LEADING_GO.sub("", previous) or previous)
     before = _tidy(raw_before)
     if chinese:
         if len(after) >= 2 and (not raw_before.strip() or raw_before[-1:].isspace()):

@@ -19,7 +19,9 @@ ZH_FAMILIAR = re.compile(rf"(?:(?<=[的跟和與与同找給给見见約约])|(?
 EN_TITLE = (r"buyer|purchaser|procurement manager|purchasing manager|procurement|purchasing|sales manager|project manager|"
             r"product manager|operations manager|office manager|store manager|general manager|manager|owner|founder|"
             r"co-founder|president|vp|ceo|cfo|cto|coo|cmo|cio|gm|md|director|head of \w+|engineer|accountant|"
-            r"architect|designer|lawyer|attorney|chef|boss|contact|rep|agent")
+            r"architect|designer|lawyer|attorney|chef|boss|contact|rep|agent|ops lead|team lead|lead|head nurse|nurse|"
+            r"head buyer|head|supervisor|coordinator|consultant|assistant|secretary|counsel|legal counsel|partner|"
+            r"principal|dean|officer|admin|planner|specialist|analyst|controller|treasurer|chairman|chairwoman")
 EN_TITLED = re.compile(rf"\b(?i:{EN_TITLE})\b\s*,?\s+((?:(?:Dr|Mr|Mrs|Ms)\.?\s+)?[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?)")
 AFTER_DE = re.compile(r"的\s*([A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?)")
 SPEECH = (r"said|says|wants|wanted|asked|agreed|confirmed|called|emailed|complained|replied|is|was|will|needs|ok|okay|"
