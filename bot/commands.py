@@ -45,6 +45,10 @@ TABLE: tuple[Command, ...] = (
     Command("invite", ("邀請", "邀请"), in_menu=True),
     Command("lang", ("language", "語言", "语言"), in_menu=True),
     Command("files", ("attachments", "附件", "檔案", "文件")),
+    Command("deal", ("deals", "商機", "商机")),
+    Command("pipeline", ("funnel", "漏斗", "銷售漏斗", "销售漏斗")),
+    Command("stages", ("階段", "阶段")),
+    Command("report", ("reports", "報表", "报表", "報告", "报告")),
 )
 
 BY_WORD: dict[str, Command] = {word.casefold(): command for command in TABLE

@@ -35,6 +35,7 @@ from core.uow import UnitOfWork
 
 PeriodKind = Literal["week", "month", "quarter"]
 PERIODS: tuple[PeriodKind, ...] = ("week", "month", "quarter")
+PERIOD_KINDS: dict[str, PeriodKind] = {kind: kind for kind in PERIODS}
 OPEN = (FollowUpStatus.pending.value, FollowUpStatus.sent.value, FollowUpStatus.snoozed.value)
 ACTIVITY = ("visit", "call", "meeting")  # every other kind of interaction counts as a note
 # follow-ups counted as done/late/overdue are the plain ones; payments to collect are listed on their own
