@@ -26,6 +26,7 @@ from core.services import audit
 from core.services import deals as deal_service
 from core.services.actor import Actor
 from core.services.errors import InvalidInput, NotAllowed, NotFound
+from core.understanding.amounts import find_amounts
 from core.uow import UnitOfWork
 from core.usecases.views import CustomerRef
 
@@ -373,6 +374,15 @@ def deals_for_customer(uow: UnitOfWork, actor: Actor, customer_id: int, *, open_
     return tuple(_view(d, customer, by_key, actor.language, names.get(d.owner_id or 0, "")) for d in rows)
 
 
+def open_deals(uow: UnitOfWork, actor: Actor, *, limit: int = 10) -> tuple[DealView, ...]:
+    """The actor's own open deals, most recently active first."""
+    session = uow.session
+    query = (select(Deal, Customer).join(Customer, col(Customer.id) == Deal.customer_id)
+             .where(*_scope(actor, None, False), col(Deal.closed_at).is_(None))
+             .order_by(col(Deal.last_activity_at).desc(), col(Deal.id).desc()).limit(limit))
+    return _deal_rows(session, actor, deal_service.stages(session, actor.team_id), query)
+
+
 def stage_history(uow: UnitOfWork, actor: Actor, deal_id: int) -> tuple[StageChangeView, ...]:
     session = uow.session
     _deal(session, actor, deal_id)
@@ -504,3 +514,28 @@ def _deal_rows(session: Session, actor: Actor, team_stages: list[PipelineStage],
     names = _names(session, {deal.owner_id for deal, _ in rows})
     return tuple(_view(deal, customer, by_key, actor.language, names.get(deal.owner_id or 0, ""))
                  for deal, customer in rows)
+
+
+# -- typed input --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class TypedDeal:
+    """`/deal Acme 200 units US$12,000` after the customer: a title and the amount written in it."""
+
+    title: str
+    amount: Decimal | None
+    currency: str | None
+
+
+def read_typed(actor: Actor, text: str) -> TypedDeal:
+    """The title and money (with its currency, or the member's) of a typed deal; InvalidInput for money that
+    cannot be read (a currency sign without a number)."""
+    cleaned = " ".join(text.split())
+    for amount, start, end in find_amounts(cleaned, tz=actor.timezone, skip=[], country=actor.country or None,
+                                           language=actor.language):
+        if amount.currency:
+            title = " ".join((cleaned[:start] + " " + cleaned[end:]).split()).strip(" ,.;:,、")  # noqa: B005 (a set of characters)
+            return TypedDeal(title, parse_amount(repr(float(amount.value))), amount.currency)
+    if any(sign in cleaned for sign in ("$", "¥", "€", "￥")):
+        raise InvalidInput("amount")
+    return TypedDeal(cleaned, None, None)

@@ -1,0 +1,103 @@
+"""Deals in chat on both databases: /deal lists or starts a customer's deals, stage buttons move them (twice
+is once), lost asks for the reason, /pipeline shows the funnel (the team's for managers), /stages lets a manager
+rename, reorder and add stages; bad input gets a short answer in the member's language."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel import select
+
+from core.chat import ButtonIn
+from core.db import session_scope
+from core.models import Deal, DealStageChange
+
+
+def stored(app) -> list[Deal]:
+    with session_scope(app.engine) as session:
+        return list(session.exec(select(Deal).order_by(Deal.id)))
+
+
+async def tap(chat, payload: str):
+    """A press on a button with this payload (an old message's, or one the member never got)."""
+    return await chat.send(ButtonIn(chat.envelope(message_id="98"), payload, callback_id=payload))
+
+
+def payloads(reply) -> list[str]:
+    return [b.payload for row in reply.buttons for b in row]
+
+
+async def test_a_deal_from_first_contact_to_won_with_buttons(app, owner):
+    await owner.say("Visited Acme, Mr. Lee wants a quote for 200 units")
+    listed = (await owner.say("/deal Acme"))[0]
+    assert "has no deals yet" in listed.text and "dl:new:" in payloads(listed)[-1]
+    created = (await owner.say("/deal Acme 200 units US$12,000"))[0]
+    assert "➕ New deal for Acme." in created.text
+    assert "Stage: Initial contact (10%)" in created.text and "Amount: $12,000" in created.text
+    assert all(len(p.encode()) <= 64 for p in payloads(created))
+    moved = (await owner.press("Proposal & quote"))[0]
+    assert "Moved to Proposal &amp; quote." in moved.text and "(60%)" in moved.text and moved.edit
+    again = (await owner.press("dl:mv:" + moved.buttons[0][0].payload.split(":")[2] + ":proposal", created))[0]
+    assert "Already in Proposal &amp; quote." in again.text
+    won = (await owner.press("Won", moved))[0]
+    assert "Moved to Won." in won.text
+    [deal] = stored(app)
+    assert deal.stage == "won" and deal.amount == Decimal("12000.00") and deal.currency == "USD"
+    with session_scope(app.engine) as session:
+        moves = [(c.from_stage, c.to_stage) for c in session.exec(select(DealStageChange).order_by(DealStageChange.id))]
+    assert moves == [(None, "initial"), ("initial", "proposal"), ("proposal", "won")]
+    listed = (await owner.say("/deal Acme"))[0]
+    assert "<b>Acme</b>: 1 deal" in listed.text and "200 units · Won · $12,000" in listed.text
+
+
+async def test_lost_asks_the_reason_and_keeps_it(app, owner):
+    await owner.say("Visited Globex about the new line")
+    card = (await owner.say("/deal Globex new line NT$150,000"))[0]
+    asked = (await owner.press("Lost", card))[0]
+    assert "Why was <b>new line</b> lost?" in asked.text
+    answered = (await owner.say("went with a competitor on price"))[0]
+    assert "Moved to Lost." in answered.text and "Lost: went with a competitor on price" in answered.text
+    assert stored(app)[0].lost_reason == "went with a competitor on price"
+
+
+async def test_pipeline_shows_stages_amounts_forecast_in_the_members_locale(app, owner, sales):
+    await sales.say("拜訪新光設計,討論辦公室裝修")
+    created = (await sales.say("/deal 新光設計 辦公室裝修 15萬"))[0]
+    assert "金額:$150,000" in created.text or "金額:NT$150,000" in created.text
+    await sales.press("方案報價", created)
+    mine = (await sales.say("/pipeline"))[0].text
+    assert "你的銷售漏斗" in mine and "方案報價:1 筆" in mine and "加權預估:" in mine
+    assert "90,000" in mine  # 60% of 150,000
+    team = (await owner.say("/pipeline"))[0].text
+    assert "Team pipeline" in team and "👤 <b>陳小姐</b>" in team and "Proposal &amp; quote: 1 deal" in team
+
+
+async def test_bad_input_is_answered_politely(app, owner, sales):
+    assert "I don't know a customer called “Nobody”" in (await owner.say("/deal Nobody"))[0].text
+    await owner.say("Visited Initech about servers")
+    assert "couldn't read that amount" in (await owner.say("/deal Initech servers $"))[0].text
+    assert "no open deals" in (await owner.say("/deal"))[0].text
+    assert (await owner.say("/pipeline"))[0].text.startswith("No deals yet.")
+    stale = (await tap(owner, "dl:mv:999999:won"))[0].text
+    assert "That deal is gone or not yours" in stale
+    await owner.say("Visited Hooli about the roadmap")
+    card = (await owner.say("/deal Hooli roadmap"))[0]
+    deal_id = payloads(card)[0].split(":")[2]
+    assert "這是同事的客戶" in (await tap(sales, f"dl:open:{deal_id}"))[0].text
+
+
+async def test_a_manager_renames_reorders_and_adds_stages(app, owner, sales):
+    shown = (await owner.say("/stages"))[0]
+    assert "1. Initial contact · 10%" in shown.text and "dl:sa" in payloads(shown)
+    assert (await sales.say("/stages"))[0].buttons == ()  # a salesperson sees the stages only
+    refused = (await tap(sales, "dl:sr:needs"))[0].text
+    assert refused == "只有負責人和經理可以修改階段。"
+    await owner.press("✏️ Needs confirmed", shown)
+    renamed = (await owner.say("Needs analysed"))[0].text
+    assert "Renamed the stage to Needs analysed." in renamed and "2. Needs analysed · 30%" in renamed
+    await owner.press("dl:sa", shown)
+    assert "A stage name needs" in (await owner.say("x" * 41))[0].text
+    added = (await owner.say("Negotiation"))[0].text
+    assert "4. Negotiation · 60%" in added and "5. Won" in added
+    up = (await owner.press("⬆️ Negotiation", (await owner.say("/stages"))[0]))[0].text
+    assert "3. Negotiation" in up and "4. Proposal &amp; quote" in up
