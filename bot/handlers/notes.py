@@ -62,6 +62,9 @@ def new_customer(ctx: Ctx) -> list[Reply]:
     if not name:
         return [Reply(ctx.t("customers.new_usage"))]
     made = create_named_customer(ctx.uow, ctx.actor, name)
+    if made.owner is not None:  # a colleague's customer the member does not see: say whose, offer to ask
+        text = ctx.t("customer_admin.colleagues_customer", customer=esc(made.customer.name), owner=esc(made.owner))
+        return [Reply(text, buttons=((Button(ctx.t("customer_admin.btn_ask_access"), f"ac:req:{made.customer.id}"),),))]
     key = "customers.created" if made.created else "customers.exists"
     return [Reply(ctx.t(key, name=esc(made.customer.name)),
                   buttons=((Button(ctx.t("customers.btn_open"), f"c:open:{made.customer.id}"),),))]

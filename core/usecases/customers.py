@@ -12,6 +12,7 @@ from core.models import Customer, FollowUp, Interaction, InteractionKind, Member
 from core.services import customer_access, search
 from core.services import customers as customer_service
 from core.services.actor import Actor
+from core.services.company_names import same_company
 from core.uow import UnitOfWork
 from core.usecases import attachments
 from core.usecases.views import CustomerRef, FollowUpView
@@ -155,8 +156,18 @@ def find_customer(uow: UnitOfWork, actor: Actor, name: str) -> CustomerMatch:
     session = uow.session
     resolution = customer_service.resolve_customer(session, actor, name)
     customer = ref(resolution.customer) if resolution.customer is not None else None
+    if customer is None and len(resolution.candidates) == 1 and same_company(name, resolution.candidates[0].name):
+        return CustomerMatch(ref(resolution.candidates[0]))  # one candidate, the same company: it, not "which?"
     if customer is None and not resolution.candidates:
         team = customer_service.resolve_customer(session, actor, name, team_wide=True).customer
+        if team is None:  # another form of a company's name (`大同五金行公司` for `大同五金行股份有限公司`)
+            similar = customer_service.same_company(session, actor, name)
+            seen = [c for c in similar if customer_access.can_see(session, actor, c)]
+            if len(seen) > 1:
+                return CustomerMatch(None, tuple(ref(c) for c in seen))
+            team = seen[0] if seen else (similar[0] if similar else None)
+        if team is not None and customer_access.can_see(session, actor, team):
+            return CustomerMatch(ref(team))
         if team is not None:
             member = session.get(Member, team.owner_id) if team.owner_id else None
             return CustomerMatch(None, (), ref(team), member.name if member else "?")

@@ -103,7 +103,9 @@ async def test_another_form_of_the_name_is_asked_done_numbers_hold_and_an_edit_e
     app, url = running
     await team(fake, url)
     await say(fake, url, CHEN, "new 大同五金行股份有限公司")
-    assert "already" in (await say(fake, url, BOB, "new 大同五金行有限公司"))["text"]
+    refused = await say(fake, url, BOB, "new 大同五金行有限公司")  # not a second one: whose it is
+    assert "大同五金行股份有限公司" in refused["text"] and "陳美玲" in refused["text"]
+    assert [label for label, _ in buttons(refused)] == ["🔑 Ask for access"]
     question = await say(fake, url, BOB, "Visited 大同五金行公司, Mr. Lee wants samples, follow up Friday")
     assert buttons(question)[0][0] == "大同五金行股份有限公司"
     filed = await press(fake, url, BOB, buttons(question)[0][1])

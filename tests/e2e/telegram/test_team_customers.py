@@ -112,7 +112,8 @@ async def test_another_form_of_the_name_is_asked_and_done_numbers_hold(fake, run
     await team(fake)
     await say(fake, CHEN, "/new 大同五金行股份有限公司")
     refused = await say(fake, BOB, "/new 大同五金行")
-    assert "大同五金行股份有限公司" in refused["text"] and "already" in refused["text"]
+    assert refused["text"] == "🔒 大同五金行股份有限公司 is 陳美玲's customer. Ask for access to see it."
+    assert [label for label, _ in buttons(refused)] == ["🔑 Ask for access"]  # not a second one, and whose
     question = await say(fake, BOB, "Visited 大同五金行公司, Mr. Lee wants samples, follow up Friday")
     assert buttons(question)[0][0] == "大同五金行股份有限公司"
     filed = await press(fake, BOB, buttons(question)[0][1])

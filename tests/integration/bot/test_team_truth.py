@@ -181,8 +181,13 @@ async def test_the_card_shows_owner_contacts_visits_and_files(app, owner, sales,
 async def test_a_colleagues_customer_under_another_form_of_its_name_is_asked_never_doubled(app, owner, sales, bob,
                                                                                             manager):
     await sales.say("/new 大同五金行股份有限公司")
-    for typed in ("/new 大同五金行", "/new 大同 五金行", "/new 大同五金行有限公司", "/new 大同五金行(股)公司"):
-        assert "already a customer" in (await bob.say(typed))[0].text, typed
+    whose = "🔒 大同五金行股份有限公司 is 陳小姐's customer. Ask for access to see it."
+    for typed in ("/new 大同五金行", "/new 大同 五金行", "/new 大同五金行有限公司", "/new 大同五金行(股)公司",
+                  "/c 大同五金行公司", "/c 大同五金行(股)公司"):
+        assert (await bob.say(typed))[0].text == whose, typed  # never a second one; whose it is, with "ask"
+        assert payloads(bob.last[-1]) == ["ac:req:1"]
+    assert "大同五金行股份有限公司" in (await sales.say("/c 大同五金行公司"))[0].text  # her own: the card
+    assert "🏢" in sales.text
     await bob.say("拜訪大同五金行公司 李經理說要樣品")
     question = bob.last[-1]  # asked before anything is created
     assert "“大同五金行公司”" in question.text and customers(app) == ["大同五金行股份有限公司"]
