@@ -1,7 +1,9 @@
 """Chat exports shared with the bot: the import summary, its `im:` buttons and the questions the file leaves open.
 
-The flow is `core.usecases.chat_imports` (the same one `chatcrm import-chat` runs). Here: parse off the event loop,
-announce a long import, and render. Which customer is asked with the note flow's `n:` buttons; which participant
+The flow is `core.usecases.chat_imports` (the same one `chatcrm import-chat` runs). Here: parse and store off the
+event loop (a worker thread: the update's unit of work is used by that thread alone while the loop answers other
+chats and sends nudges; the rows go in chunks of `core.services.chat_import.CHUNK`, all in the update's one
+transaction), announce a long import, and render. Which customer is asked with the note flow's `n:` buttons; which participant
 is the member with `im:me`; the day/month order with `im:do`, and which chat of a Telegram account export
 (or all of them) with `im:tc`, while the file waits in the spool.
 
@@ -47,8 +49,9 @@ async def import_chat_file(ctx: Ctx, data: bytes, file_name: str | None) -> list
             return [_ask_date_order(ctx, spool.park(ctx.settings.import_spool_dir, ctx.actor, data, file_name))]
         return None if parsed.not_an_export else [_unreadable(ctx, parsed)]
     await _announce(ctx, parsed)
-    return _imported(ctx, chat_imports.import_conversation(ctx.uow, ctx.actor, ctx.now, parsed,
-                                                           also_known_as=_sender_names(ctx)))
+    view = await asyncio.to_thread(chat_imports.import_conversation, ctx.uow, ctx.actor, ctx.now, parsed,
+                                   also_known_as=_sender_names(ctx))
+    return _imported(ctx, view)
 
 
 def _sender_names(ctx: Ctx) -> tuple[str, ...]:
@@ -159,7 +162,8 @@ async def _date_order_chosen(ctx: Ctx, token: str, answer: str) -> list[Reply]:
         return [_ask_chat(ctx, spooled.token, parsed)]
     if isinstance(parsed, ParsedConversation):
         await _announce(ctx, parsed)
-    outcome = spool.resume(ctx.uow, ctx.actor, ctx.now, spooled, parsed, also_known_as=_sender_names(ctx))
+    outcome = await asyncio.to_thread(spool.resume, ctx.uow, ctx.actor, ctx.now, spooled, parsed,
+                                    also_known_as=_sender_names(ctx))
     if isinstance(outcome, Unreadable):
         if outcome.not_an_export:
             return [Reply(ctx.t("files.unreadable", name=esc(spooled.file_name or "")))]
@@ -202,12 +206,14 @@ async def _chat_chosen(ctx: Ctx, token: str, answer: str) -> list[Reply]:
             return [_ask_chat(ctx, token, parsed)]
         if isinstance(parsed, ParsedConversation):
             await _announce(ctx, parsed)
-        outcome = spool.resume(ctx.uow, ctx.actor, ctx.now, spooled, parsed, also_known_as=_sender_names(ctx))
+        outcome = await asyncio.to_thread(spool.resume, ctx.uow, ctx.actor, ctx.now, spooled, parsed,
+                                    also_known_as=_sender_names(ctx))
         return [_unreadable(ctx, outcome)] if isinstance(outcome, Unreadable) else _imported(ctx, outcome)
     every = await asyncio.to_thread(chat_imports.read_every_chat, spooled.data, zone=zone, file_name=name)
     if not isinstance(every, Unreadable):
         await _announce(ctx, *every)
-    views = spool.resume_all(ctx.uow, ctx.actor, ctx.now, spooled, every, also_known_as=_sender_names(ctx))
+    views = await asyncio.to_thread(spool.resume_all, ctx.uow, ctx.actor, ctx.now, spooled, every,
+                                    also_known_as=_sender_names(ctx))
     if isinstance(views, Unreadable) or isinstance(every, Unreadable):
         return [_unreadable(ctx, views if isinstance(views, Unreadable) else Unreadable("no_messages"))]
     header = [ctx.t("exports.imported_chats", n=len(views)),

@@ -15,7 +15,14 @@ from bot.note_cards import note_replies
 from bot.router import content
 from core.chat import Reply, VoiceIn
 from core.usecases.notes import NoteResult, Source
-from core.usecases.voice_notes import VoiceClip, VoiceNoteError, record_voice_note, transcribe_for
+from core.usecases.voice_notes import (
+    MAX_AUDIO_BYTES,
+    VoiceClip,
+    VoiceNoteError,
+    record_voice_note,
+    too_big,
+    transcribe_for,
+)
 
 log = logging.getLogger(__name__)
 TYPING_EVERY = 4.0  # Telegram's typing indicator lasts about five seconds
@@ -44,6 +51,9 @@ async def voice_note(ctx: Ctx) -> list[Reply]:
     minutes = int(ctx.settings.voice_max_seconds // 60)
     if attachment.duration is not None and attachment.duration > ctx.settings.voice_max_seconds:
         return [Reply(ctx.t("voice.too_long", minutes=minutes))]
+    refused = Reply(ctx.t("voice.too_big", mb=MAX_AUDIO_BYTES // 2**20))
+    if too_big(attachment.size):  # the platform said its size: not downloaded at all
+        return [refused]
     messenger = ctx.deps.messenger(ctx.incoming.env.chat.platform)
     if messenger is None:
         return [Reply(ctx.t("voice.download_failed"))]
@@ -54,6 +64,8 @@ async def voice_note(ctx: Ctx) -> list[Reply]:
         except Exception:
             log.exception("voice download failed for %s", attachment.file_id)
             return [Reply(ctx.t("voice.download_failed"))]
+        if too_big(len(audio)):
+            return [refused]
         ctx.uow.commit()  # hand the database connection back while the model works
         transcript = await transcribe_for(ctx.deps.transcription, audio, ctx.language)
     except VoiceNoteError as problem:

@@ -23,6 +23,7 @@ from core.usecases.notes import NoteInput, NoteResult, NoteStatus, log_note
 from core.voice.errors import AudioError, VoiceSetupError
 
 log = logging.getLogger(__name__)
+MAX_AUDIO_BYTES = 25 * 1024 * 1024  # a recording larger than this is refused, before download when its size is known
 
 
 class Transcription(Protocol):
@@ -37,6 +38,11 @@ class VoiceNoteError(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+def too_big(size: int | None) -> bool:
+    """Is a recording of `size` bytes (None: not known yet) over `MAX_AUDIO_BYTES`?"""
+    return size is not None and size > MAX_AUDIO_BYTES
 
 
 def whisper_language(language: str) -> str | None:
