@@ -7,31 +7,16 @@ import asyncio
 
 import pytest
 
-from bot.access_requests import AccessRequests
 from core.chat import Reply
-from core.uow import Database
-from core.usecases.access import AccessRequested
 from tests.conversation import Chat
 
 
 @pytest.fixture
 def access(app):
-    """Deliver access requests as the composition root does (until `ChatCRM.deliver` handles them itself)."""
-    requests, pending = AccessRequests(app.deps, Database(app.engine)), []
-    original = app.deliver
-
-    def deliver(events):
-        original(events)
-        if not hasattr(app, "access_requests"):
-            pending.extend(e for e in events if isinstance(e, AccessRequested))
-    app.deliver = deliver
-
+    """Wait for the access messages the composition root sends on its own (`ChatCRM.access_requests`)."""
     async def flush() -> None:
-        wired = getattr(app, "access_requests", None)
-        if wired is not None:
-            await asyncio.gather(*list(getattr(wired, "_tasks", ())))
-        while pending:
-            await requests.send(pending.pop(0))
+        while app.access_requests._tasks:
+            await asyncio.gather(*list(app.access_requests._tasks))
     return flush
 
 
