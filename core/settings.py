@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     whisper_cpu_threads: int = 1
     voice_max_seconds: float = 300.0
     voice_keep_audio_bytes: int = 5_000_000
+    voice_queue: str = "local"  # local (in-process pool) | postgres (procrastinate jobs; `chatcrm run --role voice`)
 
     dispatch_interval_seconds: float = 5.0
     max_message_chars: int = 4096
