@@ -19,7 +19,8 @@ ZH_STOP = re.compile(r"[,,。;;!!??\s::、(（)）]|說|说|要|想|的|表示|�
                      r"吃飯|吃饭|聊|通電話|通电话|傾|倾|食飯|食饭|對帳|对账|開會|開完|视频|視訊|吵")
 COMPANY_SUFFIX = re.compile(r"(股份有限公司|有限公司|公司|企業|企业|工業|工业|實業|实业|貿易|贸易|五金行|五金|電子|电子|科技|"
                             r"機械|机械|工廠|工厂|廠|厂|集團|集团|商行|行|百貨|百货|建材|塑膠|塑胶|食品|印刷|紡織|纺织|"
-                            r"精密|材料|餐廳|餐厅|診所|诊所|醫院|医院|學校|学校|飯店|饭店|超市)$")
+                            r"精密|材料|餐廳|餐厅|診所|诊所|醫院|医院|學校|学校|飯店|饭店|超市|電器|电器|電機|电机|光電|光电|設計|设计|建設|建设|"
+                            r"醫療|医疗|生技|物流|化工|鋼鐵|钢铁|家居|超商|重工|汽車|汽车|銀行|银行)$")
 EN_VERB_BEFORE_ZH = re.compile(r"(?i:\b(?:visited|visit|met with|met|called|call|phoned|rang|emailed|texted|messaged|"
                                r"spoke to|spoke with|talked to|talked with|lunch with|dinner with|went to|"
                                r"stopped by|dropped by))\s+(?=[\u4e00-\u9fff])")
@@ -152,7 +153,14 @@ def _zh_slot(text: str, contact_start: int | None) -> str | None:
     first = re.match(r"\s*([\u4e00-\u9fffA-Za-z0-9&]{2,15})", text)
     if first and COMPANY_SUFFIX.search(first.group(1)):
         return first.group(1)
+    if first and (stop := LEADING_STOP.search(first.group(1), 2)):
+        head = first.group(1)[:stop.start()]
+        if COMPANY_SUFFIX.search(head) and re.search(r"[\u4e00-\u9fff]", head):
+            return head  # 美的集团预算200万元: the company the note opens with, up to what is said of it
     return None
+
+
+LEADING_STOP = re.compile(r"預算|预算|簽了|签了|來電|来电|訂金|订金|貨款|货款|報價|报价|說|说|要|想|下單|下单|付了|已")
 
 
 NOT_BRANDS = {"line", "wechat", "whatsapp", "email", "mail", "call", "zoom", "teams", "fb", "ig", "sms", "tel", "po",

@@ -61,3 +61,17 @@ def test_next_steps_keep_whole_words(note, action, customers):
 
 def test_a_report_before_a_lone_time_is_not_the_step():
     assert parse("拜訪了大同五金行,明天", KNOWN).follow_up.action == "跟進"
+
+
+@pytest.mark.parametrize(("note", "customer"), [
+    ("美的集团预算200万元", "美的集团"),
+    ("宏達機械簽了 NT$45萬 的訂單", "宏達機械"),
+    ("格力电器订金已付", "格力电器"),
+])
+def test_a_note_that_opens_with_an_unknown_company(note, customer):
+    assert parse(note).customer == customer
+
+
+def test_simplified_yuan_from_a_zh_hans_member_in_taiwan():
+    [amount] = parse("美的集团预算200万元", country="TW", language="zh-Hans").amounts
+    assert (amount.value, amount.currency) == (2_000_000, "CNY")
