@@ -81,3 +81,45 @@ def test_a_customer_deleted_by_one_process_is_forgotten_by_another(engine, other
         assert index.get(zephyr) is None and index.find_mentions("Zephyr Metals called") == []
     result, _ = log(other, actor, "Zephyr Metals called again", "m2")
     assert result.note.new_customer and customer_count(engine, "Zephyr Metals") == 1
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_a_write_committed_long_after_taking_its_audit_id_is_still_applied(engine, other, monkeypatch):
+    """A slow writer takes audit id k, a quick one k+1 and commits first; the floor moves past k; the slow
+    one's commit is read from the deep floor within DEEP_EVERY seconds."""
+    from core.models import AuditEvent
+    from core.services import name_index as module
+
+    clock = FakeTime()
+    monkeypatch.setattr(module, "time", clock)
+    actor = founder(engine)
+    new_customer(engine, actor, "Acme")
+    with unit_of_work(other) as uow:
+        index = name_index.customer_index(uow.session, actor.team_id)
+    slow = new_customer(engine, actor, "宏遠科技")
+    new_customer(engine, actor, "Brightwave Optics")
+    with unit_of_work(engine) as uow:  # the slow writer's audit event: not visible yet (committed later, below)
+        event = uow.session.exec(select(AuditEvent).where(AuditEvent.entity_id == slow,
+                                                          AuditEvent.entity == "customer")).one()
+        late = {k: getattr(event, k) for k in ("id", "team_id", "actor_id", "action", "entity", "entity_id",
+                                                "before", "after", "at")}
+        uow.session.delete(event)
+    for _ in range(3):  # lookups on the other process, the floor moving past the slow writer's id
+        clock.now += module.FLOOR_LAG
+        with unit_of_work(other) as uow:
+            index = name_index.customer_index(uow.session, actor.team_id)
+    assert name_index._engines[other][actor.team_id].floor > late["id"]
+    assert index.get(slow) is None
+    with unit_of_work(engine) as uow:
+        uow.session.add(AuditEvent(**late))  # the slow writer commits now
+    clock.now += module.DEEP_EVERY
+    with unit_of_work(other) as uow:
+        index = name_index.customer_index(uow.session, actor.team_id)
+        assert [c.id for c in index.find_mentions("拜訪宏遠科技王總")] == [slow]
