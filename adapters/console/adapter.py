@@ -10,6 +10,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from core.chat import (
@@ -22,6 +23,7 @@ from core.chat import (
     Envelope,
     Incoming,
     IncomingHandler,
+    OutFile,
     Reply,
     Sender,
     TextIn,
@@ -45,8 +47,9 @@ class ConsoleAdapter:
 
     def __init__(self, handle: IncomingHandler, *, user_id: str = "local", name: str = "Local owner",
                  language: str | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, files_dir: Path | None = None) -> None:
         self._handle = handle
+        self.files_dir = files_dir or Path("data/console-files")  # images and documents the bot sends
         self._stdin = stdin or sys.stdin
         self._stdout = stdout or sys.stdout
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -119,11 +122,22 @@ class ConsoleAdapter:
         if flat:
             self._buttons = [(button, message_id) for button in flat]
             lines.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(flat, start=1)))
-        if reply.image:
-            lines.append(f"(image {reply.image.name}, {len(reply.image.data)} bytes)")
-        if reply.file:
-            lines.append(f"(file {reply.file.name}, {len(reply.file.data)} bytes)")
+        for out in (reply.image, reply.file):
+            if out is not None:
+                lines.append(f"📎 {self.save(out)}")
         self._write("\n".join(lines))
+
+    def save(self, out: OutFile) -> Path:
+        """A sent image or document saved as a file (a console cannot show it); its path is printed."""
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        name = Path(out.name).name or "file"
+        path = self.files_dir / name
+        for number in itertools.count(2):
+            if not path.exists():
+                break
+            path = self.files_dir / f"{Path(name).stem}-{number}{Path(name).suffix}"
+        path.write_bytes(out.data)
+        return path.resolve()
 
     def _write(self, text: str) -> None:
         self._stdout.write(text + "\n\n")

@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
+from dataclasses import replace
 from typing import Any, Protocol
 
 import aiohttp
@@ -270,6 +271,8 @@ class SlackAdapter:
 
     # -- Messenger -----------------------------------------------------------------------------
     async def send(self, to: ChatRef, reply: Reply) -> str:
+        if reply.image is not None or reply.file is not None:
+            return await self._upload(to, reply)
         response = await self._api(self.client.chat_postMessage, channel=to.chat_id, text=plain(reply.text)[:3000],
                                    blocks=blocks(reply), thread_ts=to.thread_id)
         ts = str(response.get("ts", ""))
@@ -277,7 +280,25 @@ class SlackAdapter:
             pending.append(ts)
         return ts
 
+    async def _upload(self, to: ChatRef, reply: Reply) -> str:
+        """An image or a document through Slack's external upload flow (`files.getUploadURLExternal`, the bytes
+        POSTed to the upload URL, `files.completeUploadExternal` sharing it in the chat with the text as its
+        comment). A file message carries no buttons, so buttons follow as a message of their own."""
+        out = reply.image if reply.image is not None else reply.file
+        assert out is not None
+        comment = None if reply.buttons else plain(reply.text)[:3000] or None
+        await self._api(self.client.files_upload_v2, channel=to.chat_id, content=out.data, filename=out.name,
+                        title=out.name, initial_comment=comment, thread_ts=to.thread_id)
+        if not reply.buttons:
+            return ""
+        response = await self._api(self.client.chat_postMessage, channel=to.chat_id, text=plain(reply.text)[:3000],
+                                   blocks=blocks(replace(reply, image=None, file=None)), thread_ts=to.thread_id)
+        return str(response.get("ts", ""))
+
     async def edit(self, to: ChatRef, message_id: str, reply: Reply) -> None:
+        if reply.image is not None or reply.file is not None:  # a file cannot replace a message: post it
+            await self.send(to, reply)
+            return
         await self._api(self.client.chat_update, channel=to.chat_id, ts=message_id, text=plain(reply.text)[:3000],
                         blocks=blocks(reply))
 

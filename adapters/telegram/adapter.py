@@ -237,7 +237,8 @@ class TelegramAdapter:
         thread = int(to.thread_id) if to.thread_id else None
         answer = ReplyParameters(int(quote), allow_sending_without_reply=True) if quote else None
         if reply.image is not None:
-            message = await bot.send_photo(chat_id, reply.image.data, caption=reply.text[:1024] or None,
+            message = await bot.send_photo(chat_id, reply.image.data, filename=reply.image.name,
+                                           caption=reply.text[:1024] or None,
                                            parse_mode=ParseMode.HTML, reply_markup=keyboard(reply),
                                            message_thread_id=thread, reply_parameters=answer)
             return str(message.message_id)

@@ -1,7 +1,9 @@
 """A fake Slack Web API on 127.0.0.1, and helpers that deliver events to an app the way Slack does.
 
 Serves auth.test, chat.postMessage, chat.postEphemeral, chat.update, chat.delete, views.publish, files.info,
-conversations.open, users.info (with `tz`, and `locale` when asked with include_locale, from `profiles`) and file
+conversations.open, users.info (with `tz`, and `locale` when asked with include_locale, from `profiles`), the
+external upload flow (files.getUploadURLExternal → a POST of the bytes to the upload URL it gives →
+files.completeUploadExternal; `uploads` holds what was shared) and file
 downloads (an HTML login page for a wrong token, as Slack does). Records request
 bodies and the status each was answered with; injects faults (429 with Retry-After, ok:false errors,
 500, delays). With `enforce_limits=True` chat.postMessage holds Slack's 1 message per second per
@@ -58,6 +60,7 @@ class FakeSlack:
     rate_limited: int = 0  # 429s answered because a channel got more than one message a second
     _channel_last: dict[str, float] = field(default_factory=dict)
     _socket: web.WebSocketResponse | None = None
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id → filename, length, data, shared_to
 
     @property
     def api_url(self) -> str:
@@ -68,6 +71,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_get("/files/{file_id}", self._download)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket_mode)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -183,6 +187,19 @@ class FakeSlack:
                 extra.pop("locale", None)  # Slack gives the locale only when asked
             return {"user": {"id": user, "name": user, "real_name": self.users.get(user, user),
                              "profile": {"display_name": self.users.get(user, "")}, **extra}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"FUP{next(self._ts):04d}"
+            self.uploads[file_id] = {"filename": body.get("filename"), "length": int(body.get("length") or 0),
+                                     "data": None, "shared_to": None, "completed": False}
+            return {"upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = body.get("files")
+            listed = json.loads(files) if isinstance(files, str) else files or []
+            for entry in listed:
+                upload = self.uploads[entry["id"]]
+                upload.update(completed=True, title=entry.get("title"), shared_to=body.get("channel_id"),
+                              comment=body.get("initial_comment"), thread_ts=body.get("thread_ts"))
+            return {"files": [{"id": entry["id"], "title": entry.get("title")} for entry in listed]}
         if method == "files.info":
             return {"file": self.add_file(body.get("file"), self.files.get(body.get("file"), b""),
                                           name="voice.m4a", mimetype="audio/mp4", subtype="slack_audio",
@@ -208,6 +225,21 @@ class FakeSlack:
             await asyncio.sleep(0.02)
         await self._socket.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
                                       "accepts_response_payload": kind != "events_api"})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL: Slack takes the raw bytes (or a multipart form with a `file` part)."""
+        file_id = request.match_info["file_id"]
+        if file_id not in self.uploads:
+            return web.Response(status=404)
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            part = form.get("file") or next(iter(form.values()))
+            data = part.file.read() if hasattr(part, "file") else bytes(str(part), "utf-8")
+        else:
+            data = await request.read()
+        self.uploads[file_id]["data"] = data
+        self.calls.append(Call("upload", {"file": file_id, "bytes": len(data)}, dict(request.headers)))
+        return web.Response(text=f"OK - {len(data)}")
 
     async def _download(self, request: web.Request) -> web.Response:
         self.calls.append(Call("download", {"file": request.match_info["file_id"]}, dict(request.headers)))
