@@ -31,6 +31,8 @@ from core.exports.telegram import ChatPick
 __all__ = ["MAX_EXPORT_BYTES", "ChatPick", "ChatSummary", "ChooseChat", "ExportError", "NoSuchChat",
            "ParsedConversation", "ParsedMessage", "looks_like_export", "parse_all_chats", "parse_export",
            "read_folder"]
+# how each message of a Telegram Desktop export begins (inside a message's text a quote would be escaped)
+TELEGRAM_MESSAGE_MARKERS = (b'"type": "message"', b'"type":"message"', b'"type": "service"', b'"type":"service"')
 WHATSAPP_TITLE = re.compile(r"^WhatsApp Chat (?:with|-) (?P<name>.+?)(?:\.txt|\.zip)?$|^與(?P<zh>.+?)的 WhatsApp 對話")
 
 
@@ -63,6 +65,8 @@ def _parse(data: bytes, tz: ZoneInfo, file_name: str | None, date_order: str | N
         raise ExportError("empty", "the file is empty")
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
         return [_zip(data, tz, file_name, date_order)]
+    if data.lstrip()[:1] in (b"{", b"["):  # count Telegram's messages before json.loads builds them all
+        check_count(sum(data.count(marker) for marker in TELEGRAM_MESSAGE_MARKERS))
     text = decode(data)
     document = _json(text)
     if document is not None:

@@ -114,16 +114,18 @@ async def test_another_member_is_answered_while_a_large_import_is_in_progress(ap
         stored_a_chunk.set()
         assert go_on.wait(60), "the test never let the import go on"
 
+    invite = (await member.say("/invite"))[0].text.split("<code>")[1].split("</code>")[0]
+    other = Chat(app, "other", "王大明", "zh-TW")
+    await other.say(f"/start {invite}")
     monkeypatch.setattr(chat_import, "_flush", held_flush)
     lines = "".join(f"13/07/2024, 15:{i % 60:02d} - 陳小姐: 第 {i} 則 A100 報價\n" for i in range(3 * chat_import.CHUNK))
     importing = asyncio.create_task(share(member, "WhatsApp Chat with 陳小姐.txt", lines.encode()))
     assert await asyncio.to_thread(stored_a_chunk.wait, 60), "the import never stored a chunk"
-    other = Chat(app, "other", "王大明", "zh-TW")
-    await other.say("/start")
     replies = await other.say("拜訪永豐五金王先生,談報價")
-    assert replies and "出了點問題" not in replies[0].text
+    assert "永豐五金" in replies[0].text and "出了點問題" not in replies[0].text
     assert not importing.done()  # still in progress: its thread waits on the sentinel
     go_on.set()
     summary = (await importing)[0]
     assert "Imported 6,000 messages" in summary.text
     assert rows(engine, ConversationMessage) == 3 * chat_import.CHUNK
+    assert rows(engine, Interaction) == 2  # the other member's note and the import
