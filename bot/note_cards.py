@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.context import Ctx
+from bot.deal_proposals import proposal_rows
 from bot.render import amount_text, esc, when
 from core.chat import Button, Reply
 from core.usecases.notes import MAX_CHOICES, NoteResult, NoteStatus, NoteView
@@ -55,6 +56,7 @@ def card_for(ctx: Ctx, note: NoteView, *, edit: bool = False) -> Reply:
     second = (Button(ctx.t("customer_admin.btn_edit"), f"n:ed:{iid}"),)
     second += (Button(ctx.t("notes.btn_no_follow_up"), f"n:nf:{iid}"),) if note.follow_up else ()
     second += (Button(ctx.t("notes.btn_undo"), f"n:ud:{iid}"),)
+    rows += proposal_rows(ctx, note)  # issue 15: the deal or stage move the note proposes (bot.deal_proposals)
     return Reply("\n".join(lines), buttons=(first, second, *rows), edit=edit)
 
 

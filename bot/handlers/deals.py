@@ -8,18 +8,15 @@ member's locale.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
-
-from babel.numbers import format_currency
 
 from bot.context import Ctx
-from bot.i18n import babel_locale
+from bot.deal_proposals import money_text, short
 from bot.note_cards import distinct_labels, note_replies
 from bot.render import esc
 from bot.router import button, command, state
 from core.chat import Button, CommandIn, Reply, TextIn
 from core.services.errors import InvalidInput, NotAllowed, NotFound, ServiceError
-from core.usecases import customers, deals, notes
+from core.usecases import customers, deal_proposals, deals, notes
 from core.usecases.deals import DealView, Money, StageTotals
 from core.usecases.views import CustomerRef
 
@@ -27,15 +24,6 @@ PER_ROW = 3
 SHOWN = 10
 LOST_REASON, STAGE_NAME, NEW_STAGE, DEAL_NOTE = "deal_lost_reason", "stage_name", "stage_new", "deal_note"
 MAX_TRIES = 6  # customer names of up to this many words in `/deal NAME title amount`
-
-
-def money_text(amount: Decimal, currency: str, language: str) -> str:
-    """NT$150,000 / US$12,000.50 / ¥8,000 in the member's locale; a round sum without cents."""
-    locale = babel_locale(language)
-    if amount == amount.to_integral_value():
-        pattern = locale.currency_formats["standard"].pattern.split(";")[0].replace(".00", "")
-        return format_currency(amount, currency, pattern, locale=locale, currency_digits=False)
-    return format_currency(amount, currency, locale=locale)
 
 
 def _sums(ctx: Ctx, amounts: Sequence[Money]) -> str:
@@ -342,3 +330,44 @@ def _typed_stage(ctx: Ctx, payload: dict, kind: str) -> list[Reply]:
         return [Reply(ctx.t("deals.bad_stage_name"))]
     except NotFound:
         return [Reply(ctx.t("deals.unknown_stage"))]
+
+
+# -- proposals on the note card -----------------------------------------------------------------------------
+
+@button("dp")
+def proposal_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
+    verb, args = (parts[0], parts[1:]) if parts else ("", [])
+    if not args or not all(a.isdigit() for a in args[:2]):
+        return [Reply(ctx.t("core.stale_button"))]
+    iid = int(args[0])
+    try:
+        if verb == "ok" and len(args) <= 3:
+            deal_id = int(args[1]) if len(args) > 1 and args[1] != "0" else None
+            stage = args[2] if len(args) > 2 else None
+            view = deal_proposals.accept(ctx.uow, ctx.actor, ctx.now, iid, deal_id=deal_id, stage_key=stage)
+            return [deal_card(ctx, view, note=ctx.t("deals.moved", stage=esc(view.stage.name)), edit=True)]
+        if verb == "no" and len(args) == 1:
+            deal_proposals.dismiss(ctx.uow, ctx.actor, iid)
+            return [Reply(ctx.t("deals.not_a_deal"), edit=True)]
+        if verb == "pk" and len(args) == 1:
+            proposal = deal_proposals.propose(ctx.uow, ctx.actor, iid)
+            if proposal is None:
+                return [Reply(ctx.t("deals.proposal_gone"))]
+            rows = tuple((Button(f"{short(c.title)} · {c.stage}", f"dp:ok:{iid}:{c.id}"),) for c in proposal.choices)
+            rows += ((Button(ctx.t("deals.btn_new"), f"dp:ok:{iid}:0"),),)
+            return [Reply(ctx.t("deals.which_deal"), buttons=rows)]
+        if verb == "st" and len(args) <= 2:
+            proposal = deal_proposals.propose(ctx.uow, ctx.actor, iid)
+            if proposal is None:
+                return [Reply(ctx.t("deals.proposal_gone"))]
+            deal = args[1] if len(args) == 2 else str(proposal.deal.id if proposal.deal else 0)
+            if proposal.kind == "pick" and len(args) == 1:
+                rows = tuple((Button(f"{short(c.title)} · {c.stage}", f"dp:st:{iid}:{c.id}"),)
+                             for c in proposal.choices)
+                return [Reply(ctx.t("deals.which_deal"), buttons=rows)]
+            shown = [Button(s.name, f"dp:ok:{iid}:{deal}:{s.key}") for s in deals.stages(ctx.uow, ctx.actor)]
+            rows = tuple(tuple(shown[i:i + PER_ROW]) for i in range(0, len(shown), PER_ROW))
+            return [Reply(ctx.t("deals.which_stage"), buttons=rows)]
+    except ServiceError as error:
+        return _refusal(ctx, error)
+    return [Reply(ctx.t("core.stale_button"))]

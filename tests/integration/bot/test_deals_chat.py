@@ -101,3 +101,41 @@ async def test_a_manager_renames_reorders_and_adds_stages(app, owner, sales):
     assert "4. Negotiation · 60%" in added and "5. Won" in added
     up = (await owner.press("⬆️ Negotiation", (await owner.say("/stages"))[0]))[0].text
     assert "3. Negotiation" in up and "4. Proposal &amp; quote" in up
+
+
+async def test_a_salesperson_moves_a_deal_from_notes_and_buttons_only(app, sales):
+    first = (await sales.say("拜訪新光設計,王總要報價 NT$150,000,週五回覆"))[0]
+    offer = next(b for row in first.buttons for b in row if b.payload.startswith("dp:ok:"))
+    assert offer.label == "📈 方案報價 · $150,000 ✅" or offer.label == "📈 方案報價 · NT$150,000 ✅"
+    created = (await sales.press(offer.label, first))[0]
+    assert "方案報價" in created.text and created.edit
+    again = (await sales.press(offer.payload, first))[0]  # a second press: the same deal, nothing new
+    assert "方案報價" in again.text and len(stored(app)) == 1
+    [deal] = stored(app)
+    assert deal.amount == Decimal("150000.00") and deal.currency == "TWD" and deal.source_interaction_id
+    signed = (await sales.say("新光設計簽約了"))[0]
+    assert any("→ 簽約成交" in b.label for row in signed.buttons for b in row)
+    await sales.press("簽約成交", signed)
+    assert stored(app)[0].stage == "won" and stored(app)[0].won_at is not None
+    plain = (await sales.say("拜訪新光設計,聊了近況"))[0]
+    assert not any(p.startswith("dp:") for p in payloads(plain))  # an ordinary note proposes nothing
+
+
+async def test_several_deals_ask_which_one_and_not_a_deal_stops_asking(app, owner):
+    await owner.say("Visited Acme about servers")
+    await owner.say("/deal Acme servers")
+    await owner.say("/deal Acme support contract")
+    note = (await owner.say("Acme lost to Initech on price"))[0]
+    ask = next(b for row in note.buttons for b in row if b.payload.startswith("dp:pk:"))
+    assert "which deal?" in ask.label
+    which = (await owner.press(ask.payload, note))[0]
+    assert which.text == "Which deal does the note mean?"
+    lost = (await owner.press("servers", which))[0]
+    assert "Lost: lost to Initech on price" in lost.text
+    other = (await owner.say("Sent Acme the quote for support, US$3,000"))[0]
+    assert any(p.startswith("dp:ok:") for p in payloads(other))  # one open deal left: it is meant
+    dismissed = (await owner.press("Not a deal", other))[0]
+    assert dismissed.text == "OK, not a deal."
+    redrawn = (await owner.press("dp:no:" + payloads(other)[-1].split(":")[2], other))[0]
+    assert redrawn.text == "OK, not a deal."
+    assert [d.stage for d in stored(app)] == ["lost", "initial"]
