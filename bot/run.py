@@ -43,15 +43,20 @@ def platform_adapters(app: ChatCRM) -> list[Any]:
     return adapters
 
 
-async def prepare_voice(app: ChatCRM) -> None:
-    """Check a user-supplied model directory at start (faster-whisper would try a hub); load it if asked."""
+async def prepare_voice(app: ChatCRM) -> asyncio.Task | None:
+    """Check a user-supplied model directory at start (faster-whisper would try a hub); when voice notes are
+    transcribed in this process (bot.voice_worker.preload_wanted), start loading the model in the background,
+    so the first voice note does not wait for it (the returned task; the bot answers meanwhile)."""
+    from bot.voice_worker import preload_in_background, preload_wanted
+
     settings = app.settings
-    if settings.whisper_model_dir is None and not settings.whisper_preload:
-        return  # the built-in model is assembled and loaded on the first voice note
+    wanted = preload_wanted(settings)
+    if settings.whisper_model_dir is None and not wanted:
+        return None  # the built-in model is assembled and loaded on the first voice note
     transcription = app.deps.transcription
-    transcription.service  # noqa: B018 - builds it now: raises VoiceSetupError with a readable message
-    if settings.whisper_preload:
-        await transcription.preload()
+    if settings.whisper_model_dir is not None:
+        transcription.service  # noqa: B018 - builds it now: raises VoiceSetupError with a readable message
+    return preload_in_background(transcription) if wanted else None
 
 
 async def serve(settings: Settings, **console_io: Any) -> None:
@@ -61,7 +66,7 @@ async def serve(settings: Settings, **console_io: Any) -> None:
     console = None if adapters else console_adapter(app, **console_io)
     for adapter in [*adapters, *([console] if console else [])]:
         app.attach(adapter)
-    await prepare_voice(app)
+    preloading = await prepare_voice(app)  # noqa: F841 - kept referenced while it runs
     await app.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

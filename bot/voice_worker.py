@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from typing import Any
 
 from bot.bootstrap import ChatCRM, build
@@ -21,8 +22,36 @@ from core.settings import Settings
 from core.uow import unit_of_work
 from core.usecases.members import who_wrote
 from core.voice.jobs import VoiceJobs, VoiceOutcome, queue_enabled
+from core.voice.service import LazyTranscription
 
 log = logging.getLogger("chatcrm.voice")
+
+
+def preload_wanted(settings: Settings) -> bool:
+    """Should `chatcrm run` load the model at start? WHISPER_PRELOAD when set; otherwise yes on Telegram or
+    Slack (voice notes arrive) and no on the console; never when voice workers transcribe (VOICE_QUEUE=postgres)."""
+    if queue_enabled(settings):
+        return False
+    if settings.whisper_preload is not None:
+        return settings.whisper_preload
+    return settings.platforms != ["console"]
+
+
+def preload_in_background(transcription: LazyTranscription) -> asyncio.Task:
+    """Assemble (first run) and load the model off the event loop; a note that comes meanwhile waits only for
+    the rest of the load. A failure is logged; voice notes then answer `voice.unavailable`."""
+
+    async def load() -> None:
+        started = time.perf_counter()
+        try:
+            await asyncio.to_thread(lambda: transcription.service)
+            await transcription.preload()
+        except Exception:
+            log.exception("the speech model could not be loaded; voice notes will say so")
+            return
+        log.info("speech model loaded in %.1f s", time.perf_counter() - started)
+
+    return asyncio.create_task(load(), name="whisper-preload")
 
 
 def replies_for(app: ChatCRM, outcome: VoiceOutcome) -> tuple[ChatRef, list[Reply]]:

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     whisper_engine: str = "faster"  # faster | openai
     whisper_model_dir: Path | None = None  # a CTranslate2 model directory; default: assembled from PyPI parts
     whisper_cache_dir: Path = Path("data/models")
-    whisper_preload: bool = False
+    whisper_preload: bool | None = None  # None: in the background at start when a chat platform is set
     whisper_workers: int = 2
     whisper_cpu_threads: int = 1
     voice_max_seconds: float = 300.0

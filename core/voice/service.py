@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
@@ -73,12 +74,15 @@ class LazyTranscription:
     def __init__(self, settings: Settings, service: TranscriptionService | None = None) -> None:
         self.settings = settings
         self._service = service
+        self._building = threading.Lock()  # the background preload and a first note never build two
 
     @property
     def service(self) -> TranscriptionService:
         """The service (raises VoiceSetupError with a readable message when the model cannot be used)."""
         if self._service is None:
-            self._service = TranscriptionService.from_settings(self.settings)
+            with self._building:
+                if self._service is None:
+                    self._service = TranscriptionService.from_settings(self.settings)
         return self._service
 
     def replace(self, service: TranscriptionService) -> None:
