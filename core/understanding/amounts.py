@@ -49,7 +49,7 @@ _BARE_K = re.compile(r"(?<![\w$.])(\d+(?:\.\d+)?)\s?(k|m)\b(?!\s?(?:g|m|l)\b)", 
 _EN_COUNT = re.compile(rf"(?<![\w$.]){ARABIC_GROUP}\s?(?:[a-z]{{3,12}}\s+)?([A-Za-z][A-Za-z-]{{1,20}}s)\b")
 NOT_COUNTED = {"days", "weeks", "months", "years", "hours", "hrs", "mins", "minutes", "seconds", "secs", "times",
                "percent", "pcts", "yrs", "wks", "nights", "ms", "pm", "am", "dollars", "bucks", "euros", "others",
-               "ones", "tens", "bps", "points", "pts", "steps", "stars", "mbps", "gbs", "mbs", "kbs"}
+               "ones", "tens", "bps", "points", "pts", "steps", "stars", "mbps", "gbs", "mbs", "kbs", "terms"}
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,9 @@ def find_amounts(text: str, *, tz: str, skip: list[tuple[int, int]], country: st
         value = _value(m.group(1), m.group(2))
         add(Amount(value, currency=local) if value else None, m.start(), m.end())
     for m in _EN_COUNT.finditer(text):
-        if m.group(2).lower() in NOT_COUNTED or _model_number(text, m.start()):
-            continue
+        if m.group(2).lower() in NOT_COUNTED or _model_number(text, m.start()) or re.search(
+                r"\bnet\s*$", text[:m.start()], re.I):
+            continue  # net 60: payment terms, not a count
         value = _value(m.group(1), None)
         add(Amount(value, unit=m.group(2).lower()) if value else None, m.start(), m.end())
     return sorted(found, key=lambda item: item[1])

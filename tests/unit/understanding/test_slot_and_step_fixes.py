@@ -75,3 +75,15 @@ def test_a_note_that_opens_with_an_unknown_company(note, customer):
 def test_simplified_yuan_from_a_zh_hans_member_in_taiwan():
     [amount] = parse("美的集团预算200万元", country="TW", language="zh-Hans").amounts
     assert (amount.value, amount.currency) == (2_000_000, "CNY")
+
+
+@pytest.mark.parametrize(("note", "customer"), [
+    ("去正新橡膠拜訪林協理 談明年合約", "正新橡膠"),  # the visit verb ends the name
+    ("联系了小米 周经理,要报价", "小米"),  # 了 after the verb is not part of the name
+])
+def test_verbs_around_the_name_stay_out_of_it(note, customer):
+    assert parse(note).customer == customer
+
+
+def test_net_60_is_payment_terms_not_a_count():
+    assert parse("Initech purchasing manager Rachel Lee asked for net 60 terms, reply tomorrow").amounts == ()
