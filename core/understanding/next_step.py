@@ -23,6 +23,7 @@ NOISE_HEAD = re.compile(r"^(?:前|之前|以前|再|需|需要|必須|必须|請
                         r"(?i:before|by|on|until|till|at|to|and|then|so|please)\b)+\s*")
 NOISE_TAIL = re.compile(r"(?:前|之前|以前|再|吧|喔|哦|啊|啦|呀|！|!|\s|[,,、::;;]|(?i:\b(?:before|by|on|until|till|at|"
                         r"and|then|please|pls)))+$")
+KEPT_ADVERBS = ("再", "先", "就", "才", "會", "会")
 FOLLOW_UP = re.compile(r"\b(?:follow[- ]?up|f/u)\b", re.I)
 REPORT = re.compile(r"了|咗|過了|过了|已經|已经|\b(?:was|were|had|did|met|visited|called)\b", re.I)
 STRONG_ACTIONS = ((("報價", "quote"), re.compile(r"報價|报价|\bquot(e|ation)\b", re.I)),
@@ -79,8 +80,9 @@ def _tidy(part: str) -> str:
     while previous != part:
         previous = part
         head = NOISE_HEAD.sub("", part)
-        if _HAN.search(part) and len(head.strip()) < 2 <= len(part.strip()):
-            head = part  # 再談 stays 再談, not 談: never a word cut in half
+        if (_HAN.search(part) and len(head.strip()) < 2 <= len(part.strip())
+                and part.strip()[:len(part.strip()) - len(head.strip())] in KEPT_ADVERBS):
+            head = part  # 再談 stays 再談, not 談: never a word cut in half (but 前回 is "before": 回)
         part = NOISE_TAIL.sub("", head).strip()
     return part
 
@@ -112,7 +114,7 @@ def next_step(text: str, moment: Moment, customer: str | None = None, contact: s
     raw_before = _without_subject(text[start:moment.start], customer, contact)
     after = _tidy(_without_subject(text[moment.end:end], customer, contact))
     chinese = bool(_HAN.search(text))
-    if chinese and not _tidy(raw_before) and len(after) < 2 and start > 0:
+    if chinese and not _tidy(raw_before) and not after and start > 0:
         # 跟华为刘总确认交期,明天: the time stands alone; the step is the clause before it, unless that is a report
         prior = next((s, e) for s, e in spans if e == start - 1)
         previous = _tidy(_without_subject(text[prior[0]:prior[1]], customer, contact))

@@ -87,3 +87,11 @@ def test_verbs_around_the_name_stay_out_of_it(note, customer):
 
 def test_net_60_is_payment_terms_not_a_count():
     assert parse("Initech purchasing manager Rachel Lee asked for net 60 terms, reply tomorrow").amounts == ()
+
+
+@pytest.mark.parametrize(("note", "action"), [
+    ("新客户 比亚迪 周工程师 要 20 套样品,下周三前寄", "寄样品"),  # 前 is "before", not kept; the strong word joins
+    ("宏達機械 林經理 說 機台 2 台 要分期 下週五再談", "再談"),  # not 機台 2 台要分期談
+])
+def test_before_is_dropped_but_again_is_kept(note, action):
+    assert parse(note).follow_up.action == action
