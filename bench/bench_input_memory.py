@@ -76,6 +76,20 @@ def telegram_json(messages: int) -> bytes:
     return json.dumps({"name": "陳小姐", "type": "personal_chat", "messages": raw}, ensure_ascii=False).encode()
 
 
+def slack_zip(messages_per_day: int, days: int) -> bytes:
+    import io
+    import zipfile
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("users.json", json.dumps([{"id": "U1", "name": "amy"}, {"id": "U2", "name": "wang"}]))
+        for day in range(days):
+            raw = [{"type": "message", "user": "U1" if i % 2 else "U2", "ts": f"{1700000000 + day * 86400 + i}.000100",
+                    "text": f"第 {i} 則,A100 一百件的報價收到了 <@U1>", "team": "T1", "client_msg_id": f"{day}-{i}"}
+                   for i in range(messages_per_day)]
+            archive.writestr(f"general/2024-01-{day + 1:02d}.json", json.dumps(raw, ensure_ascii=False))
+    return buffer.getvalue()
+
+
 CASES = [
     ("2 MB zip of 2 GB zeros", zeros_bomb, False),
     ("5 MB zip of 200 MB WhatsApp lines", whatsapp_bomb, False),
@@ -83,6 +97,8 @@ CASES = [
     ("WhatsApp .txt, 200,000 messages", lambda: whatsapp_text(200_000), False),
     ("Telegram JSON, 200,000 messages", lambda: telegram_json(200_000), False),
     ("Telegram JSON of 360,000 messages (49 MB)", lambda: telegram_json(360_000), False),
+    ("Slack zip, one day file of 330,000 messages", lambda: slack_zip(330_000, 1), False),
+    ("Slack zip, 199,000 messages in 10 day files", lambda: slack_zip(19_900, 10), False),
     ("WhatsApp .txt, 200,000 messages, in the chat (SQLite)", lambda: whatsapp_text(200_000), True),
 ]
 

@@ -42,7 +42,7 @@ def parse(archive: zipfile.ZipFile, budget: UnpackBudget | None = None) -> Parse
             continue
         if day.group("channel") not in channels:
             channels.append(day.group("channel"))
-        for raw in _load(archive, name, budget) or []:
+        for raw in _load(archive, name, budget, counted=len(messages)) or []:
             if isinstance(raw, dict) and raw.get("ts"):
                 message = _message(raw, users)
                 if message is not None:
@@ -53,9 +53,14 @@ def parse(archive: zipfile.ZipFile, budget: UnpackBudget | None = None) -> Parse
     return ParsedConversation("slack", ", ".join(channels) or None, [m for _, m in messages])
 
 
-def _load(archive: zipfile.ZipFile, name: str, budget: UnpackBudget) -> Any:
+def _load(archive: zipfile.ZipFile, name: str, budget: UnpackBudget, *, counted: int | None = None) -> Any:
+    """A JSON member; for a day file (`counted`: messages so far) its messages are counted in the raw bytes
+    first (each has one `"ts"`, an edit one more), so an over-long export is refused before `json.loads`."""
+    data = budget.read(archive, name)
+    if counted is not None and counted + data.count(b'"ts"') - data.count(b'"edited"') > MAX_MESSAGES:
+        raise too_many_messages()
     try:
-        return json.loads(budget.read(archive, name).decode("utf-8-sig"))
+        return json.loads(data.decode("utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ExportError("invalid_json", f"{name} is not valid JSON: {error}") from error
 

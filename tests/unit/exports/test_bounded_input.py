@@ -103,3 +103,14 @@ def test_imported_text_drops_nul_and_replaces_lone_surrogates():
     ("👩\u200d👩\u200d👧", "👩\u200d👩\u200d👧"), ("a\tb\r\nc", "a\tb\r\nc"), ("\x1b[31m", "[31m"), ("٣٤", "٣٤")])
 def test_storable(raw, kept):
     assert storable(raw) == kept
+
+
+def test_a_slack_day_file_with_more_messages_than_the_ceiling_is_refused_before_it_is_loaded(monkeypatch):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("users.json", b"[]")
+        archive.writestr("general/2024-01-01.json", json.dumps([{"ts": "1.0", "text": "x"}] * (MAX_MESSAGES + 1)))
+    loads = []
+    monkeypatch.setattr(json, "loads", lambda text, _real=json.loads: loads.append(len(text)) or _real(text))
+    assert code_of(buffer.getvalue()) == "too_many_messages"
+    assert loads == [2]  # users.json only: the day file was counted in its bytes, never loaded
