@@ -6,6 +6,8 @@ messages come out in the form of the platform the report goes to.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -17,6 +19,7 @@ from bot.render import esc, when
 from core.usecases.reports import Money, Report
 
 Translate = Callable[..., str]
+TAGS = re.compile(r"</?(b|i|code|a)(\s[^>]*)?>")
 MAX_MEMBERS_IN_TEXT = 15  # more salespeople: the most active ones in the text, everyone in the XLSX
 
 
@@ -111,3 +114,8 @@ def report_text(report: Report, language: str, tr: Translate, *, tz: str, past: 
                             due=when(payment.due, tz=tz, language=language)))
     return "\n".join(lines)
 
+
+
+def plain(markup: str) -> str:
+    """The report text for a terminal: the chat markup taken out."""
+    return html.unescape(TAGS.sub("", markup))
