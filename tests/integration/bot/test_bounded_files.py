@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import func, select
 
+from bot.notifier import create_scheduler
 from core.chat import Attachment, FileIn, VoiceIn
 from core.db import session_scope
 from core.models import ConversationMessage, Interaction
@@ -104,8 +106,10 @@ async def test_an_over_long_recording_is_refused_politely(app, member):
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("engine", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
-async def test_another_member_is_answered_while_a_large_import_is_in_progress(app, engine, member, monkeypatch):
-    """The import stops after its first chunk of rows (a sentinel) until the other member's note was answered."""
+async def test_another_member_is_answered_while_a_large_import_is_in_progress(app, engine, member, monkeypatch,
+                                                                              clock, settings):
+    """The import stops after its first chunk of rows (a sentinel) until another member's note was answered and
+    a due nudge was sent."""
     stored_a_chunk, go_on = threading.Event(), threading.Event()
     flush = chat_import._flush
 
@@ -117,15 +121,21 @@ async def test_another_member_is_answered_while_a_large_import_is_in_progress(ap
     invite = (await member.say("/invite"))[0].text.split("<code>")[1].split("</code>")[0]
     other = Chat(app, "other", "王大明", "zh-TW")
     await other.say(f"/start {invite}")
+    await other.say("Visited Acme, Mr. Lee wants a quote for 100 units, follow up tomorrow 3pm")
+    scheduler = create_scheduler(app.engine, settings, app.messengers, app.clock, pacer=None)
+    assert await scheduler.dispatch() == 0
     monkeypatch.setattr(chat_import, "_flush", held_flush)
     lines = "".join(f"13/07/2024, 15:{i % 60:02d} - 陳小姐: 第 {i} 則 A100 報價\n" for i in range(3 * chat_import.CHUNK))
     importing = asyncio.create_task(share(member, "WhatsApp Chat with 陳小姐.txt", lines.encode()))
     assert await asyncio.to_thread(stored_a_chunk.wait, 60), "the import never stored a chunk"
     replies = await other.say("拜訪永豐五金王先生,談報價")
     assert "永豐五金" in replies[0].text and "出了點問題" not in replies[0].text
+    clock.current = datetime(2026, 11, 19, 7, 0, tzinfo=UTC)  # the follow-up is due: its nudge goes out
+    assert await scheduler.dispatch() == 1
+    assert "Acme" in messenger(app).sent[-1][1].text
     assert not importing.done()  # still in progress: its thread waits on the sentinel
     go_on.set()
     summary = (await importing)[0]
     assert "Imported 6,000 messages" in summary.text
     assert rows(engine, ConversationMessage) == 3 * chat_import.CHUNK
-    assert rows(engine, Interaction) == 2  # the other member's note and the import
+    assert rows(engine, Interaction) == 3  # the other member's two notes and the import
