@@ -93,13 +93,27 @@ def _digest_line(line: DigestLine, member: Recipient, now: datetime) -> str:
     return f"• {due} <b>{name}</b> {esc(follow_up.action)}{flag}"
 
 
-def weekly_summary(summary: WeeklySummary, member: Recipient, now: datetime) -> Reply:
-    """Overdue follow-ups per salesperson of the manager's own team."""
+def weekly_summary(summary: WeeklySummary, member: Recipient, now: datetime,
+                   commands: CommandForms | None = None) -> Reply:
+    """Overdue follow-ups per salesperson of the manager's own team, then the past week's team report (the
+    full report as XLSX from its button)."""
     if not summary.total:
-        return Reply(t(member.language, "nudges.weekly_none"))
-    lines = [t(member.language, "nudges.weekly_title", n=summary.total)]
-    lines += [t(member.language, "nudges.weekly_line", name=esc(name), n=count) for name, count in summary.overdue]
-    return Reply("\n".join(lines))
+        head = t(member.language, "nudges.weekly_none")
+    else:
+        lines = [t(member.language, "nudges.weekly_title", n=summary.total)]
+        lines += [t(member.language, "nudges.weekly_line", name=esc(name), n=count) for name, count in summary.overdue]
+        head = "\n".join(lines)
+    if summary.report is None or summary.report.empty:
+        return Reply(head)
+    from bot.report_text import report_text
+
+    cmd = commands or CommandForms(SLASH_COMMANDS)
+
+    def tr(key: str, /, **values: object) -> str:
+        return t(member.language, key, cmd=cmd, **values)
+
+    body = report_text(summary.report, member.language, tr, tz=member.timezone, past=True)
+    return Reply(f"{head}\n\n{body}", buttons=((Button(tr("reports.btn_xlsx"), "rep:x:week:1"),),))
 
 
 def silent_alert(alert: SilentAlert, owner: Recipient, now: datetime) -> Reply:
@@ -124,7 +138,7 @@ class NoticeTexts:
         return digest(data, recipient, now, self.commands_for(recipient))
 
     def weekly(self, summary: WeeklySummary, recipient: Recipient, now: datetime) -> Reply:
-        return weekly_summary(summary, recipient, now)
+        return weekly_summary(summary, recipient, now, self.commands_for(recipient))
 
     def silent(self, alert: SilentAlert, recipient: Recipient, now: datetime) -> Reply:
         return silent_alert(alert, recipient, now)

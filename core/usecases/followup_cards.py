@@ -15,6 +15,9 @@ from core.delivery import FailureKind
 from core.models import Customer, FollowUp, FollowUpStatus, Interaction, Member
 from core.scheduling.notices import OPEN, overdue_by_member, undeliverable
 from core.scheduling.workhours import within_working_time
+from core.services.actor import Actor
+from core.uow import UnitOfWork
+from core.usecases.reports import Report, report_for
 from core.usecases.views import CustomerRef, FollowUpView
 
 SNIPPET = 70
@@ -143,6 +146,7 @@ class WeeklySummary:
     """Overdue open follow-ups per active member of the manager's team, most first (zeros left out)."""
 
     overdue: tuple[tuple[str, int], ...]
+    report: Report | None = None  # the past week's team report (core/usecases/reports), shown below
 
     @property
     def total(self) -> int:
@@ -151,7 +155,8 @@ class WeeklySummary:
 
 def weekly_of(session: Session, member: Member, now: datetime) -> WeeklySummary:
     counts = overdue_by_member(session, member.team_id, now)
-    return WeeklySummary(tuple((person.name, count) for person, count in counts if count))
+    report = report_for(UnitOfWork(session), Actor.of(member), now, "week", past=True)
+    return WeeklySummary(tuple((person.name, count) for person, count in counts if count), report)
 
 
 @dataclass(frozen=True, slots=True)

@@ -253,9 +253,13 @@ async def test_weekly_summary_per_salesperson_of_the_managers_team_once_a_week(a
     await scheduler.send_notices()
     clock.current = taipei(24, 9, 0)
     await scheduler.send_notices()
-    assert texts(app, "Weekly summary", "dm-owner") == [
-        "📊 Weekly summary: 3 overdue follow-ups in your team:\n• 陳小姐: 2\n• Amy Lin: 1"]
-    assert texts(app, "Weekly summary", "dm-other") == [
+    [weekly] = texts(app, "Weekly summary", "dm-owner")
+    head, _, report = weekly.partition("\n\n")
+    assert head == "📊 Weekly summary: 3 overdue follow-ups in your team:\n• 陳小姐: 2\n• Amy Lin: 1"
+    # below it, the past week's team report (Mon 16 – Sun 22 Nov): 陳小姐's two visits, Amy's one
+    assert report.startswith("📊 <b>Report</b> · last week, Nov 16, 2026 – Nov 22, 2026\nYour team, per salesperson")
+    assert "<b>陳小姐</b>\n🚗 visits 2" in report and "<b>Amy Lin</b>\n🚗 visits 1" in report
+    assert [text.split("\n\n")[0] for text in texts(app, "Weekly summary", "dm-other")] == [
         "📊 Weekly summary: 1 overdue follow-up in your team:\n• Other Boss: 1"]
     assert not texts(app, "每週摘要")  # salespeople get none
     clock.current = taipei(30, 8, 31)
@@ -272,7 +276,8 @@ async def test_weekly_summary_waits_for_the_first_working_day_when_monday_is_a_h
     assert not texts(app, "Weekly summary")
     clock.current = taipei(27, 8, 31, month=10)
     await scheduler.send_notices()
-    assert texts(app, "Weekly summary") == ["📊 Weekly summary: 1 overdue follow-up in your team:\n• Amy Lin: 1"]
+    assert [text.split("\n\n")[0] for text in texts(app, "Weekly summary")] == [
+        "📊 Weekly summary: 1 overdue follow-up in your team:\n• Amy Lin: 1"]
 
 
 async def test_two_processes_send_one_digest_and_one_alert(app, owner, clock, settings, engine):
