@@ -6,9 +6,10 @@ The views come from `core.usecases.customers`; this module only renders them.
 from __future__ import annotations
 
 from bot.context import Ctx
+from bot.handlers import deals
 from bot.handlers.customer_admin import manage_row
 from bot.note_cards import distinct_labels
-from bot.render import amount_text, esc, when
+from bot.render import esc, when
 from bot.router import button, command
 from core.chat import Button, CommandIn, Reply
 from core.usecases import customers
@@ -116,14 +117,13 @@ def render_card(ctx: Ctx, card: CustomerCardView, *, edit: bool = False) -> Repl
         for follow_up in card.follow_ups:
             due = when(follow_up.due_at, tz=ctx.tz, language=ctx.language, now=ctx.now)
             lines.append(f"⏰ {due} {esc(follow_up.action)}")
-    for deal in card.deals:
-        amount = amount_text({"value": deal.amount, "currency": deal.currency}) if deal.amount else ""
-        lines.append(f"💼 {esc(deal.title)} · {esc(deal.stage)} {esc(amount)}".rstrip())
+    deal_lines, deal_row = deals.card_lines_and_row(ctx, customer.id, card.deals)  # issue 15 (bot.handlers.deals)
+    lines += deal_lines
     if card.important:
         lines.append(ctx.t("settings.card_important", days=card.quiet_days))
     toggle = (Button(ctx.t("settings.btn_not_important"), f"c:imp:{customer.id}:0") if card.important
               else Button(ctx.t("settings.btn_important"), f"c:imp:{customer.id}:1"))
-    rows = [(toggle,)]
+    rows = [(toggle,), deal_row]
     if card.may_manage:
         rows.append(manage_row(ctx, customer.id))
     return Reply("\n".join(lines), buttons=tuple(rows), edit=edit)

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from bot.context import Ctx
 from bot.deal_proposals import money_text, short
 from bot.note_cards import distinct_labels, note_replies
-from bot.render import esc
+from bot.render import esc, when
 from bot.router import button, command, state
 from core.chat import Button, CommandIn, Reply, TextIn
 from core.services.errors import InvalidInput, NotAllowed, NotFound, ServiceError
-from core.usecases import customers, deal_proposals, deals, notes
+from core.usecases import customers, deal_proposals, deals, notes, payments
 from core.usecases.deals import DealView, Money, StageTotals
 from core.usecases.views import CustomerRef
 
@@ -371,3 +371,46 @@ def proposal_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
     except ServiceError as error:
         return _refusal(ctx, error)
     return [Reply(ctx.t("core.stale_button"))]
+
+
+# -- on the customer card (bot.handlers.customers) ----------------------------------------------------------
+
+def card_lines_and_row(ctx: Ctx, customer_id: int, card_deals: Sequence) -> tuple[list[str], tuple[Button, ...]]:
+    """The card's deal lines (stage names, amounts in the member's locale) and a row: the next stage of its most
+    recent open deal, and all its deals."""
+    row: tuple[Button, ...] = (Button(ctx.t("deals.btn_deals"), f"dl:cust:{customer_id}"),)
+    lines = []
+    for owed in payments.owed(ctx.uow, ctx.actor, customer_id)[:3]:  # money to collect, with "received"
+        amount = money_text(owed.amount, owed.currency, ctx.language)
+        lines.append(ctx.t("deals.owed_line", amount=amount,
+                           due=when(owed.due_at, tz=ctx.tz, language=ctx.language, now=ctx.now)))
+        row = (*row, Button(ctx.t("deals.btn_received", amount=amount), f"pay:rcv:{owed.follow_up_id}"))
+    if not card_deals:
+        return lines, row
+    shown = deals.stages(ctx.uow, ctx.actor)
+    by_key = {s.key: s for s in shown}
+    for deal in card_deals:
+        stage = by_key.get(deal.stage)
+        amount = (" · " + money_text(deal.amount, deal.currency, ctx.language)
+                  if deal.amount is not None and deal.currency else "")
+        lines.append(f"💼 {esc(deal.title)} · {esc(stage.name if stage else deal.stage)}{amount}")
+    current = next((d for d in card_deals if (s := by_key.get(d.stage)) is not None and s.outcome == "open"), None)
+    if current is not None:
+        position = by_key[current.stage].position
+        later = next((s for s in shown if s.position > position and s.outcome != "lost"), None)
+        if later is not None:
+            row = (Button(f"💼 {short(current.title)} → {later.name}", f"dl:mv:{current.id}:{later.key}"), *row)
+    return lines, row
+
+
+@button("pay")
+def payment_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
+    """💰 received: the payment follow-up is done (a second press says so)."""
+    if len(parts) != 2 or parts[0] != "rcv" or not parts[1].isdigit():
+        return [Reply(ctx.t("core.stale_button"))]
+    try:
+        owed, changed = payments.received(ctx.uow, ctx.actor, ctx.now, int(parts[1]))
+    except ServiceError:
+        return [Reply(ctx.t("deals.gone"))]
+    amount = money_text(owed.amount, owed.currency, ctx.language)
+    return [Reply(ctx.t("deals.received" if changed else "deals.received_already", amount=amount))]

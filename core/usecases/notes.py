@@ -24,6 +24,7 @@ from core.services.name_index import name_index
 from core.understanding import NoteDraft, parse_note
 from core.understanding.amounts import Amount
 from core.uow import UnitOfWork
+from core.usecases import payments
 from core.usecases.views import CustomerRef, FollowUpView
 
 __all__ = ["MAX_CHOICES", "NoteInput", "NoteResult", "NoteStatus", "NoteView", "Source", "ask_candidates",
@@ -125,6 +126,7 @@ def log_note(uow: UnitOfWork, actor: Actor, now: datetime, note: NoteInput) -> N
         follow_up = followups.schedule(session, actor, due_at=draft.follow_up.due, action=draft.follow_up.action,
                                        customer_id=interaction.customer_id, source_interaction_id=interaction.id,
                                        explicit_time=draft.follow_up.explicit_time)
+        payments.mark_from_note(session, actor, follow_up, note.text, interaction.amounts)  # issue 15: money owed
         uow.publish(FollowUpsChanged())
     # the card from the objects at hand: no second read of the contact or the follow-up just written
     # and without the "change customer" choices of a filed note: that button reads the record again

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from core.chat import ButtonIn
 from core.db import session_scope
-from core.models import Deal, DealStageChange
+from core.models import Deal, DealStageChange, FollowUp
 
 
 def stored(app) -> list[Deal]:
@@ -139,3 +139,34 @@ async def test_several_deals_ask_which_one_and_not_a_deal_stops_asking(app, owne
     redrawn = (await owner.press("dp:no:" + payloads(other)[-1].split(":")[2], other))[0]
     assert redrawn.text == "OK, not a deal."
     assert [d.stage for d in stored(app)] == ["lost", "initial"]
+
+
+async def test_the_customer_card_shows_deals_by_stage_name_with_a_next_stage_button(app, owner):
+    await owner.say("Visited Umbrella about filters")
+    await owner.say("/deal Umbrella filters US$5,000")
+    card = (await owner.say("/c Umbrella"))[0]
+    assert "💼 filters · Initial contact · $5,000" in card.text
+    moved = (await owner.press("filters → Needs confirmed", card))[0]
+    assert "Moved to Needs confirmed." in moved.text
+    listed = (await owner.press("💼 Deals", card))[0]
+    assert "<b>Umbrella</b>: 1 deal" in listed.text
+
+
+async def test_a_payment_note_is_money_owed_on_the_card_until_received(app, sales):
+    await sales.say("新光設計 尾款 3 萬 還沒收到,週五再催")
+    with session_scope(app.engine) as session:
+        [payment] = session.exec(select(FollowUp)).all()
+    assert payment.kind == "payment" and payment.amount == Decimal("30000.00") and payment.currency == "TWD"
+    card = (await sales.say("/c 新光設計"))[0]
+    assert "💰 待收款:$30,000" in card.text or "💰 待收款:NT$30,000" in card.text
+    done = (await sales.press("已收到", card))[0]
+    assert done.text.startswith("✅ 已收到")
+    again = (await sales.press("已收到", card))[0]
+    assert "已經標記為收到了" in again.text
+    with session_scope(app.engine) as session:
+        assert session.exec(select(FollowUp)).one().status == "done"
+    assert "待收款" not in (await sales.say("/c 新光設計"))[0].text
+    await sales.say("新光設計 聊了下一季的需求,週五再聯絡")  # no payment words: an ordinary follow-up
+    with session_scope(app.engine) as session:
+        kinds = sorted(f.kind for f in session.exec(select(FollowUp)))
+    assert kinds == ["followup", "payment"]
