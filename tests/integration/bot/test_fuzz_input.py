@@ -8,6 +8,7 @@ in as a note, a command's arguments, an edit, a shared contact and a sender's na
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -87,3 +88,35 @@ async def test_a_note_with_nul_and_surrogates_is_logged_without_them(owner, engi
     with session_scope(engine) as session:
         stored = session.exec(select(Interaction.text)).all()
     assert stored == ["拜訪大同五金陳小姐,談 A100 報價\ufffd 明天回電"]
+
+
+@pytest.mark.parametrize("seed", [5])
+async def test_generated_exports_with_unstorable_text_are_imported_whole(app, engine, owner, seed):
+    """Telegram JSON may carry `\\u0000` and lone surrogates (`\\ud800`) as escapes; WhatsApp text NULs past its
+    first 8 KB: both imports store every message, without what the database refuses."""
+    from core.models import ConversationMessage
+
+    rng = random.Random(seed)
+    texts = [generated(rng)[:500] or "x" for _ in range(300)]
+    document = {"name": "陳\x00小姐", "type": "personal_chat", "messages": [
+        {"id": i, "type": "message", "date": f"2026-11-1{i % 7}T1{i % 10}:05:00", "from": rng.choice(["陳小姐", "Amy\x00"]),
+         "text": text} for i, text in enumerate(texts)]}
+    data = json.dumps(document).encode()  # ensure_ascii: every NUL and surrogate written as a \u escape
+    assert b"\\u0000" in data and b"\\ud8" in data.lower()
+    messenger = app.messengers["test"]
+    messenger.files["tg"] = data
+    replies = await owner.file("result.json", "tg")
+    answered_normally(replies)
+    assert "Imported" in replies[0].text
+    head = "".join(f"13/11/2026, 10:{i % 60:02d} - 王大明: 第 {i} 則 A100 報價收到了\n" for i in range(200))
+    tail = "".join(f"14/11/2026, 11:{i % 60:02d} - 王大明: {text.replace(chr(10), ' ')}\n" for i, text in enumerate(texts))
+    messenger.files["wa"] = (head + tail).encode("utf-8", "replace")  # valid UTF-8 (a surrogate cannot be)
+    replies = await owner.file("WhatsApp Chat with 王大明.txt", "wa")
+    answered_normally(replies)
+    assert "Imported 500 messages" in replies[0].text
+    with session_scope(engine) as session:
+        stored = session.exec(select(ConversationMessage.text)).all()
+        senders = session.exec(select(ConversationMessage.sender)).all()
+    assert len(stored) >= 800
+    for text in [*stored, *(s for s in senders if s)]:
+        assert "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)
