@@ -53,7 +53,7 @@ if {chat!r}:
     messenger.files["f"] = data
     import time
     started = time.perf_counter()
-    outcome = asyncio.run(chat.file("WhatsApp Chat with 陳小姐.txt", "f"))[0].text.splitlines()[0][:60]
+    outcome = asyncio.run(chat.file({name!r}, "f"))[0].text.splitlines()[0][:60]
     outcome += f" in {{time.perf_counter() - started:.1f}} s"
 else:
     try:
@@ -100,6 +100,7 @@ CASES = [
     ("Slack zip, one day file of 330,000 messages", lambda: slack_zip(330_000, 1), False),
     ("Slack zip, 199,000 messages in 10 day files", lambda: slack_zip(19_900, 10), False),
     ("WhatsApp .txt, 200,000 messages, in the chat (SQLite)", lambda: whatsapp_text(200_000), True),
+    ("2 GB-zero zip sent as customers.xlsx, in the chat (SQLite)", zeros_bomb, True),
 ]
 
 
@@ -111,7 +112,8 @@ def main() -> None:
             data = make()
             path.write_bytes(data)
             del data
-            code = CHILD.format(root=str(ROOT), path=str(path), chat=chat)
+            name = "customers.xlsx" if "xlsx" in label else "WhatsApp Chat with 陳小姐.txt"
+            code = CHILD.format(root=str(ROOT), path=str(path), chat=chat, name=name)
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
             if out.returncode:
                 print(f"{label}: FAILED\n{out.stderr[-2000:]}")
