@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, case, func, literal, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -362,18 +362,18 @@ def _funnel(session: Session, team_id: int, stages: list[tuple[str, dict[str, st
     cohort = and_(scope, col(Deal.created_at) < period.end,
                   or_(col(Deal.won_at).is_(None), col(Deal.won_at) >= period.start),
                   or_(col(Deal.lost_at).is_(None), col(Deal.lost_at) >= period.start))
-    furthest: dict[Any, int] = {}
-    for deal_id, stage in session.exec(select(Deal.id, Deal.stage).where(cohort)).all():
-        furthest[deal_id] = max(furthest.get(deal_id, 0), position.get(stage, 0))
-    for deal_id, stage in session.exec(
-            select(DealStageChange.deal_id, DealStageChange.to_stage).distinct()
-            .join(Deal, col(Deal.id) == col(DealStageChange.deal_id)).where(cohort)).all():
-        if stage in position:
-            furthest[deal_id] = max(furthest.get(deal_id, 0), position[stage])
+    # in SQL: each deal's furthest position (its stage now and every stage it moved to), then deals per position
+    now_at = case(position, value=col(Deal.stage), else_=0) if position else literal(0)
+    moved_to = case(position, value=col(DealStageChange.to_stage), else_=0) if position else literal(0)
+    reached = union_all(
+        select(col(Deal.id).label("deal"), now_at.label("pos")).where(cohort),
+        select(col(DealStageChange.deal_id).label("deal"), moved_to.label("pos"))
+        .join(Deal, col(Deal.id) == col(DealStageChange.deal_id)).where(cohort)).subquery()
+    furthest = select(reached.c.deal, func.max(reached.c.pos).label("top")).group_by(reached.c.deal).subquery()
     reached_at = [0] * len(ladder)
-    for top in furthest.values():
-        for index in range(top + 1):
-            reached_at[index] += 1
+    for top, n in session.exec(select(furthest.c.top, func.count()).group_by(furthest.c.top)).all():
+        for index in range(min(int(top or 0), len(ladder) - 1) + 1):
+            reached_at[index] += n
     average = _average_days(session, scope, period)
     figures = tuple(
         StageFigures(key, names, out, deals.get(key, 0), _money(amounts.get(key, {})),
