@@ -225,5 +225,5 @@ def report_chart(report: Report, language: str, *, period_label: str) -> Chart:
             axis.text(0.5, 0.5, say(t(language, "reports.chart_no_won")), transform=axis.transAxes, ha="center",
                       va="center", fontsize=18, color="#6b7280")
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=DPI, facecolor="white")
+        figure.savefig(buffer, format="png", dpi=DPI, facecolor="white", pil_kwargs={"compress_level": 1})
     return Chart(buffer.getvalue(), tuple(texts), family)
