@@ -23,6 +23,7 @@ from core.usecases.voice_notes import (
     too_big,
     transcribe_for,
 )
+from core.voice.jobs import queue_enabled
 
 log = logging.getLogger(__name__)
 TYPING_EVERY = 4.0  # Telegram's typing indicator lasts about five seconds
@@ -66,6 +67,11 @@ async def voice_note(ctx: Ctx) -> list[Reply]:
             return [Reply(ctx.t("voice.download_failed"))]
         if too_big(len(audio)):
             return [refused]
+        if queue_enabled(ctx.settings) and ctx.incoming.env.forwarded is None:  # voice workers transcribe it
+            from bot.voice_queue import queue_voice_note
+
+            await queue_voice_note(ctx, audio, attachment.mime_type)
+            return [Reply(ctx.t("voice.transcribing"))]  # the card follows from the worker (bot.voice_worker)
         ctx.uow.commit()  # hand the database connection back while the model works
         transcript = await transcribe_for(ctx.deps.transcription, audio, ctx.language)
     except VoiceNoteError as problem:

@@ -147,3 +147,60 @@ def test_a_worker_killed_mid_transcription_leaves_the_note_to_another(pg, voice_
     assert len(rows) == 1
     assert "ask not what your country can do for you" in rows[0][0].lower()
     assert count(engine, "SELECT count(*) FROM processedupdate WHERE key = 'v:c1:m42'") == 1
+
+
+class FixedModel:
+    """Stands in for Whisper in the chat test (the real model runs in the kill test above)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def load(self) -> object:
+        return self
+
+    def transcribe(self, audio: bytes, *, language: str | None = None, script: str | None = None) -> Transcript:
+        self.calls += 1
+        return Transcript(text="Visited Kennedy Library, they want 3 servers", language="en",
+                          language_probability=1.0, duration=4.0, seconds=0.1, low_confidence=False, reasons=(),
+                          engine="fixed")
+
+
+async def test_in_chat_a_queued_note_is_answered_by_the_voice_worker_with_its_card(pg, clock, tmp_path) -> None:
+    from bot.bootstrap import build
+    from bot.voice_queue import close_all
+    from bot.voice_worker import run_voice_worker
+    from core.settings import load_settings
+    from core.voice.service import TranscriptionService
+    from tests.conversation import Chat, RecordingMessenger
+
+    engine, url = pg
+    settings = load_settings(tmp_path / "none.toml", database_url=url, voice_queue="postgres",
+                             default_language="en")
+    model = FixedModel()
+    bot = build(settings, clock=clock, engine=engine, transcriber=TranscriptionService(model, workers=1))
+    bot.attach(bot_messenger := RecordingMessenger("console"))
+    chat = Chat(bot, "u1", "Amy", "en", platform="console")  # the team's owner (the `pg` fixture)
+    await chat.say("/new Kennedy Library")
+    bot_messenger.files["v1"] = (AUDIO / "jfk.ogg").read_bytes()
+    [queued] = await chat.voice("v1", duration=11, message_id="501")
+    assert "Transcribing" in queued.text and model.calls == 0  # nothing transcribed in the bot process
+    await chat.voice("v1", duration=11, message_id="501", update_id="again")  # redelivered: not queued twice
+    await close_all()
+    assert count(engine, "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'") == 1
+
+    worker_app = build(settings, clock=clock, engine=engine, transcriber=TranscriptionService(model, workers=1))
+    worker_app.attach(worker_messenger := RecordingMessenger("console"))
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_voice_worker(settings, app=worker_app, stop=stop, heartbeat=0.5))
+    try:
+        for _ in range(300):
+            if worker_messenger.sent or worker.done():
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 30)
+    [(to, card)] = worker_messenger.sent
+    assert to.chat_id == "dm-u1" and "Kennedy Library" in card.text and "3 servers" in card.text
+    assert model.calls == 1
+    assert count(engine, "SELECT count(*) FROM interaction WHERE kind = 'voice'") == 1
