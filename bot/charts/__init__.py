@@ -177,6 +177,8 @@ def report_chart(report: Report, language: str, *, period_label: str) -> Chart:
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         rates = {c.to_key: c.rate for c in report.conversion}
         for position, stage, value in zip(positions, ladder, values, strict=True):
+            if not any(values):
+                break  # one "no deals" line says it
             text = say(t(language, "reports.chart_deals", n=value))
             if stage.key in rates:
                 text += "  " + say(t(language, "reports.chart_rate", rate=f"{rates[stage.key] * 100:.0f}"))
@@ -218,10 +220,12 @@ def report_chart(report: Report, language: str, *, period_label: str) -> Chart:
         axis.bar(range(len(days)), amounts, color=COLOURS[1], width=0.7)
         step = max(1, len(days) // 8)
         axis.set_xticks(range(0, len(days), step), ticks[::step])
+        axis.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _short_number(value, language)))
         axis.set_ylim(0, (max(amounts, default=0) or 1) * 1.15)
         texts.extend(_short_number(v, language) for v in axis.get_yticks())
         if not any(amounts):
+            axis.set_yticks([])
             axis.text(0.5, 0.5, say(t(language, "reports.chart_no_won")), transform=axis.transAxes, ha="center",
                       va="center", fontsize=18, color="#6b7280")
         buffer = io.BytesIO()
