@@ -67,7 +67,8 @@ async def voice_note(ctx: Ctx) -> list[Reply]:
             return [Reply(ctx.t("voice.download_failed"))]
         if too_big(len(audio)):
             return [refused]
-        if queue_enabled(ctx.settings) and ctx.incoming.env.forwarded is None:  # voice workers transcribe it
+        env = ctx.incoming.env  # voice workers transcribe it (they have no Slack sender yet: Slack stays here)
+        if queue_enabled(ctx.settings) and env.forwarded is None and env.chat.platform != "slack":
             from bot.voice_queue import queue_voice_note
 
             await queue_voice_note(ctx, audio, attachment.mime_type)

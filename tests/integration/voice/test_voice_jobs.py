@@ -204,3 +204,39 @@ async def test_in_chat_a_queued_note_is_answered_by_the_voice_worker_with_its_ca
     assert to.chat_id == "dm-u1" and "Kennedy Library" in card.text and "3 servers" in card.text
     assert model.calls == 1
     assert count(engine, "SELECT count(*) FROM interaction WHERE kind = 'voice'") == 1
+
+
+async def test_the_voice_worker_answers_on_telegram_through_the_bot_api(pg, tmp_path) -> None:
+    """The worker's send-only Telegram messenger (real python-telegram-bot against the fake Bot API)."""
+    from bot.voice_worker import run_voice_worker
+    from core.settings import load_settings
+    from tests.fakes.telegram_api import FakeTelegram
+
+    engine, url = pg
+    with unit_of_work(engine) as uow:
+        local_owner(uow, Newcomer("telegram", "42", "42", "Amy Lin", language="en"))
+    fake = await FakeTelegram().start()
+    try:
+        settings = load_settings(tmp_path / "none.toml", database_url=url, voice_queue="postgres",
+                                 default_language="en", telegram_bot_token=fake.token,
+                                 telegram_api_base_url=fake.base_url, telegram_file_base_url=fake.file_url)
+        jobs = VoiceJobs(url)
+        await jobs.open()
+        await jobs.ensure_schema()
+        await jobs.defer(VoiceJob.of(Source("telegram", "42", "77"), "42", "en", b"OggS", "audio/ogg", 0))
+        await jobs.close()
+        from bot.bootstrap import build
+        from core.voice.service import TranscriptionService
+
+        app = build(settings, engine=engine, transcriber=TranscriptionService(FixedModel(), workers=1))
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_voice_worker(settings, app=app, stop=stop, heartbeat=0.5))
+        try:
+            [call] = await fake.wait_for("sendMessage", 1, timeout=30)
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, 30)
+        assert str(call.body.get("chat_id")) == "42" and "3 servers" in call.body.get("text", "")
+        assert not fake.sent("getUpdates")  # a voice worker never polls
+    finally:
+        await fake.stop()
