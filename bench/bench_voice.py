@@ -15,6 +15,10 @@
   sampled every 20 ms; further runs add the Telegram and Slack libraries (as a platform deployment) and use
   one worker of two threads. The engine runs one encoder pass at a time and returns freed buffers to the OS
   (core/voice/memory.py); `--memory` runs only the memory part, `--throughput` only the sustained one.
+- First-note latency (`--first-note`): fresh processes start as `chatcrm run` on Telegram does
+  (`bot.run.prepare_voice`), the first 10-s note arrives 0, 3 or 10 s after the start; wall seconds from its
+  arrival to its transcript, and the second note's, with the model loaded on first use (WHISPER_PRELOAD=0,
+  the old default) and in the background at start (the default now).
 Targets: WER <= 5%, CER <= 15%, every sentence kept, <= 3 s per 10-s note, >= 40 notes/min, < 550 MB.
 """
 
@@ -39,7 +43,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-if "--rss-child" not in sys.argv:  # the memory child imports only what the bot itself imports
+if "--rss-child" not in sys.argv and "--first-child" not in sys.argv:  # the memory child imports only what the bot itself imports
     from core.settings import load_settings
     from core.text import to_simplified
     from core.voice import TranscriptionService
@@ -181,6 +185,57 @@ def memory(notes: dict[str, bytes]) -> None:
     os.unlink(notes_file)
 
 
+def first_child(preload: str, delay: float, notes_file: str) -> None:
+    """Run in a fresh process: start as `chatcrm run` on Telegram does, then a first note `delay` s later."""
+    from bot.bootstrap import build
+    from bot.run import prepare_voice
+    from core.settings import load_settings
+
+    notes = {code: bytes.fromhex(data) for code, data in json.loads(Path(notes_file).read_text()).items()}
+    with tempfile.TemporaryDirectory() as folder:
+        settings = load_settings("/nonexistent.toml", database_url=f"sqlite:///{folder}/crm.db",
+                                 whisper_cache_dir=CACHE, telegram_bot_token="123456:" + "A" * 30,
+                                 whisper_preload={"lazy": False, "background": None}[preload])
+
+        async def run() -> dict[str, float]:
+            started = time.perf_counter()
+            app = build(settings)
+            preloading = await prepare_voice(app)
+            up = time.perf_counter() - started
+            await asyncio.sleep(delay)
+            figures = {"up": up}
+            for name in ("first", "second"):
+                arrived = time.perf_counter()
+                await app.deps.transcription.transcribe(notes["en"], language="en", script="en")
+                figures[name] = time.perf_counter() - arrived
+            if preloading is not None:
+                await preloading
+            app.deps.transcription.close()
+            return figures
+
+        print(json.dumps(asyncio.run(run())))
+
+
+def first_note(notes: dict[str, bytes], runs: int) -> None:
+    handle, notes_file = tempfile.mkstemp(suffix=".json")
+    os.close(handle)
+    Path(notes_file).write_text(json.dumps({code: data.hex() for code, data in notes.items()}))
+    for preload in ("lazy", "background"):
+        for delay in (0.0, 3.0, 10.0):
+            rows = []
+            for _ in range(runs):
+                command = [sys.executable, __file__, "--first-child", notes_file, "--preload", preload,
+                           "--delay", str(delay)]
+                output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+                rows.append(json.loads(output.strip().splitlines()[-1]))
+            first = statistics.median(row["first"] for row in rows)
+            second = statistics.median(row["second"] for row in rows)
+            up = statistics.median(row["up"] for row in rows)
+            print(f"  model {preload:10s} note {delay:4.0f} s after start: first {first:.2f} s, second {second:.2f} s,"
+                  f" first - second {first - second:+.2f} s; bot up in {up:.2f} s (median of {runs})")
+    os.unlink(notes_file)
+
+
 async def main(args: argparse.Namespace) -> None:
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -190,6 +245,12 @@ async def main(args: argparse.Namespace) -> None:
     await service.preload()
     print(f"model loaded in {time.perf_counter() - started:.1f} s from {service.engine.model_dir}")
     notes = ten_second_notes()
+    if args.first_note:
+        service.close()
+        print("first-note latency (fresh process each, Telegram start path):")
+        first_note(notes, max(1, min(args.runs, 5)))
+        print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return
     if args.memory or args.throughput:
         if args.throughput:
             print("throughput:")
@@ -223,10 +284,16 @@ if __name__ == "__main__":
     parser.add_argument("--notes", type=int, default=60)
     parser.add_argument("--memory", action="store_true", help="only the memory part")
     parser.add_argument("--throughput", action="store_true", help="only the sustained throughput (defaults)")
+    parser.add_argument("--first-note", action="store_true", help="only the first-note latency at start")
+    parser.add_argument("--first-child", metavar="NOTES", help=argparse.SUPPRESS)
+    parser.add_argument("--preload", default="background", help=argparse.SUPPRESS)
+    parser.add_argument("--delay", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--rss-child", metavar="NOTES", help=argparse.SUPPRESS)
     parser.add_argument("--with-platforms", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    if arguments.rss_child:
+    if arguments.first_child:
+        first_child(arguments.preload, arguments.delay, arguments.first_child)
+    elif arguments.rss_child:
         rss_child(arguments.with_platforms, arguments.rss_child)
     else:
         asyncio.run(main(arguments))
