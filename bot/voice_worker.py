@@ -1,6 +1,6 @@
 """The voice worker: takes voice-note jobs from PostgreSQL (core.voice.jobs), transcribes, stores, answers.
 
-    VOICE_QUEUE=postgres DATABASE_URL=postgresql+psycopg://… python -m bot.voice_worker
+    VOICE_QUEUE=postgres DATABASE_URL=postgresql+psycopg://… chatcrm voice worker   (or python -m bot.voice_worker)
 
 (`chatcrm run --role voice` runs the same). The model is loaded before the first job is taken, so no job
 waits for it; as many voice workers as wanted may run on any machine that reaches the database.

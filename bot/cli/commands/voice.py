@@ -73,6 +73,25 @@ def register(app: typer.Typer) -> None:
             _fail(str(error), "voice export-openai")
         typer.echo(str(written))
 
+    @voice.command("worker")
+    def worker() -> None:
+        """Take voice-note jobs from PostgreSQL until stopped (VOICE_QUEUE=postgres; see README, Voice notes)."""
+        import logging
+
+        from bot.voice_worker import run_voice_worker
+        from core.settings import SettingsError, load_settings
+        from core.voice import VoiceSetupError
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        try:
+            asyncio.run(run_voice_worker(load_settings()))
+        except (SettingsError, VoiceSetupError) as error:
+            _fail(str(error), "voice worker")
+        except SystemExit as stop:
+            if stop.code not in (None, 0):
+                _fail(str(stop.code), "voice worker")
+            raise
+
 
 AUDIO_MESSAGES = {"busy": "too many recordings are waiting; try again shortly", "empty": "the file is empty", "truncated": "the recording is cut off or damaged",
                   "not_audio": "this is not an audio file (expected OGG/Opus, M4A, WebM, MP3, WAV or FLAC)",

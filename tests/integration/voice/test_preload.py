@@ -70,3 +70,15 @@ async def test_the_model_loads_in_the_background_and_a_first_note_waits_for_it_o
         model.release.set()
         app.deps.transcription.close()
         app.engine.dispose()
+
+
+def test_chatcrm_voice_worker_refuses_without_a_postgres_queue(tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import build_app
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.delenv("VOICE_QUEUE", raising=False)
+    result = CliRunner().invoke(build_app(), ["voice", "worker"])
+    assert result.exit_code == 2
+    assert "VOICE_QUEUE=postgres and a PostgreSQL DATABASE_URL" in result.stderr
