@@ -61,6 +61,13 @@ class Period:
     end: datetime  # UTC, exclusive (now for the current period)
     first_day: date  # in the member's zone
     last_day: date
+    current: bool = True  # up to now (what happened at this very moment counts)
+
+    @property
+    def until(self) -> datetime:
+        """The exclusive bound the queries use: just past `end` for the current period, so a note logged at
+        `now` is in it."""
+        return self.end + timedelta(microseconds=1) if self.current else self.end
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +207,7 @@ def period_of(kind: PeriodKind, now: datetime, zone: ZoneInfo, *, past: bool = F
     if not past:
         end = min(end, now)
     last = min(after - timedelta(days=1), today) if not past else after - timedelta(days=1)
-    return Period(kind, start, end, first, last)
+    return Period(kind, start, end, first, last, current=not past)
 
 
 def _add_months(day: date, months: int) -> date:
@@ -272,7 +279,7 @@ def _member_figures(session: Session, team_id: int, ids: list[int], period: Peri
         select(Interaction.member_id, Interaction.kind, func.count())
         .where(col(Interaction.team_id) == team_id, col(Interaction.member_id).in_(ids),
                col(Interaction.deleted_at).is_(None), col(Interaction.occurred_at) >= period.start,
-               col(Interaction.occurred_at) < period.end)
+               col(Interaction.occurred_at) < period.until)
         .group_by(col(Interaction.member_id), col(Interaction.kind))).all()
     for member_id, kind, n in rows:
         counts[member_id][kind + "s" if kind in ACTIVITY else "notes"] += n
@@ -282,7 +289,7 @@ def _member_figures(session: Session, team_id: int, ids: list[int], period: Peri
             .where(col(FollowUp.team_id) == team_id, col(FollowUp.member_id).in_(ids),
                    col(FollowUp.kind) != "payment", col(FollowUp.status) == FollowUpStatus.done.value,
                    col(FollowUp.done_at) >= period.start,
-                   col(FollowUp.done_at) < period.end)
+                   col(FollowUp.done_at) < period.until)
             .group_by(col(FollowUp.member_id), late)).all():
         counts[member_id]["follow_ups_done_late" if is_late else "follow_ups_done_on_time"] += n
     for member_id, n in session.exec(
@@ -295,26 +302,26 @@ def _member_figures(session: Session, team_id: int, ids: list[int], period: Peri
             select(Customer.owner_id, func.count())
             .where(col(Customer.team_id) == team_id, col(Customer.owner_id).in_(ids),
                    col(Customer.merged_into_id).is_(None), col(Customer.created_at) >= period.start,
-                   col(Customer.created_at) < period.end)
+                   col(Customer.created_at) < period.until)
             .group_by(col(Customer.owner_id))).all():
         counts[member_id]["new_customers"] += n
     for member_id, n in session.exec(
             select(Deal.owner_id, func.count())
             .where(col(Deal.team_id) == team_id, col(Deal.owner_id).in_(ids), col(Deal.created_at) >= period.start,
-                   col(Deal.created_at) < period.end)
+                   col(Deal.created_at) < period.until)
             .group_by(col(Deal.owner_id))).all():
         counts[member_id]["deals_created"] += n
     for member_id, n in session.exec(
             select(Deal.owner_id, func.count())
             .where(col(Deal.team_id) == team_id, col(Deal.owner_id).in_(ids), col(Deal.lost_at) >= period.start,
-                   col(Deal.lost_at) < period.end)
+                   col(Deal.lost_at) < period.until)
             .group_by(col(Deal.owner_id))).all():
         counts[member_id]["deals_lost"] += n
     won: dict[Any, dict[str, Decimal]] = defaultdict(dict)
     for member_id, currency, n, total in session.exec(
             select(Deal.owner_id, Deal.currency, func.count(), func.sum(col(Deal.amount)))
             .where(col(Deal.team_id) == team_id, col(Deal.owner_id).in_(ids), col(Deal.won_at) >= period.start,
-                   col(Deal.won_at) < period.end)
+                   col(Deal.won_at) < period.until)
             .group_by(col(Deal.owner_id), col(Deal.currency))).all():
         counts[member_id]["deals_won"] += n
         if total is not None:
@@ -351,7 +358,7 @@ def _funnel(session: Session, team_id: int, stages: list[tuple[str, dict[str, st
     for key, column in ((won_key, Deal.won_at), (lost_key, Deal.lost_at)):
         for currency, n, total in session.exec(
                 select(Deal.currency, func.count(), func.sum(col(Deal.amount)))
-                .where(scope, col(column) >= period.start, col(column) < period.end)
+                .where(scope, col(column) >= period.start, col(column) < period.until)
                 .group_by(col(Deal.currency))).all():
             deals[key] += n
             if total is not None:
@@ -359,7 +366,7 @@ def _funnel(session: Session, team_id: int, stages: list[tuple[str, dict[str, st
     # the funnel: furthest position each deal of the period reached (its stage changes and its stage now)
     ladder = [key for key, _, out in stages if out != "lost"]
     position = {key: index for index, key in enumerate(ladder)}
-    cohort = and_(scope, col(Deal.created_at) < period.end,
+    cohort = and_(scope, col(Deal.created_at) < period.until,
                   or_(col(Deal.won_at).is_(None), col(Deal.won_at) >= period.start),
                   or_(col(Deal.lost_at).is_(None), col(Deal.lost_at) >= period.start))
     # in SQL: each deal's furthest position (its stage now and every stage it moved to), then deals per position
@@ -393,7 +400,7 @@ def _average_days(session: Session, scope: Any, period: Period) -> dict[str, flo
     moves = (select(DealStageChange.from_stage, DealStageChange.at, previous.label("entered"), Deal.created_at)
              .join(Deal, col(Deal.id) == col(DealStageChange.deal_id)).where(scope).subquery())
     rows = session.exec(select(moves.c.from_stage, moves.c.at, moves.c.entered, moves.c.created_at)
-                        .where(moves.c.at >= period.start, moves.c.at < period.end,
+                        .where(moves.c.at >= period.start, moves.c.at < period.until,
                                moves.c.from_stage.is_not(None))).all()
     spent: dict[str, list[float]] = defaultdict(list)
     for from_stage, at, entered, created in rows:
@@ -407,7 +414,7 @@ def _top_customers(session: Session, team_id: int, scope: Any,
     rows = session.exec(
         select(Deal.customer_id, Customer.name, Deal.currency, func.sum(col(Deal.amount)))
         .join(Customer, col(Customer.id) == col(Deal.customer_id))
-        .where(scope, col(Deal.won_at) >= period.start, col(Deal.won_at) < period.end)
+        .where(scope, col(Deal.won_at) >= period.start, col(Deal.won_at) < period.until)
         .group_by(col(Deal.customer_id), col(Customer.name), col(Deal.currency))).all()
     per: dict[int, dict[str, Decimal]] = defaultdict(dict)
     names: dict[int, str] = {}
@@ -475,7 +482,7 @@ def _won_over_time(session: Session, team_id: int, scope: Any, period: Period,
         day += timedelta(days=step)
     for won_at, currency, amount in session.exec(
             select(col(Deal.won_at), col(Deal.currency), col(Deal.amount))
-            .where(scope, col(Deal.won_at) >= period.start, col(Deal.won_at) < period.end,
+            .where(scope, col(Deal.won_at) >= period.start, col(Deal.won_at) < period.until,
                    col(Deal.amount).is_not(None))).all():
         if won_at is None or amount is None:
             continue
