@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from core.chat import Envelope
@@ -72,19 +74,38 @@ def log_interaction(session: Session, actor: Actor, *, text: str, kind: str = In
         amounts=list(amounts or []), details=dict(details or {}), created_at=now,
         source_platform=source.platform if source else None, source_chat=source.chat if source else None,
         source_message_id=source.message_id if source else None)
-    try:
-        with session.begin_nested():
-            session.add(interaction)
-            session.flush()
-    except IntegrityError:
-        if source and (existing := find_by_source(session, source)):
+    if source is not None:
+        if not _insert_once(session, interaction):
+            existing = find_by_source(session, source)
+            if existing is None:  # pragma: no cover - the conflicting row cannot vanish inside a transaction
+                raise InvalidInput("the message was stored and removed meanwhile")
             return existing, False  # a concurrent delivery of the same update won the race
-        raise
+    else:
+        session.add(interaction)
+        session.flush()
     if customer is not None:
         _touch_customer(session, customer, interaction.occurred_at)
     audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="create", entity=interaction,
                  after=audit.snapshot(interaction))
     return interaction, True
+
+
+def _insert_once(session: Session, interaction: Interaction) -> bool:
+    """INSERT … ON CONFLICT (source) DO NOTHING RETURNING id, the row then attached to the session as loaded:
+    one round trip, no savepoint; False when the source was stored already (by a concurrent delivery)."""
+    dialect = session.get_bind().dialect.name
+    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {c.key: getattr(interaction, c.key) for c in sa_inspect(Interaction).columns if c.key != "id"}
+    statement = (insert_of(Interaction).values(**values)
+                 .on_conflict_do_nothing(index_elements=["source_platform", "source_chat", "source_message_id"])
+                 .returning(col(Interaction.id)))
+    new_id = session.execute(statement).scalar()
+    if new_id is None:
+        return False
+    interaction.id = new_id
+    make_transient_to_detached(interaction)
+    session.add(interaction)
+    return True
 
 
 def _touch_customer(session: Session, customer: Customer, at: datetime) -> None:
