@@ -2,8 +2,9 @@
 
     VOICE_QUEUE=postgres DATABASE_URL=postgresql+psycopg://… chatcrm voice worker   (or python -m bot.voice_worker)
 
-(`chatcrm run --role voice` runs the same). The model is loaded before the first job is taken, so no job
-waits for it; as many voice workers as wanted may run on any machine that reaches the database.
+(a `--role voice` of `chatcrm run` should call `run_voice_worker`). The model is loaded before the first
+job is taken, so no job waits for it; as many voice workers as wanted may run on any machine that reaches
+the database.
 """
 
 from __future__ import annotations
