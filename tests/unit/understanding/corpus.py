@@ -6,7 +6,8 @@
 
 Rows with `"batch": "2026-12-02"` were added later (161 fresh notes, every second one held out before the parser was
 run on them); `score(corpus, batch=...)` scores only those. Rows with `"batch": "2026-12-02b"` (40 notes) were
-scored before any fix for them and then all added to "tuned", since their misses were looked at.
+scored before any fix for them and then all added to "tuned", since their misses were looked at. Rows with
+`"batch": "2026-12-02c"` (24 notes) were written last and all held out.
 
 A row may carry the member's `country` and `language`; they are passed to `parse_note`. An expected amount with a
 currency must come back with that currency; one with a unit is compared by value.
