@@ -127,7 +127,7 @@ class VoiceJobs:
         self.connector = procrastinate.PsycopgConnector(conninfo=conninfo(database_url),
                                                         min_size=min_pool, max_size=max_pool)
         self.app = procrastinate.App(connector=self.connector)
-        self.task = self.app.task(name=TASK, queue=QUEUE)(self._run)
+        self.task = self.app.task(name=TASK, queue=QUEUE, retry=2)(self._run)  # an error (not a bad note): twice more
         self.engine: Engine | None = None
         self.transcription: Transcription | None = None
         self.on_done: OnDone | None = None
