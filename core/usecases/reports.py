@@ -398,7 +398,11 @@ def _average_days(session: Session, scope: Any, period: Period) -> dict[str, flo
     previous = func.lag(col(DealStageChange.at), type_=UTCDateTime()).over(partition_by=col(DealStageChange.deal_id),
                                                      order_by=(col(DealStageChange.at), col(DealStageChange.id)))
     moves = (select(DealStageChange.from_stage, DealStageChange.at, previous.label("entered"), Deal.created_at)
-             .join(Deal, col(Deal.id) == col(DealStageChange.deal_id)).where(scope).subquery())
+             .join(Deal, col(Deal.id) == col(DealStageChange.deal_id))
+             .where(scope, col(DealStageChange.deal_id).in_(  # only deals that moved in the period
+                 select(DealStageChange.deal_id).where(col(DealStageChange.at) >= period.start,
+                                                       col(DealStageChange.at) < period.until)))
+             .subquery())
     rows = session.exec(select(moves.c.from_stage, moves.c.at, moves.c.entered, moves.c.created_at)
                         .where(moves.c.at >= period.start, moves.c.at < period.until,
                                moves.c.from_stage.is_not(None))).all()
