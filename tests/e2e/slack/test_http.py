@@ -85,7 +85,8 @@ async def test_dm_note_gets_block_kit_buttons_and_a_press_updates_in_place_once(
     await event(url, dm("Visited Acme, Mr. Lee wants a quote for 100 units, follow up Friday"))
     card = (await fake.wait_for("chat.postMessage", 2))[-1]
     labels = [b["text"]["text"] for b in buttons(card)]
-    assert labels == ["👤 Change customer", "📅 Change date", "✏️ Edit", "🚫 No follow-up", "↩️ Undo"]
+    assert labels == ["👤 Change customer", "📅 Change date", "✏️ Edit", "🚫 No follow-up", "↩️ Undo",
+                      "📈 Proposal & quote ✅", "Change stage", "Not a deal"]  # the quote proposes a deal (issue 15)
     assert "*Acme*" in card.body["blocks"][0]["text"]["text"] and "Mr. Lee" in card.body["text"]
     undo = buttons(card)[labels.index("↩️ Undo")]["value"]
     press = block_action(undo, message_ts="1700000000.000200")

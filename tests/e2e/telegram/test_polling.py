@@ -59,7 +59,9 @@ async def test_note_confirmation_buttons_edit_in_place_and_answer_every_callback
     keyboard = card.body["reply_markup"]["inline_keyboard"]
     payloads = [b["callback_data"] for row in keyboard for b in row]
     assert [b["text"] for row in keyboard for b in row] == ["👤 Change customer", "📅 Change date", "✏️ Edit",
-                                                          "🚫 No follow-up", "↩️ Undo"]
+                                                          "🚫 No follow-up", "↩️ Undo",
+                                                          # the quote proposes a deal (issue 15)
+                                                          "📈 Proposal & quote ✅", "Change stage", "Not a deal"]
     assert all(len(p.encode()) <= 64 for p in payloads)
     assert "<b>Acme</b>" in card.body["text"] and "Mr. Lee" in card.body["text"]
     fake.inject(callback(payloads[1], message_id=5001))
