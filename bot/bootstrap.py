@@ -101,6 +101,10 @@ class ChatCRM:
             return await self._handle(incoming)
         except inbox.Redelivered:
             log.info("ignored a redelivered update %s", update_keys(incoming))
+            claim = inbox.current()
+            if claim is not None and claim.attempts > 1:  # an earlier attempt died after its commit: answer now
+                claim.redelivered = True
+                return [Reply(t(language, "inbox.already_saved"))]
             return []
         except StorageUnavailable:
             log.exception("storage unavailable while handling %s", update_keys(incoming))
@@ -127,6 +131,7 @@ class ChatCRM:
                 replies.insert(0, Reply(ctx.t("delivery.earlier_lost", n=missed)))
             if member is not None or ctx.member is not None:
                 inbox.mark_handled(uow, env.chat.platform, keys)
+            inbox.mark_current_done(uow)  # the inbox row is done in the transaction of the update's effects
             events = list(uow.events)
         self.deliver(events)
         return replies
@@ -144,6 +149,14 @@ class ChatCRM:
                 record_lost_reply(uow, env.chat.platform, env.sender.platform_user_id, keys[0], self.clock.now())
         except Exception:
             log.exception("could not record the lost replies to %s", keys)
+
+    def open_inbox(self, worker: str) -> inbox.Inbox:
+        """The durable inbox as an adapter's receiving and processing side uses it (`worker` names the process)."""
+        return inbox.Inbox(self.engine, worker, self.clock)
+
+    def parked_text(self, language: str) -> str:
+        """What the member is told when one of their updates is parked after repeated failures."""
+        return t(normalize_language(language, self.settings.default_language), "inbox.parked")
 
     def deliver(self, events: list[Event]) -> None:
         """React to what committed use cases published."""

@@ -16,10 +16,12 @@ def command_menu() -> dict[str, list[tuple[str, str]]]:
     return {language: [(name, catalogue(language)[f"menu.{name}"]) for name in MENU] for language in LANGUAGES}
 
 
-def telegram_adapter(app: ChatCRM) -> Any:
+def telegram_adapter(app: ChatCRM, role: str = "all") -> Any:
     from adapters.telegram import TelegramAdapter
+    from adapters.telegram.receiver import worker_name
 
-    return TelegramAdapter(app.settings, app.handle, commands=command_menu(), undelivered=app.undelivered)
+    return TelegramAdapter(app.settings, app.handle, commands=command_menu(), undelivered=app.undelivered,
+                           inbox=app.open_inbox(worker_name()), parked_text=app.parked_text, role=role)
 
 
 def slack_adapter(app: ChatCRM) -> Any:

@@ -48,8 +48,13 @@ class TelegramAdapter:
 
     def __init__(self, settings: Settings, handle: IncomingHandler,
                  commands: Mapping[str, Sequence[tuple[str, str]]] | None = None,
-                 undelivered: UndeliveredHandler | None = None) -> None:
+                 undelivered: UndeliveredHandler | None = None, inbox: Any = None,
+                 parked_text: Callable[[str], str] | None = None, role: str = "all") -> None:
         self.settings = settings
+        self.inbox = inbox  # core.services.inbox.Inbox: polled updates are stored before they are confirmed
+        self.parked_text = parked_text
+        self.role = role  # "all", "receiver" (polls into the inbox) or "worker" (processes the inbox)
+        self.receiver: Any = None
         self.handle = handle
         self.undelivered = undelivered
         self.commands = commands or {}
@@ -80,12 +85,23 @@ class TelegramAdapter:
                 listen=settings.telegram_webhook_listen, port=settings.telegram_webhook_port, url_path=path,
                 webhook_url=settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret,
                 allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        elif self.inbox is not None:
+            from adapters.telegram.receiver import InboxReceiver
+
+            await self.app.bot.delete_webhook(drop_pending_updates=False)
+            self.receiver = InboxReceiver(self.app.bot, self.inbox, lambda update: self._on_update(update, None),
+                                          poll=self.role in ("all", "receiver"), work=self.role in ("all", "worker"),
+                                          poll_timeout=settings.telegram_poll_timeout, parked_text=self.parked_text)
+            await self.receiver.start()
         else:
             await self.app.updater.start_polling(timeout=max(1, int(settings.telegram_poll_timeout)),
                                                  allowed_updates=Update.ALL_TYPES, drop_pending_updates=False,
                                                  poll_interval=0.0)
 
     async def stop(self) -> None:
+        if self.receiver is not None:
+            await self.receiver.stop()
+            self.receiver = None
         with contextlib.suppress(Exception):
             if self.app.updater and self.app.updater.running:
                 await self.app.updater.stop()
@@ -136,7 +152,7 @@ class TelegramAdapter:
             log.warning("could not set the %s command menu of chat %s", language, chat_id, exc_info=True)
 
     # -- inbound -----------------------------------------------------------------------------
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE | None) -> None:
         incoming = to_incoming(update, self.app.bot.username or "")
         if incoming is None:
             if update.callback_query is not None:

@@ -30,7 +30,8 @@ async def running(fake, tmp_path, clock):
     """(app, adapter) running with long polling."""
     settings = telegram_settings(fake, tmp_path)
     app = build(settings)
-    adapter = TelegramAdapter(settings, app.handle, commands=command_menu())
+    adapter = TelegramAdapter(settings, app.handle, commands=command_menu(), inbox=app.open_inbox("test"),
+                              parked_text=app.parked_text)
     app.attach(adapter)
     await app.start(with_scheduler=False)
     await adapter.start()
