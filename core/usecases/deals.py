@@ -411,7 +411,9 @@ def stage_changes(uow: UnitOfWork, actor: Actor, since: datetime, until: datetim
 
 def _scope(actor: Actor, member_id: int | None, team: bool) -> list[Any]:
     """Deals of the team the actor may see: their own unless a manager asks for the team (or one member)."""
-    conditions = [col(Deal.team_id) == actor.team_id, actor.customer_filter()]
+    conditions = [col(Deal.team_id) == actor.team_id]
+    if not actor.sees_whole_team:  # managers see every customer of the team: no join needed for their figures
+        conditions.append(actor.customer_filter())
     if member_id is not None:
         if member_id != actor.member_id and not actor.sees_whole_team:
             raise NotAllowed("another member's deals")
@@ -431,8 +433,9 @@ def _totals(session: Session, actor: Actor, conditions: list[Any], team_stages: 
     weighted = func.sum(col(Deal.amount) * col(Deal.probability))
     query = (sa_select(col(Deal.owner_id), col(Deal.stage), col(Deal.currency), func.count(col(Deal.id)),
                        func.sum(col(Deal.amount)), weighted)
-             .join(Customer, col(Customer.id) == Deal.customer_id).where(*conditions)
-             .group_by(col(Deal.owner_id), col(Deal.stage), col(Deal.currency)))
+             .where(*conditions).group_by(col(Deal.owner_id), col(Deal.stage), col(Deal.currency)))
+    if not actor.sees_whole_team:
+        query = query.join(Customer, col(Customer.id) == Deal.customer_id)
     raw: dict[int | None, dict[str, list[Any]]] = {}
     for row in session.execute(query).all():
         owner, stage, currency, count, total, weight = cast("tuple[int | None, str, str | None, int, Any, Any]",
@@ -499,17 +502,21 @@ def pipeline(uow: UnitOfWork, actor: Actor, now: datetime) -> PipelineView:
     cutoff = now - timedelta(days=days)
     stalled_where = (*conditions, open_only, col(Deal.last_activity_at) < cutoff,
                      or_(col(Customer.last_interaction_at).is_(None), col(Customer.last_interaction_at) < cutoff))
-    stalled_count = session.exec(select(func.count(col(Deal.id))).join(Customer, col(Customer.id) == Deal.customer_id)
-                                 .where(*stalled_where)).one()
-    stalled = _deal_rows(session, actor, team_stages, select(Deal, Customer).join(Customer, col(Customer.id) == Deal.customer_id)
-                         .where(*stalled_where).order_by(col(Deal.last_activity_at), col(Deal.id)).limit(STALLED_SHOWN))
-    return PipelineView(team_wide, members, tuple(totals), _forecast(totals), closing, stalled, int(stalled_count),
-                        days)
+    # the first stalled deals and (a window count over the same scan) how many there are, in one query
+    found = session.execute(sa_select(Deal, Customer, func.count().over())
+                            .join(Customer, col(Customer.id) == Deal.customer_id).where(*stalled_where)
+                            .order_by(col(Deal.last_activity_at), col(Deal.id)).limit(STALLED_SHOWN)).all()
+    stalled_count = int(found[0][2]) if found else 0
+    stalled = _views(session, actor, team_stages, [(deal, customer) for deal, customer, _ in found])
+    return PipelineView(team_wide, members, tuple(totals), _forecast(totals), closing, stalled, stalled_count, days)
 
 
 def _deal_rows(session: Session, actor: Actor, team_stages: list[PipelineStage], query: Any
                ) -> tuple[DealView, ...]:
-    rows = session.exec(query).all()
+    return _views(session, actor, team_stages, list(session.exec(query).all()))
+
+
+def _views(session: Session, actor: Actor, team_stages: list[PipelineStage], rows: list[Any]) -> tuple[DealView, ...]:
     by_key = {s.key: s for s in team_stages}
     names = _names(session, {deal.owner_id for deal, _ in rows})
     return tuple(_view(deal, customer, by_key, actor.language, names.get(deal.owner_id or 0, ""))
