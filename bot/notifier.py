@@ -65,6 +65,13 @@ def render_nudge(card: NudgeCard, now: datetime) -> Reply:
         lines.append(t(language, "nudges.last", at=at, text=esc(card.last_text)))
     if card.late:
         lines.append(t(language, "nudges.held" if card.held else "nudges.late"))
+    if card.owed is not None:  # issue 15: money to collect, closed by "received" (bot.handlers.deals)
+        from bot.deal_proposals import money_text
+
+        amount = money_text(*card.owed, language)
+        lines.append(t(language, "deals.owed_nudge", amount=amount))
+        received = ((Button(t(language, "deals.btn_received", amount=amount), f"pay:rcv:{follow_up.id}"),),)
+        return Reply("\n".join(lines), buttons=nudge_buttons(language, follow_up) + received)
     return Reply("\n".join(lines), buttons=nudge_buttons(language, follow_up))
 
 

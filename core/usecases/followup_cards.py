@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -65,6 +66,7 @@ class NudgeCard:
     last_text: str = ""
     late: bool = False
     held: bool = False
+    owed: tuple[Decimal, str] | None = None  # a payment to collect (issue 15): amount and currency
 
 
 def snippet(text: str) -> str:
@@ -82,7 +84,9 @@ def nudge_card(session: Session, follow_up: FollowUp, member: Member, *, late: b
         if last is not None:
             last_at, last_text = last.occurred_at, snippet(last.transcript or last.text)
     held = late and not follow_up.explicit_time and not within_working_time(follow_up.due_at, member)
-    return NudgeCard(follow_up_view(follow_up, customer), Recipient.of(member), last_at, last_text, late, held)
+    owed = ((follow_up.amount, follow_up.currency) if follow_up.kind == "payment" and follow_up.amount is not None
+            and follow_up.currency else None)
+    return NudgeCard(follow_up_view(follow_up, customer), Recipient.of(member), last_at, last_text, late, held, owed)
 
 
 @dataclass(frozen=True, slots=True)
