@@ -105,8 +105,10 @@ def downgrade() -> None:
         batch_op.drop_column("currency")
         batch_op.drop_column("amount")
         batch_op.drop_column("kind")
-    with op.batch_alter_table("team", schema=None) as batch_op:
-        batch_op.drop_column("stalled_days")
+    if op.get_bind().dialect.name == "sqlite":  # SQLite drops a column in place (a copied team table would
+        op.execute("ALTER TABLE team DROP COLUMN stalled_days")  # break every foreign key to it)
+    else:
+        op.drop_column("team", "stalled_days")
     with op.batch_alter_table("pipelinestage", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pipelinestage_team_id"))
     op.drop_table("pipelinestage")
