@@ -23,6 +23,7 @@ from core.usecases.views import CustomerRef
 PER_ROW = 3
 SHOWN = 10
 LOST_REASON, STAGE_NAME, NEW_STAGE, DEAL_NOTE = "deal_lost_reason", "stage_name", "stage_new", "deal_note"
+CLOSE_DATE = "deal_close_date"
 MAX_TRIES = 6  # customer names of up to this many words in `/deal NAME title amount`
 
 
@@ -69,6 +70,7 @@ def stage_rows(ctx: Ctx, deal: DealView) -> tuple[tuple[Button, ...], ...]:
         buttons.append(Button(stage.name, f"dl:{verb}:{deal.id}:{stage.key}"))
     rows = [tuple(buttons[i:i + PER_ROW]) for i in range(0, len(buttons), PER_ROW)]
     rows.append((Button(ctx.t("deals.btn_note"), f"dl:note:{deal.id}"),
+                 Button(ctx.t("deals.btn_close_date"), f"dl:cd:{deal.id}"),
                  Button(ctx.t("deals.btn_customer"), f"c:open:{deal.customer.id}")))
     return tuple(rows)
 
@@ -173,6 +175,10 @@ def deal_button(ctx: Ctx, parts: list[str]) -> list[Reply]:
             deal = deals.get_deal(ctx.uow, ctx.actor, int(args[0]))
             ctx.await_answer(DEAL_NOTE, {"customer": deal.customer.name, "deal": deal.id})
             return [Reply(ctx.t("deals.note_prompt", customer=esc(deal.customer.name)))]
+        if verb == "cd" and _ids(args, 1):
+            deal = deals.get_deal(ctx.uow, ctx.actor, int(args[0]))
+            ctx.await_answer(CLOSE_DATE, {"deal": deal.id})
+            return [Reply(ctx.t("deals.ask_close_date", title=esc(deal.title)))]
         if verb in ("su", "sr") and len(args) == 1:
             return _stage_button(ctx, verb, args[0])
         if verb == "sa" and not args:
@@ -205,6 +211,21 @@ def lost_reason(ctx: Ctx, payload: dict) -> list[Reply]:
                      ctx.incoming.text, edit=False)
     except ServiceError as error:
         return _refusal(ctx, error)
+
+
+@state(CLOSE_DATE)
+def close_date(ctx: Ctx, payload: dict) -> list[Reply]:
+    assert isinstance(ctx.incoming, TextIn)
+    deal_id = int(payload.get("deal") or 0)
+    try:
+        expected = deals.read_close_date(ctx.actor, ctx.now, ctx.incoming.text)
+        deal = deals.set_expected_close(ctx.uow, ctx.actor, ctx.now, deal_id, expected)
+    except InvalidInput:
+        ctx.await_answer(CLOSE_DATE, payload)
+        return [Reply(ctx.t("deals.bad_close_date"))]
+    except ServiceError as error:
+        return _refusal(ctx, error)
+    return [deal_card(ctx, deal)]
 
 
 @state(DEAL_NOTE)

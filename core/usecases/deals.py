@@ -27,6 +27,7 @@ from core.services import deals as deal_service
 from core.services.actor import Actor
 from core.services.errors import InvalidInput, NotAllowed, NotFound
 from core.understanding.amounts import find_amounts
+from core.understanding.when import find_moments
 from core.uow import UnitOfWork
 from core.usecases.views import CustomerRef
 
@@ -546,3 +547,17 @@ def read_typed(actor: Actor, text: str) -> TypedDeal:
     if any(sign in cleaned for sign in ("$", "¥", "€", "￥")):
         raise InvalidInput("amount")
     return TypedDeal(cleaned, None, None)
+
+
+def read_close_date(actor: Actor, now: datetime, text: str) -> date:
+    """A typed expected-close date (2026-12-31, 12/31, 下週五, next Friday): the first date in the text, in the
+    actor's zone; InvalidInput when there is none."""
+    cleaned = text.strip()
+    try:
+        return date.fromisoformat(cleaned)
+    except ValueError:
+        pass
+    moments = [m for m in find_moments(cleaned, now=now, tz=actor.timezone) if not m.weak]
+    if not moments:
+        raise InvalidInput("date")
+    return moments[0].at.astimezone(actor.zone).date()

@@ -170,3 +170,15 @@ async def test_a_payment_note_is_money_owed_on_the_card_until_received(app, sale
     with session_scope(app.engine) as session:
         kinds = sorted(f.kind for f in session.exec(select(FollowUp)))
     assert kinds == ["followup", "payment"]
+
+
+async def test_the_expected_close_date_is_typed_after_the_button_and_shows_in_the_pipeline(app, owner, clock):
+    await owner.say("Visited Wayne Corp about lamps")
+    card = (await owner.say("/deal Wayne Corp lamps US$800"))[0]
+    asked = (await owner.press("📅 Close date", card))[0]
+    assert "When do you expect <b>lamps</b> to close?" in asked.text
+    assert "couldn't read that date" in (await owner.say("whenever"))[0].text  # asked again, politely
+    today = clock.now().date()
+    dated = (await owner.say(today.isoformat()))[0]
+    assert f"Expected close: {today.isoformat()}" in dated.text
+    assert "Expected to close this month (1):" in (await owner.say("/pipeline"))[0].text
