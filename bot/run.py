@@ -30,12 +30,15 @@ def console_adapter(app: ChatCRM, **io: Any) -> Any:
     return adapter
 
 
-def platform_adapters(app: ChatCRM) -> list[Any]:
+ROLES = ("all", "receiver", "worker", "voice")
+
+
+def platform_adapters(app: ChatCRM, role: str = "all") -> list[Any]:
     adapters: list[Any] = []
     if app.settings.telegram_bot_token:
         from bot.platforms import telegram_adapter
 
-        adapters.append(telegram_adapter(app))
+        adapters.append(telegram_adapter(app, role))
     if app.settings.slack_bot_token:
         from bot.platforms import slack_adapter
 
@@ -59,15 +62,26 @@ async def prepare_voice(app: ChatCRM) -> asyncio.Task | None:
     return preload_in_background(transcription) if wanted else None
 
 
-async def serve(settings: Settings, **console_io: Any) -> None:
-    """Run until interrupted (platforms) or until the console input ends."""
+async def serve(settings: Settings, role: str = "all", **console_io: Any) -> None:
+    """Run until interrupted (platforms) or until the console input ends.
+
+    `role`: "all" (the default: one process does everything), "receiver" (polls Telegram into the inbox; only
+    the process holding the PostgreSQL poller lock polls), "worker" (processes the inbox, sends nudges and
+    notices), "voice" (transcribes voice-note jobs, bot.voice_worker)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+    if role == "voice":
+        from bot.voice_worker import run_voice_worker
+
+        await run_voice_worker(settings)
+        return
     app = build(settings)
-    adapters = platform_adapters(app)
+    adapters = platform_adapters(app, role)
     console = None if adapters else console_adapter(app, **console_io)
     for adapter in [*adapters, *([console] if console else [])]:
         app.attach(adapter)
     preloading = await prepare_voice(app)  # noqa: F841 - kept referenced while it runs
-    await app.start()
+    await app.start(with_scheduler=role != "receiver")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signame in ("SIGINT", "SIGTERM"):

@@ -67,6 +67,8 @@ class InboxReceiver:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        with contextlib.suppress(Exception):
+            self.inbox.release_poller()
         if self.inflight:
             await asyncio.wait(list(self.inflight.values()), timeout=grace)
         left = dict(self.inflight)
@@ -82,6 +84,9 @@ class InboxReceiver:
 
     # -- receiving -------------------------------------------------------------------------------
     async def _poll(self) -> None:
+        while not await self.inbox.acquire_poller():  # exactly one poller per bot token (PostgreSQL lock)
+            await asyncio.sleep(5.0)
+        log.info("this process polls Telegram")
         failures = 0
         while True:
             try:

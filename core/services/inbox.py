@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, or_, update
+from sqlalchemy import Engine, and_, exists, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -36,6 +36,7 @@ from core.uow import UnitOfWork
 MAX_ATTEMPTS = 3
 LEASE_SECONDS = 10.0
 PENDING, PROCESSING, DONE, PARKED = "pending", "processing", "done", "parked"
+POLL_LOCK = 0x63726D02  # the PostgreSQL advisory lock of the one getUpdates poller (next to core.db.SCHEMA_LOCK)
 
 
 class Redelivered(Exception):
@@ -188,6 +189,7 @@ class Inbox:
         self.worker = worker
         self.clock = clock or SystemClock()
         self.lease = lease
+        self._poller: Any = None
 
     def _run(self, work: Any) -> Any:
         with Session(self.engine) as session:
@@ -216,3 +218,31 @@ class Inbox:
         await asyncio.to_thread(self._run, lambda s: release(s, self.worker, ids))
 
     processing = staticmethod(processing)
+
+    async def acquire_poller(self) -> bool:
+        """Become the one process that long-polls the bot token (two pollers get 409 Conflict from Telegram).
+
+        On PostgreSQL a session advisory lock held on a connection of this process: it ends with the process,
+        so another process takes over within its retry interval. On SQLite (one machine) always granted."""
+        if self.engine.dialect.name != "postgresql":
+            return True
+        if self._poller is not None:
+            return True
+
+        def take() -> bool:
+            connection = self.engine.connect()
+            got = bool(connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": POLL_LOCK}).scalar())
+            connection.commit()
+            if got:
+                self._poller = connection
+            else:
+                connection.close()
+            return got
+
+        return await asyncio.to_thread(take)
+
+    def release_poller(self) -> None:
+        connection = self._poller
+        if connection is not None:
+            self._poller = None
+            connection.close()  # the session ends: the advisory lock is released

@@ -22,8 +22,15 @@ def _settings():
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def run() -> None:
+    def run(role: str = typer.Option("all", "--role", help="all (default: everything in one process), receiver "
+                                     "(polls Telegram into the inbox), worker (processes the inbox, sends nudges) "
+                                     "or voice (transcribes voice-note jobs)")) -> None:
         """Start the bot: Telegram and/or Slack when their tokens are set, else a chat in this terminal."""
+        from bot.run import ROLES
+
+        if role not in ROLES:
+            typer.echo(f"chatcrm run: --role must be one of {', '.join(ROLES)}", err=True)
+            raise typer.Exit(2)
         settings = _settings()
         logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -35,7 +42,7 @@ def register(app: typer.Typer) -> None:
 
         try:
             with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(serve(settings))
+                asyncio.run(serve(settings, role))
         except VoiceSetupError as error:
             typer.echo(f"chatcrm cannot start: {error}", err=True)
             raise typer.Exit(2) from None

@@ -1,0 +1,102 @@
+"""The real `chatcrm run` process killed with SIGKILL again and again while notes arrive (issue 17).
+
+The fake Bot API serves an update again until a later getUpdates offset confirms it, like Telegram. The bot
+stores a fetched batch in its inbox before it asks for the next offset, so nothing fetched is lost; the inbox
+row is marked done in the transaction of the note, so nothing is stored twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from core.db import make_engine, upgrade
+from core.models import InboxItem, Interaction
+from core.services import teams
+from tests.fakes.telegram_api import FakeTelegram, message
+
+pytestmark = pytest.mark.slow
+
+NOTES, KILLS = int(os.environ.get("SIGKILL_NOTES", 300)), int(os.environ.get("SIGKILL_KILLS", 10))
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def start_bot(fake: FakeTelegram, url: str, tmp_path: Path, log) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": fake.token,
+           "TELEGRAM_API_BASE_URL": fake.base_url, "TELEGRAM_FILE_BASE_URL": fake.file_url,
+           "TELEGRAM_POLL_TIMEOUT": "1", "DEFAULT_LANGUAGE": "en", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "run"], cwd=tmp_path, env=env,
+                            stdout=log, stderr=log)
+
+
+async def until(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.02)
+
+
+async def test_sigkill_ten_times_while_300_notes_arrive_each_stored_once_and_answered(tmp_path):
+    url = f"sqlite:///{tmp_path}/crm.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as session:
+        teams.found_team(session, teams.Newcomer("telegram", "42", "42", "Amy"))
+        session.commit()
+    fake = await FakeTelegram().start()
+
+    def cards() -> set[int]:
+        return {int(n) - 1 for c in fake.sent("sendMessage") for n in re.findall(r"📦 (\d+) units", str(c.body.get("text")))}
+
+    def already_saved() -> int:
+        return sum("已經存好" in str(c.body.get("text")) for c in fake.sent("sendMessage"))
+
+    async def send_notes() -> None:
+        for i in range(NOTES):
+            fake.inject(message(f"Visited Acme, order {i}: wants {i + 1} units"))
+            await asyncio.sleep(0.01)
+
+    log = (tmp_path / "bot.log").open("w")
+    bot = start_bot(fake, url, tmp_path, log)
+    sender = asyncio.create_task(send_notes())
+    try:
+        for _kill in range(KILLS):
+            seen = len(fake.sent("sendMessage"))
+            await until(lambda seen=seen: len(fake.sent("sendMessage")) >= seen + 8, 60)
+            bot.send_signal(signal.SIGKILL)
+            bot.wait(10)
+            bot = start_bot(fake, url, tmp_path, log)
+        await sender
+        try:
+            await until(lambda: len(cards()) + already_saved() >= NOTES and not fake.updates, 90)
+        except AssertionError:
+            print([c.body.get("text") for c in fake.sent("sendMessage")][-5:])
+            raise
+        bot.send_signal(signal.SIGTERM)
+        assert bot.wait(10) == 0
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+        await fake.stop()
+    with Session(engine) as session:
+        texts = [row.text for row in session.exec(select(Interaction).where(Interaction.deleted_at.is_(None))).all()]
+        numbers = sorted(int(m.group(1)) for t in texts if (m := re.search(r"order (\d+)\b", t)))
+        open_rows = session.exec(select(func.count()).select_from(InboxItem)
+                                 .where(InboxItem.status != "done")).one()
+    engine.dispose()
+    assert numbers == list(range(NOTES))  # every note stored, exactly once
+    assert open_rows == 0  # no inbox row left pending, processing or parked
+    answered = cards()
+    assert len(answered) + already_saved() >= NOTES  # each note got its card, or "already saved" when a
+    assert len(answered) >= NOTES - KILLS  # process died between the note's commit and its reply
