@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from core.db import make_engine, upgrade
 from core.models import InboxItem, Interaction
 from core.services import teams
+from tests.conftest import drop_postgres, fresh_postgres
 from tests.fakes.telegram_api import FakeTelegram, message
 
 pytestmark = pytest.mark.slow
@@ -47,10 +48,24 @@ async def until(condition, timeout: float) -> None:
         await asyncio.sleep(0.02)
 
 
-async def test_sigkill_ten_times_while_300_notes_arrive_each_stored_once_and_answered(tmp_path):
-    url = f"sqlite:///{tmp_path}/crm.db"
-    engine = make_engine(url)
-    upgrade(engine)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request, tmp_path):
+    """(URL, engine) of an empty migrated database the bot process and the test share."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/crm.db"
+        engine = make_engine(url)
+        upgrade(engine)
+        yield url, engine
+        engine.dispose()
+        return
+    engine, name = fresh_postgres(request.getfixturevalue("postgres_template"))
+    yield engine.url.render_as_string(hide_password=False), engine
+    engine.dispose()
+    drop_postgres(name)
+
+
+async def test_sigkill_ten_times_while_300_notes_arrive_each_stored_once_and_answered(database, tmp_path):
+    url, engine = database
     with Session(engine) as session:
         teams.found_team(session, teams.Newcomer("telegram", "42", "42", "Amy"))
         session.commit()
@@ -94,7 +109,6 @@ async def test_sigkill_ten_times_while_300_notes_arrive_each_stored_once_and_ans
         numbers = sorted(int(m.group(1)) for t in texts if (m := re.search(r"order (\d+)\b", t)))
         open_rows = session.exec(select(func.count()).select_from(InboxItem)
                                  .where(InboxItem.status != "done")).one()
-    engine.dispose()
     assert numbers == list(range(NOTES))  # every note stored, exactly once
     assert open_rows == 0  # no inbox row left pending, processing or parked
     answered = cards()
