@@ -18,6 +18,7 @@ from core.services.actor import Actor
 from core.services.phones import normalize_phones
 from core.uow import UnitOfWork
 from core.usecases.customers import find_customer, recent_customers, ref
+from core.usecases.team import person_name
 from core.usecases.views import CustomerRef
 
 CHOICES = 5
@@ -79,7 +80,7 @@ def receive_contact(uow: UnitOfWork, actor: Actor, *, name: str, phone: str | No
     """Read a shared contact (phones in E.164 for the member's country) and offer customers to file it on."""
     numbers = normalize_phones([phone, *phones], actor.country)
     company = _clean(company)
-    contact = SharedContact(name.strip() or (numbers[0] if numbers else "?"), numbers[0] if numbers else None,
+    contact = SharedContact(person_name(name) or (numbers[0] if numbers else "?"), numbers[0] if numbers else None,
                             platform, platform_user_id, company, _clean(title), _clean_email(email), tuple(numbers))
     recent = recent_customers(uow, actor, limit=CHOICES)
     if not company:

@@ -36,6 +36,7 @@ from core.services.interactions import Source
 from core.text import search_form
 from core.uow import UnitOfWork
 from core.usecases.notes import NoteView, view_of
+from core.usecases.team import person_name
 from core.usecases.views import CustomerRef
 
 BATCH_STATE = "forward_batch"
@@ -127,6 +128,7 @@ def adopt_sender(uow: UnitOfWork, actor: Actor, interaction_id: int) -> NoteView
     if (not interaction.details.get("forwarded") or interaction.customer_id is None
             or interaction.contact_id is not None or interaction.deleted_at is not None or not name):
         return None
+    name = person_name(name)  # Telegram's "志明 張" (first, last) is 張志明
     contact = customer_service.contact_by_handle(session, actor, platform, user) if platform and user else None
     if contact is None or contact.customer_id != interaction.customer_id:
         contact = customer_service.find_contact(session, interaction.customer_id, name)

@@ -153,3 +153,23 @@ async def test_the_manager_merges_two_names_of_one_company_from_the_card(fake, r
     with session_scope(app.engine) as session:
         live = session.exec(select(Customer.name).where(Customer.merged_into_id.is_(None))).all()
         assert live == ["大同五金行"]
+
+
+async def test_a_forwarded_customer_message_makes_its_sender_the_customers_contact(fake, running):
+    app, _ = running
+    await team(fake)
+    await say(fake, CHEN, "/new 永豐電子")
+    origin = {"type": "user", "date": 1763430000,
+              "sender_user": {"id": 9001, "is_bot": False, "first_name": "志明", "last_name": "張"}}
+    summary = await reply_to(fake, CHEN, message("永豐電子這邊，請報 500 片的價格", chat_id=CHEN["id"], sender=CHEN,
+                                                forward_origin=origin))
+    assert buttons(summary)[0][0] == "永豐電子"
+    await press(fake, CHEN, buttons(summary)[0][1])
+    card = await say(fake, CHEN, "/c 永豐電子")
+    assert "👥 張志明" in card["text"]
+    with session_scope(app.engine) as session:
+        from core.models import Contact, CustomerAlias
+
+        [contact] = session.exec(select(Contact)).all()
+        assert contact.name == "張志明" and contact.handles.get("telegram") == "9001"
+        assert "張志明" not in session.exec(select(CustomerAlias.alias)).all()  # a person, not a name of the company
