@@ -95,6 +95,8 @@ NEW_CUSTOMER_ZH = re.compile(r"(?:新客戶|新客户|新客人|新開發客戶|
 DEPARTMENT_TAIL = re.compile(r"(?:採購部|采购部|採購|采购|業務部|业务部|財務部|财务部|研發部|研发部|工程部|品保部|品管部|"
                              r"行銷部|营销部|市場部|市场部|人資部|人事部|行政部|資訊部|信息部|物流部|法務部|法务部|"
                              r"總務部|总务部|生產部|生产部|製造部|制造部|總部|总部|[\u4e00-\u9fff]{2}部)$")
+BRANCH_WORD = re.compile(r"(?:台灣|臺灣|台湾|中國|中国|香港|亞洲|亚洲|上海|北京|深圳|大陸|大陆)?"
+                         r"(?:分公司|子公司|總公司|总公司|公司|辦事處|办事处|分行|集團|集团)")
 LATIN_WITH_BRANCH = re.compile(r"([A-Za-z0-9][\w&.'-]*)(\s*(?:台灣|臺灣|台湾|中國|中国|香港|亞洲|亚洲|上海|北京|深圳|大陸|大陆)?"
                                r"(?:分公司|子公司|總公司|总公司|公司|辦事處|办事处|分行|集團|集团)?)")
 
@@ -134,7 +136,7 @@ def _zh_slot(text: str, contact_start: int | None) -> str | None:
         if verb.re is ZH_VERBS and not _opens_slot(text, verb):
             continue
         rest = text[verb.end():]
-        if not re.match(r"\s*[\u4e00-\u9fff]|\s*[A-Z0-9]", rest):
+        if not re.match(r"\s*[\u4e00-\u9fff]|\s*[A-Z0-9]|\s*[a-z][\w&.'-]*\s*" + BRANCH_WORD.pattern, rest):
             continue  # "call back tomorrow": an English verb phrase, no name after the verb
         name = _zh_name(rest, contact_start - verb.end() if contact_start is not None and contact_start >= verb.end()
                         else None)
@@ -144,8 +146,13 @@ def _zh_slot(text: str, contact_start: int | None) -> str | None:
         chunks = [c for c in re.split(r"[,,。;;!!??\s::]", text[:contact_start].strip()) if c]
         while len(chunks) > 1 and ROLE_WORD.fullmatch(chunks[-1]):
             chunks.pop()  # 統一企業 採購 黃副理: the department is not the company
+        if len(chunks) > 1 and BRANCH_WORD.fullmatch(chunks[-1]):
+            chunks[-2:] = [" ".join(chunks[-2:])]  # 3M 台灣分公司 陳工程師, acme 公司 李經理: one name
         head = chunks[-1] if chunks else ""
         head = _strip_department(LEADING_VERB.sub("", head).removesuffix("的"))  # 大同五金行的Amy
+        joined = re.fullmatch(r"([A-Za-z0-9&][\w&.'-]*) (\S+)", head)
+        if joined and BRANCH_WORD.fullmatch(joined.group(2)) and joined.group(1).lower() not in NOT_BRANDS:
+            return head
         if len(head) >= 2 and re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9&]+", head) and re.search(r"[\u4e00-\u9fff]", head):
             return head
         if len(chunks) == 1 and _latin_brand(head):
@@ -192,8 +199,9 @@ def _zh_name(rest: str, contact_at: int | None) -> str | None:
                 _strip_department(run)):
             return _strip_department(run)  # 跟<美的集团>赵经理: 的 inside a company name
     latin = LATIN_WITH_BRANCH.match(rest.lstrip())
-    if latin and re.search(r"\d", latin.group(1)) and re.search(r"[A-Za-z]", latin.group(1)):
-        return latin.group(0).strip()  # 3M 台灣分公司
+    if latin and re.search(r"[A-Za-z]", latin.group(1)) and (
+            re.search(r"\d", latin.group(1)) or BRANCH_WORD.fullmatch(latin.group(2).strip())):
+        return latin.group(0).strip()  # 3M 台灣分公司, acme 公司
     stop = ZH_STOP.search(rest, 0, end)
     candidate = rest[: stop.start() if stop else end].strip()
     if stop and stop.start() == 0:
@@ -210,7 +218,40 @@ def _zh_name(rest: str, contact_at: int | None) -> str | None:
     return _strip_department(candidate)
 
 
+LEGAL_SUFFIX = re.compile(r"(?<![\w-])(?i:co|ltd|inc|corp|corporation|llc|limited|plc|gmbh|pte)\b(?!-)"
+                          r"(?:\.?,?\s*(?i:ltd|limited|inc|llc)\b(?!-))*\.?")
+NOT_IN_NAME = {"about", "with", "from", "at", "of", "for", "by", "on", "in", "to", "into", "visited", "visit", "called",
+               "call", "met", "meet", "asked", "said", "says", "emailed", "phoned", "told", "and", "or", "but", "that",
+               "who", "which", "is", "was", "are", "were", "wants", "needs", "ordered", "signed", "sent"}
+
+
+def legal_name(text: str, taken: list[tuple[int, int]]) -> Span | None:
+    """A company named with its legal form, kept whole: "Acme Co., Ltd.", "DATONG hardware co., ltd.",
+    "Acme Trading Co., Ltd." (up to four words before the form, from a capitalised one)."""
+    for m in LEGAL_SUFFIX.finditer(text):
+        words = list(re.finditer(r"[\w&'.-]+", text[:m.start()]))
+        start = None
+        for w in reversed(words[-4:] if len(words) > 4 else words):
+            gap = text[w.end():start if start is not None else m.start()]
+            bare = w.group(0).strip(".").lower()
+            if gap.strip() or bare in EN_STOPWORDS or bare in NOT_IN_NAME or w.group(0).endswith("."):
+                break
+            start = w.start()
+        while start is not None and not re.match(r"[A-Z0-9]", text[start]):
+            nxt = re.search(r"\s+(?=\S)", text[start:m.start()])
+            start = start + nxt.end() if nxt and start + nxt.end() < m.start() else None
+        if start is None:
+            continue
+        suffix = m.group(0)
+        end = m.end() - (1 if suffix.endswith(".") and "," not in suffix else 0)  # "Acme Corp." at a sentence end
+        if all(end <= s or start >= e for s, e in taken):
+            return text[start:end], start, end
+    return None
+
+
 def _en_slot(text: str, contact: Span | None) -> str | None:
+    if named := legal_name(text, []):
+        return named[0]
     for pattern in (EN_VERB, EN_LEADING, EN_FROM):
         for m in pattern.finditer(text):
             name = _trim_en(m.group(1), contact)
@@ -248,6 +289,8 @@ def en_company(text: str, taken: list[tuple[int, int]]) -> tuple[str, int, int, 
         return named[0], named[1], named[2], None
     if taken:  # a known customer is named: no other company is guessed
         return None
+    if named := legal_name(text, taken):
+        return named[0], named[1], named[2], None
     for pattern in (EN_VERB, EN_LEADING, EN_FROM):
         for m in pattern.finditer(text):
             name = _trim_en(m.group(1), None)

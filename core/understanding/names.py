@@ -15,6 +15,7 @@ _LATIN = re.compile(r"[a-z0-9]")
 _HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
 MIN_HAN_KEY = 2
 MIN_LATIN_KEY = 3
+_SHORT_BRAND = re.compile(r"\d[a-z]|[a-z]\d")
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,8 @@ class CustomerIndex:
             self._by_id[customer.id] = customer
         for name in (customer.name, *customer.aliases):
             key, _ = keyed(name)
-            if len(key) < (MIN_LATIN_KEY if _LATIN.match(key[:1] or "a") else MIN_HAN_KEY):
-                continue
+            if len(key) < (MIN_LATIN_KEY if _LATIN.match(key[:1] or "a") else MIN_HAN_KEY) and not _SHORT_BRAND.fullmatch(key):
+                continue  # 3M: two Latin characters are a name only with a digit in them
             bucket = self._by_key.setdefault(key, [])
             if all(known.id != customer.id or customer.id is None for known in bucket):
                 bucket.append(customer)

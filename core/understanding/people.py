@@ -39,6 +39,8 @@ NOT_A_PERSON_WORD = {"the", "and", "for", "with", "about", "again", "team", "off
                      "i", "me", "my", "it", "its", "po", "pos", "quote", "order", "invoice", "price", "deal", "account",
                      "signed", "chase", "sent", "send", "call", "email", "ship", "shipped", "visit", "meeting", "demo",
                      "follow", "check", "ent", "co", "limited", "company", "not", "no", "yes", "please", "asap"}
+COMPANY_FORMS = {"co", "ltd", "inc", "corp", "corporation", "llc", "limited", "plc", "gmbh", "pte", "trading",
+                 "industries", "enterprises", "holdings", "group", "company"}
 EN_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?\s+[A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?")
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
 NOT_PEOPLE = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
@@ -126,13 +128,16 @@ def en_contact(text: str, taken: list[tuple[int, int]]) -> tuple[str, int, int] 
         while words and words[0][0].lower() in NOT_PEOPLE:
             words.pop(0)
         cut = next((i for i, (w, _) in enumerate(words) if w.lower() in NOT_PEOPLE), len(words))
+        if any(w.lower().rstrip(".,") in COMPANY_FORMS for w, _ in words[:cut]):
+            continue  # "Acme Trading Co., Ltd.": a company's name, not a person's
+
         words = [(w, at) for w, at in words[:cut] if _free(at, at + len(w), taken)][:3]
         if len(words) >= 2:
             start, end = words[0][1], words[-1][1] + len(words[-1][0])
             if all(end <= s or start >= e for s, e in taken):
                 return " ".join(w for w, _ in words), start, end
     for m in _CAPITALISED.finditer(text):
-        if m.group(0).lower() in NOT_PEOPLE or m.start() == 0:
+        if m.group(0).lower() in NOT_PEOPLE or m.group(0).lower() in COMPANY_FORMS or m.start() == 0:
             continue
         if not any(m.end() <= s or m.start() >= e for s, e in taken) and taken:
             continue

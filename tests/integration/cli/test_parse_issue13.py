@@ -25,6 +25,12 @@ CASES = [
     ("大同五金行的Amy說明天回覆", "大同五金行", "大同五金行", "Amy", "回覆"),
     ("met Jenny at Blue Harbour, they want a quote", "Blue Harbour", "Blue Harbour", "Jenny", None),
     ("提醒我下週三打電話給大同五金行王總確認交期", "大同五金行", "大同五金行", "王總", "打電話給王總確認交期"),
+    # a team test's junk customers: a branch word, a bare 公司 and a legal form are parts of the name
+    ("3M 台灣分公司 陳工程師 說下週來看樣品", "3M 台灣分公司", "3M 台灣分公司", "陳工程師", "來看樣品"),
+    ("Acme Trading Co., Ltd. called about the order", "Acme Trading Co., Ltd.", "Acme", None, None),
+    ("拜訪 acme 公司 李經理", "acme 公司", "Acme", "李經理", None),
+    ("DATONG hardware co., ltd. wants 200 pcs", "DATONG hardware co., ltd.", "DATONG hardware co., ltd.", None, None),
+    ("Acme Co., Ltd. asked for a quote", "Acme Co., Ltd.", "Acme", None, None),
 ]
 
 

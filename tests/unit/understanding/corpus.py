@@ -7,7 +7,8 @@
 Rows with `"batch": "2026-12-02"` were added later (161 fresh notes, every second one held out before the parser was
 run on them); `score(corpus, batch=...)` scores only those. Rows with `"batch": "2026-12-02b"` (40 notes) were
 scored before any fix for them and then all added to "tuned", since their misses were looked at. Rows with
-`"batch": "2026-12-02c"` (24 notes) were written last and all held out.
+`"batch": "2026-12-02c"` (24 notes) were written last and all held out. Rows with `"batch": "2026-12-02d"` (10 notes,
+tuned) are company names with a legal form or a branch word (Acme Co., Ltd., 3M 台灣分公司, acme 公司).
 
 A row may carry the member's `country` and `language`; they are passed to `parse_note`. An expected amount with a
 currency must come back with that currency; one with a unit is compared by value.

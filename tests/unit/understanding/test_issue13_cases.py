@@ -142,3 +142,28 @@ def test_parse_note_keeps_its_old_signature():
 ])
 def test_an_english_verb_phrase_after_call_is_not_a_name(note, customer):
     assert parse(note, customers=CustomerIndex([])).customer == customer
+
+
+@pytest.mark.parametrize(("note", "new", "known", "contact"), [
+    ("3M 台灣分公司 陳工程師 說下週來看樣品", "3M 台灣分公司", "3M", "陳工程師"),
+    ("IBM 香港分公司 黃經理 要報價", "IBM 香港分公司", "IBM", "黃經理"),
+    ("拜訪 acme 公司 李經理", "acme 公司", "Acme Trading", "李經理"),
+    ("拜訪 sunrise 公司 張課長", "sunrise 公司", "Sunrise", "張課長"),
+    ("Acme Trading Co., Ltd. called about the order", "Acme Trading Co., Ltd.", "Acme Trading", None),
+    ("Acme Co., Ltd. asked for a quote", "Acme Co., Ltd.", "Acme Trading", None),
+    ("DATONG hardware co., ltd. wants 200 pcs", "DATONG hardware co., ltd.", "Datong Hardware", None),
+    ("Brightstar Electronics Co., Ltd. wants 50 samples", "Brightstar Electronics Co., Ltd.", "Brightstar", None),
+    ("visited Kingwell Plastics Co., Ltd., buyer Amy Chen wants a quote", "Kingwell Plastics Co., Ltd.", "Kingwell",
+     "Amy Chen"),
+])
+def test_branch_words_and_legal_forms_stay_part_of_the_name(note, new, known, contact):
+    """No "台灣分公司", "公司", "DATONG" or "Acme Co" customer and no "Ltd" contact: the whole name, new or known."""
+    nobody = parse(note, customers=None)
+    assert (nobody.customer, nobody.contact, nobody.customer_known) == (new, contact, False)
+    index = CustomerIndex([KnownCustomer(1, "大同五金行"), KnownCustomer(7, known, (known.split()[0],))])
+    found = parse(note, customers=index)
+    assert found.contact == contact
+    if found.customer_known:
+        assert (found.customer, found.customer_id) == (known, 7)
+    else:  # not recognised as the known one: still the whole new name, never a fragment
+        assert found.customer == new
