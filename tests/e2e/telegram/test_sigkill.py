@@ -32,11 +32,11 @@ NOTES, KILLS = int(os.environ.get("SIGKILL_NOTES", 300)), int(os.environ.get("SI
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def start_bot(fake: FakeTelegram, url: str, tmp_path: Path, log) -> subprocess.Popen:
+def start_bot(fake: FakeTelegram, url: str, tmp_path: Path, log, *args: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": fake.token,
            "TELEGRAM_API_BASE_URL": fake.base_url, "TELEGRAM_FILE_BASE_URL": fake.file_url,
            "TELEGRAM_POLL_TIMEOUT": "1", "DEFAULT_LANGUAGE": "en", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "run"], cwd=tmp_path, env=env,
+    return subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "run", *args], cwd=tmp_path, env=env,
                             stdout=log, stderr=log)
 
 
@@ -119,3 +119,43 @@ async def test_sigkill_ten_times_while_300_notes_arrive_each_stored_once_and_ans
     assert len(answered) + already_saved() >= NOTES - KILLS
     assert answered <= set(range(NOTES))  # no card for a note that was not sent
     print(f"cards {len(answered)}, already saved {already_saved()}, unanswered {NOTES - len(answered)}")
+
+
+@pytest.mark.postgres
+async def test_two_receivers_and_two_workers_on_postgresql_store_every_note_once_in_order(postgres_template, tmp_path):
+    engine, name = fresh_postgres(postgres_template)
+    url = engine.url.render_as_string(hide_password=False)
+    with Session(engine) as session:
+        teams.found_team(session, teams.Newcomer("telegram", "42", "42", "Amy"))
+        session.commit()
+    fake = await FakeTelegram().start()
+    log = (tmp_path / "bot.log").open("w")
+    processes = [start_bot(fake, url, tmp_path, log, "--role", role)
+                 for role in ("receiver", "receiver", "worker", "worker")]
+    try:
+        for i in range(60):
+            fake.inject(message(f"Visited Acme, order {i}: wants {i + 1} units"))
+            await asyncio.sleep(0.01)
+
+        def settled() -> bool:
+            with Session(engine) as session:
+                stored = session.exec(select(func.count()).select_from(Interaction)).one()
+            return stored >= 60 and not fake.updates and len(fake.sent("sendMessage")) >= 60
+
+        await until(settled, 60)
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        assert [process.wait(10) for process in processes] == [0, 0, 0, 0]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+        await fake.stop()
+    with Session(engine) as session:
+        rows = session.exec(select(Interaction).order_by(Interaction.id)).all()
+        claimed_by = {r.claimed_by for r in session.exec(select(InboxItem)).all()}
+    engine.dispose()
+    drop_postgres(name)
+    numbers = [int(m.group(1)) for r in rows if (m := re.search(r"order (\d+)\b", r.text))]
+    assert numbers == list(range(60))  # each once, and in the order they were sent (one chat)
+    assert claimed_by == {None}  # every row finished and released
