@@ -100,6 +100,10 @@ def render_card(ctx: Ctx, card: CustomerCardView, *, edit: bool = False) -> Repl
         lines.append(ctx.t("customers.aliases", aliases=esc(", ".join(card.aliases[:5]))))
     if card.phones:
         lines.append("📞 " + esc(", ".join(card.phones)))
+    if card.emails:
+        lines.append("✉️ " + esc(", ".join(card.emails)))
+    if card.notes:
+        lines.append("📝 " + esc(card.notes if len(card.notes) <= 200 else card.notes[:199] + "…"))
     for contact in card.contacts[:8]:
         lines.append(ctx.t("customers.contacts", contacts=_person(contact)))
     lines.append(ctx.t("customers.count", n=card.interaction_count))

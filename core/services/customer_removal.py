@@ -61,7 +61,9 @@ def merge(session: Session, actor: Actor, keep_id: int, drop_id: int) -> tuple[C
                     .execution_options(synchronize_session=False))
     keep.aliases = sorted({*keep.aliases, drop.name, *drop.aliases} - {keep.name})
     keep.phones = sorted({*keep.phones, *drop.phones})
+    keep.emails = [*keep.emails, *(e for e in drop.emails if e not in keep.emails)]
     keep.email, keep.address = keep.email or drop.email, keep.address or drop.address
+    keep.notes = "\n".join(n for n in (keep.notes, drop.notes) if n) or None
     keep.tags = sorted({*keep.tags, *drop.tags})
     keep.important = keep.important or drop.important
     if drop.last_interaction_at and (keep.last_interaction_at is None

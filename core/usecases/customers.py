@@ -71,6 +71,8 @@ class CustomerCardView:
     may_manage: bool = False  # the actor may rename, merge (and, as owner/manager, delete) it
     files: tuple[str, ...] = ()  # the names of its newest files (see core.usecases.attachments)
     file_count: int = 0  # all its files
+    emails: tuple[str, ...] = ()  # the company's own addresses (contacts carry theirs)
+    notes: str | None = None  # free notes, e.g. from a customer list's 備註/Notes column
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,8 @@ def customer_card(uow: UnitOfWork, actor: Actor, customer_id: int, *, recent: in
         member.name if member else None, tuple(visits),
         actor.sees_whole_team or customer.owner_id == actor.member_id,
         tuple(f.file_name for f in attachments.files_of(uow, actor, customer_id, limit=CARD_FILES)),
-        attachments.count_for(uow, actor, customer_id))
+        attachments.count_for(uow, actor, customer_id),
+        tuple(customer.emails), customer.notes)
 
 
 def recent_customers(uow: UnitOfWork, actor: Actor, *, limit: int = RECENT) -> tuple[CustomerRef, ...]:

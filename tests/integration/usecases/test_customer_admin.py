@@ -149,3 +149,18 @@ def test_the_card_shows_the_owner_contacts_in_full_and_each_visit(engine):
     assert bob_card_allowed.status is AdminStatus.UNCHANGED
     with unit_of_work(engine) as uow:
         followups.for_interaction(uow.session, first.id)
+
+
+def test_merge_keeps_both_customers_emails_and_notes_and_the_card_shows_them(engine):
+    _amy, _manager, chen, _bob = team(engine)
+    keep = log(engine, chen, "拜訪大同五金行，王總要報價 200 台").note.customer
+    drop = log(engine, chen, "Visited DaTong Hardware, Mr. Lee wants samples").note.customer
+    with unit_of_work(engine) as uow:
+        kept, dropped = uow.session.get(Customer, keep.id), uow.session.get(Customer, drop.id)
+        kept.emails, kept.notes = ["sales@datong.tw"], "月結 60 天"
+        dropped.emails, dropped.notes = ["sales@datong.tw", "lee@datong.tw"], "只收匯款"
+    merged, _ = run(engine, lambda uow: customer_admin.merge(uow, chen, drop.id, keep.id))
+    assert merged.status is AdminStatus.DONE
+    card, _ = run(engine, lambda uow: customer_views.customer_card(uow, chen, keep.id))
+    assert card.emails == ("sales@datong.tw", "lee@datong.tw")
+    assert card.notes == "月結 60 天\n只收匯款"
