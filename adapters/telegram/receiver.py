@@ -50,6 +50,7 @@ class InboxReceiver:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self.offset: int | None = None
+        self._stopping = False  # the loops end on it even where a cancellation was lost
 
     async def start(self) -> None:
         if self.poll:
@@ -61,6 +62,8 @@ class InboxReceiver:
     async def stop(self, grace: float = 3.0) -> None:
         """Stop polling (what was fetched and not stored is not confirmed: Telegram serves it again), let the
         updates in flight finish for `grace` seconds, then cancel them and hand their rows back."""
+        self._stopping = True
+        self._wake.set()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -123,7 +126,7 @@ class InboxReceiver:
 
     # -- processing ------------------------------------------------------------------------------
     async def _work(self) -> None:
-        while True:
+        while not self._stopping:
             free = self.concurrency - len(self.inflight)
             self._wake.clear()
             claims: list[Any] = []
@@ -137,11 +140,14 @@ class InboxReceiver:
             for claim in claims:
                 self.inflight[claim.id] = asyncio.create_task(self._one(claim), name=f"inbox-{claim.id}")
             if not claims:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that arrives
+                # as the event is set, and this loop would then never stop
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+                    async with asyncio.timeout(self.idle_seconds):
+                        await self._wake.wait()
 
     async def _heartbeat(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self.inbox.lease / 3)
             if self.inflight:
                 try:
