@@ -18,6 +18,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # The PostgreSQL advisory lock every chatcrm process takes around a schema upgrade (any fixed bigint
 # works; this one spells "crm" and stays below 2**31, so pg_locks shows it as classid 0, objid SCHEMA_LOCK).
 SCHEMA_LOCK = 0x63726D
+# SQLite has one writer: a note that arrives while a large import commits waits for it (an import of the
+# largest accepted export takes ~20 s here) rather than being refused after a few seconds
+SQLITE_BUSY_SECONDS = 30
 
 
 class StorageUnavailable(RuntimeError):
@@ -30,7 +33,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.drivername.startswith("sqlite"):
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 5, "check_same_thread": False}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False},
+                               **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "savepoint", _sqlite_savepoint_inside_transaction)
         return engine
@@ -57,7 +61,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cursor.close()
 
 
