@@ -13,15 +13,16 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
-from bot import group_privacy, router
+from bot import group_privacy, periodic, router
 from bot.access_requests import AccessRequests
 from bot.context import Ctx, Deps
 from bot.forward_summaries import ForwardSummaries
 from bot.i18n import normalize_language, t
+from bot.member_messages import MemberMessages
 from bot.notifier import create_scheduler
 from core.chat import ButtonIn, ChatRef, CommandIn, EditedIn, Envelope, Incoming, Reply, Sender, TextIn
 from core.db import StorageUnavailable, make_engine, upgrade
-from core.events import Event, FollowUpsChanged, ForwardBurstGrew, SpooledFileDone
+from core.events import Event, FollowUpsChanged, ForwardBurstGrew, SpooledFileDone, Tell
 from core.ports import Clock, Messenger, SystemClock
 from core.scheduling import FollowUpScheduler
 from core.services import inbox
@@ -48,6 +49,7 @@ class ChatCRM:
         self.scheduler = scheduler
         self.forward_summaries = forward_summaries
         self.access_requests = AccessRequests(deps, Database(engine))  # requests to owners/managers, answers back
+        self.member_messages = MemberMessages(deps, Database(engine))  # news a member did not ask for (Tell)
         self._scheduler_running = False
 
     @property
@@ -169,6 +171,8 @@ class ChatCRM:
                 chat_import_spool.discard(event)
             elif isinstance(event, AccessRequested):
                 self.access_requests.deliver(event)
+            elif isinstance(event, Tell):
+                self.member_messages.deliver(event)
 
 
 def update_keys(incoming: Incoming) -> list[str]:
@@ -198,4 +202,7 @@ def build(settings: Settings, *, clock: Clock | None = None, engine: Engine | No
     scheduler = create_scheduler(engine, settings, deps.messengers, deps.clock)
     router.load_handlers()
     summaries = ForwardSummaries(deps, Database(engine), settings.forward_batch_seconds)
-    return ChatCRM(deps, engine, scheduler, summaries)
+    app = ChatCRM(deps, engine, scheduler, summaries)
+    for job in periodic.jobs(app):
+        scheduler.add_periodic(job)
+    return app

@@ -32,4 +32,19 @@ class SpooledFileDone:
     path: Path
 
 
-Event = FollowUpsChanged | ForwardBurstGrew | SpooledFileDone
+@dataclass(frozen=True, slots=True)
+class Tell:
+    """Tell member `member_id`, in their own private chat and language, the catalogue message `key` with `values`
+    (plain text; escaped when rendered), once the work that decided it committed. For news a member did not ask
+    for: a handover's summary, a removal, a customer returned to the pool. Delivered by `bot.member_messages`."""
+
+    member_id: int
+    key: str
+    values: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, member_id: int, key: str, **values: object) -> Tell:
+        return cls(member_id, key, tuple((name, str(value)) for name, value in values.items()))
+
+
+Event = FollowUpsChanged | ForwardBurstGrew | SpooledFileDone | Tell

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -28,15 +30,27 @@ class NoticeSender(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PeriodicJob:
+    """Work the clock runs every `seconds` (the customer pool's returns, the janitor): `run(now)` decides from the
+    rows what is due, so a run after a restart or on several processes at once does each thing once; it returns
+    how many things it did (for logs)."""
+
+    name: str
+    seconds: float
+    run: Callable[[datetime], Awaitable[int]]
+
+
 def _real_now() -> datetime:
     return datetime.now().astimezone()
 
 
 class FollowUpScheduler:
     def __init__(self, dispatcher: Dispatcher, notices: NoticeSender | None, clock: Clock, *,
-                 interval: float = 5.0, notice_interval: float = 60.0) -> None:
+                 interval: float = 5.0, notice_interval: float = 60.0, periodic: Sequence[PeriodicJob] = ()) -> None:
         self.dispatcher, self.notices, self.clock = dispatcher, notices, clock
         self.interval, self.notice_interval = interval, notice_interval
+        self.periodic = tuple(periodic)
         self._scheduler: AsyncIOScheduler | None = None
 
     async def start(self) -> None:
@@ -47,6 +61,9 @@ class FollowUpScheduler:
         if self.notices is not None:
             scheduler.add_job(self.send_notices, "interval", seconds=self.notice_interval, id="notices",
                               next_run_time=_real_now())
+        for job in self.periodic:
+            scheduler.add_job(self.run_periodic, "interval", args=(job,), seconds=job.seconds, id=f"periodic:{job.name}",
+                              next_run_time=_real_now())
         scheduler.start()
         self._scheduler = scheduler
 
@@ -55,6 +72,10 @@ class FollowUpScheduler:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
         await self.dispatcher.close()
+
+    def add_periodic(self, job: PeriodicJob) -> None:
+        """Run `job` every `job.seconds` once started (the composition root adds them before `start`)."""
+        self.periodic = (*self.periodic, job)
 
     def _at(self, job_id: str, moment: datetime) -> None:
         if self._scheduler is not None:
@@ -85,6 +106,20 @@ class FollowUpScheduler:
         except Exception:
             log.exception("dispatcher run failed; it runs again shortly")
         return claimed
+
+    async def run_periodic(self, job: PeriodicJob) -> int:
+        """Run one periodic job now; a failure is logged and the job runs again at its next time."""
+        try:
+            done = await job.run(self.clock.now())
+        except asyncio.CancelledError:
+            log.debug("%s cancelled: the bot is stopping", job.name)
+            return 0
+        except Exception:
+            log.exception("%s failed; it runs again at its next time", job.name)
+            return 0
+        if done:
+            log.info("%s: %d done", job.name, done)
+        return done
 
     async def send_notices(self) -> int:
         try:

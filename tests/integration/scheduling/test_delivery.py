@@ -237,3 +237,27 @@ def test_while_one_process_claims_a_member_another_skips_that_member(engine, clo
         taken = connection.execute(first.claim_statement(clock.now(), 1)).all()
         assert [row.member_id for row in taken] == [amy.member_id]
         assert [c.follow_up_id for c in second.claim()] == [for_bob]  # not Amy's second nudge
+
+
+async def test_periodic_jobs_run_at_start_and_a_failing_run_does_not_stop_the_next(engine, clock):
+    from core.scheduling import PeriodicJob
+
+    runs: list[datetime] = []
+    two_runs = asyncio.Event()
+
+    async def flaky(now: datetime) -> int:
+        runs.append(now)
+        if len(runs) == 1:
+            raise RuntimeError("the first run fails")
+        two_runs.set()
+        return 1
+
+    scheduler = FollowUpScheduler(Dispatcher(engine, TimedSender(), clock), None, clock, interval=600)
+    scheduler.add_periodic(PeriodicJob("flaky", 0.05, flaky))
+    await scheduler.start()
+    try:
+        await asyncio.wait_for(two_runs.wait(), 10)
+    finally:
+        await scheduler.stop()
+    assert runs[0] == clock.now()  # the job gets the app's clock, not the wall clock
+    assert await scheduler.run_periodic(PeriodicJob("ok", 60, flaky)) == 1

@@ -1,0 +1,40 @@
+"""Periodic work the composition root hands to the scheduler's clock (`core.scheduling.PeriodicJob`).
+
+Each job is a use case run in its own unit of work off the event loop; what it publishes (`core.events`) is
+delivered after the commit like an update's events. Add a job to `jobs()`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from core.events import Event
+from core.scheduling import PeriodicJob
+from core.uow import UnitOfWork, unit_of_work
+
+if TYPE_CHECKING:
+    from bot.bootstrap import ChatCRM
+
+UseCase = Callable[[UnitOfWork, datetime], int]
+
+
+def use_case_job(app: ChatCRM, name: str, seconds: float, use_case: UseCase) -> PeriodicJob:
+    """A periodic job that runs `use_case(uow, now)` in one transaction and delivers its events after it."""
+    async def run(now: datetime) -> int:
+        def work() -> tuple[int, list[Event]]:
+            with unit_of_work(app.engine) as uow:
+                done = use_case(uow, now)
+                events = list(uow.events)
+            return done, events
+
+        done, events = await asyncio.to_thread(work)
+        app.deliver(events)
+        return done
+    return PeriodicJob(name, seconds, run)
+
+
+def jobs(app: ChatCRM) -> list[PeriodicJob]:
+    """Every periodic job of this deployment (each decides from the rows what is due, so any process may run it)."""
+    return []
