@@ -143,7 +143,9 @@ class Member(SQLModel, table=True):
     work_end: str = "18:00"
     work_days: str = "12345"  # ISO weekdays, Monday = 1
     digest_time: str = "08:30"
-    active: bool = True
+    active: bool = True  # False once removed from the team: their chat identities are refused (core.usecases.members)
+    removed_at: datetime | None = when()
+    removed_by: int | None = None  # the member who removed them (no foreign key: the member table is not rebuilt)
     unreachable_since: datetime | None = when()
     created_at: datetime = when(nullable=False, default_now=True)
 
@@ -472,3 +474,19 @@ class CustomerAccess(SQLModel, table=True):
     requested_at: datetime = when(nullable=False, default_now=True)
     decided_by: int | None = Field(default=None, foreign_key="member.id")
     decided_at: datetime | None = when()
+
+
+class Cover(SQLModel, table=True):
+    """A temporary cover (代理): from `starts_at` until `ends_at` (or `ended_at`, when ended early), the nudges of
+    `member_id`'s follow-ups go to `cover_id` (core.scheduling.dispatch), at the same due times."""
+
+    __table_args__ = (Index("ix_cover_member_end", "member_id", "ends_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    cover_id: int = Field(foreign_key="member.id")
+    starts_at: datetime = when(nullable=False)
+    ends_at: datetime = when(nullable=False)
+    ended_at: datetime | None = when()  # ended (early by /cover off, or at ends_at by the periodic job): told once
+    created_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = when(nullable=False, default_now=True)
