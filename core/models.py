@@ -127,6 +127,11 @@ class Team(SQLModel, table=True):
     country: str = "TW"
     silent_days: int = 30
     stalled_days: int = 14  # an open deal with no interaction or stage move for this long is stalled
+    # the customer pool (公海, core.usecases.customer_pool): off by default
+    pool_enabled: bool = False
+    pool_days: int = 60  # an owned customer with no interaction for this long returns to the pool
+    pool_warn_days: int = 3  # its owner is warned this many days before
+    pool_claim_limit: int = 5  # claims per member per 7 days
     workspace_id: str | None = Field(default=None, index=True)  # Slack team id when the team lives in Slack
     created_at: datetime = when(nullable=False, default_now=True)
 
@@ -176,7 +181,8 @@ class ChatIdentity(SQLModel, table=True):
 
 
 class Customer(SQLModel, table=True):
-    __table_args__ = (Index("ix_customer_team_key", "team_id", "name_key"),)
+    __table_args__ = (Index("ix_customer_team_key", "team_id", "name_key"),
+                      Index("ix_customer_team_pooled", "team_id", "pooled_at"))
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     name: str
@@ -196,6 +202,10 @@ class Customer(SQLModel, table=True):
     last_interaction_at: datetime | None = when()
     silent_alerted_at: datetime | None = when()
     merged_into_id: int | None = Field(default=None, foreign_key="customer.id")
+    pooled_at: datetime | None = when()  # in the team's pool since (owner_id None); None: not in the pool
+    pooled_from_id: int | None = None  # the member it was returned from (a member id; no foreign key)
+    pool_warned_at: datetime | None = when()  # its owner was warned of its return (once per idle period)
+    claimed_at: datetime | None = when()  # claimed or assigned from the pool: a new idle period starts
     created_at: datetime = when(nullable=False, default_now=True)
     updated_at: datetime = when(nullable=False, default_now=True)
 
