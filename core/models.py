@@ -206,6 +206,7 @@ class Customer(SQLModel, table=True):
     pooled_from_id: int | None = None  # the member it was returned from (a member id; no foreign key)
     pool_warned_at: datetime | None = when()  # its owner was warned of its return (once per idle period)
     claimed_at: datetime | None = when()  # claimed or assigned from the pool: a new idle period starts
+    erased_at: datetime | None = when()  # a privacy erasure left only this anonymous shell (core.services.erasure)
     created_at: datetime = when(nullable=False, default_now=True)
     updated_at: datetime = when(nullable=False, default_now=True)
 
@@ -374,12 +375,14 @@ class DealStageChange(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
+    __table_args__ = (Index("ix_auditevent_team_customer_at", "team_id", "customer_id", "at"),)
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     actor_id: int | None = Field(default=None, foreign_key="member.id")
     action: str
     entity: str
     entity_id: int | None = None
+    customer_id: int | None = None  # the customer it is about (core.services.audit); no foreign key: kept after a delete
     before: dict[str, Any] | None = json_dict(nullable=True)
     after: dict[str, Any] | None = json_dict(nullable=True)
     at: datetime = when(nullable=False, default_now=True)
