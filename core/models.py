@@ -205,7 +205,8 @@ class Customer(SQLModel, table=True):
     pooled_at: datetime | None = when()  # in the team's pool since (owner_id None); None: not in the pool
     pooled_from_id: int | None = None  # the member it was returned from (a member id; no foreign key)
     pool_warned_at: datetime | None = when()  # its owner was warned of its return (once per idle period)
-    claimed_at: datetime | None = when()  # claimed or assigned from the pool: a new idle period starts
+    assigned_at: datetime | None = when()  # claimed or assigned from the pool: a new idle period starts
+    claimed_by_id: int | None = None  # the member who claimed it from the pool (None: assigned by a manager)
     erased_at: datetime | None = when()  # a privacy erasure left only this anonymous shell (core.services.erasure)
     created_at: datetime = when(nullable=False, default_now=True)
     updated_at: datetime = when(nullable=False, default_now=True)

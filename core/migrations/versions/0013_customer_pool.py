@@ -1,5 +1,5 @@
 """The customer pool (issue 16): `team` gains pool_enabled, pool_days, pool_warn_days, pool_claim_limit;
-`customer` gains pooled_at, pooled_from_id, pool_warned_at, claimed_at and an index (team_id, pooled_at).
+`customer` gains pooled_at, pooled_from_id, pool_warned_at, assigned_at, claimed_by_id and an index (team_id, pooled_at).
 
 Columns are added and dropped in place (no copied table: every foreign key to `team` and `customer` stays).
 
@@ -20,7 +20,7 @@ TEAM = (("pool_enabled", sa.Boolean(), sa.false()), ("pool_days", sa.Integer(), 
         ("pool_warn_days", sa.Integer(), "3"), ("pool_claim_limit", sa.Integer(), "5"))
 CUSTOMER = (("pooled_at", core.models.UTCDateTime(timezone=True)), ("pooled_from_id", sa.Integer()),
             ("pool_warned_at", core.models.UTCDateTime(timezone=True)),
-            ("claimed_at", core.models.UTCDateTime(timezone=True)))
+            ("assigned_at", core.models.UTCDateTime(timezone=True)), ("claimed_by_id", sa.Integer()))
 
 
 def upgrade() -> None:
