@@ -25,6 +25,12 @@ SQLite the statement itself is the single writer), oldest due first. A member wi
 anywhere is skipped, so one chat is served by one process at a time, in order, at its platform's pace.
 Claimed nudges are delivered concurrently: one queue per chat waits its gap while other chats go on;
 the pacer holds the platform rate. A process claims only what it can send well within its lease.
+
+Whose chat: a removed member's follow-ups (`Member.active` false) are never claimed — held, neither failed nor
+sent — until a handover gives them to an active member (core.usecases.handover), whose chat they then reach.
+While a colleague covers a member (core.models.Cover, in force and the cover still active), the claim carries
+the cover (`Claimed.cover_id`) and the nudge goes to the cover's chat, at the same due time; the row stays the
+member's.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from core.ports import Clock
 from core.scheduling.limits import Pacer
 from core.scheduling.notices import rows_changed
 from core.scheduling.workhours import next_working_start
+from core.services.handover import recipients as cover_recipients
 
 log = logging.getLogger(__name__)
 DUE = (FollowUpStatus.pending.value, FollowUpStatus.snoozed.value)
@@ -68,6 +75,12 @@ class Claimed:
     member_id: int
     due_at: datetime
     late: bool
+    cover_id: int | None = None  # a colleague covering the member (core.models.Cover): the nudge goes to them
+
+    @property
+    def recipient_id(self) -> int:
+        """The member the nudge is for: the cover while one is in force, else the follow-up's owner."""
+        return self.cover_id or self.member_id
 
 
 class NudgeSender(Protocol):
@@ -149,13 +162,15 @@ class Dispatcher:
             found: list[Member] = list(session.scalars(
                 select(Member).where(col(Member.id).in_({r.member_id for r in rows}))))
             members = {m.id: m for m in found}
+            covers = cover_recipients(session, {r.member_id for r in rows}, now)
             claimed: list[Claimed] = []
             for row in rows:
                 if not row.explicit_time and (start := next_working_start(now, members[row.member_id])) > now:
                     session.execute(update(FollowUp).where(col(FollowUp.id) == row.id).values(
                         claimed_by=None, claimed_until=None, next_attempt_at=start))
                     continue
-                claimed.append(Claimed(row.id, row.member_id, row.due_at, now - row.due_at > LATE_AFTER))
+                claimed.append(Claimed(row.id, row.member_id, row.due_at, now - row.due_at > LATE_AFTER,
+                                       covers.get(row.member_id)))
             return claimed
 
     def next_due(self, within: timedelta) -> datetime | None:
@@ -259,10 +274,10 @@ class Dispatcher:
         destinations: dict[int, Destination | None] = {}
         spare: list[int] = []
         for item in claimed:
-            if item.member_id not in destinations:
-                destinations[item.member_id] = await self.sender.destination(item)
+            if item.recipient_id not in destinations:
+                destinations[item.recipient_id] = await self.sender.destination(item)
                 await asyncio.sleep(0)  # a look-up may block briefly: let waiting sends go first
-            destination = destinations[item.member_id]
+            destination = destinations[item.recipient_id]
             if destination is None:
                 await self._db(self._record_failure, item, no_chat(), GIVE_UP_RETRY)
                 continue
@@ -375,7 +390,7 @@ class Dispatcher:
             return "uncertain"
         if outcome.outcome is Outcome.unreachable:
             await self._db(self._unmark, item, outcome, POLICY.nudges)
-            await self._db(self._member_unreachable, item.member_id)
+            await self._db(self._member_unreachable, item.recipient_id)
             return "unreachable"
         if outcome.kind is FailureKind.internal:  # a rendering bug must not lose the nudge
             log.error("nudge %s failed", item.follow_up_id, exc_info=failure)

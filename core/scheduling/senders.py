@@ -79,25 +79,26 @@ class MemberChats:
 
 
 class NudgeDelivery:
-    """The dispatcher's sender: the member's chat, the nudge card rendered by the chat layer, sent there."""
+    """The dispatcher's sender: the member's chat (or, while a colleague covers them, the cover's:
+    `Claimed.recipient_id`), the nudge card rendered by the chat layer, sent there."""
 
     def __init__(self, engine: Engine, chats: MemberChats, clock: Clock, render: NudgeRenderer) -> None:
         self.engine, self.chats, self.clock, self.render = engine, chats, clock, render
 
     def _prepare(self, claimed: Claimed) -> tuple[ChatRef, Reply]:
         """Where the nudge goes and what it says (blocking: run off the event loop)."""
-        target = self.chats.target(claimed.member_id)
+        target = self.chats.target(claimed.recipient_id)
         if target is None:
             raise LookupError("member has no chat")
         with session_scope(self.engine) as session:
             follow_up = session.get(FollowUp, claimed.follow_up_id)
-            member = session.get(Member, claimed.member_id)
+            member = session.get(Member, claimed.recipient_id)  # a cover reads it in their own language and zone
             assert follow_up is not None and member is not None
             card = nudge_card(session, follow_up, member, late=claimed.late)
         return target, self.render(card, self.clock.now())
 
     async def destination(self, claimed: Claimed) -> tuple[str, str] | None:
-        target = await asyncio.to_thread(self.chats.target, claimed.member_id)
+        target = await asyncio.to_thread(self.chats.target, claimed.recipient_id)
         return (target.platform, target.chat_id) if target else None
 
     async def send_nudge(self, claimed: Claimed) -> tuple[str, str]:
