@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     default_language: str = "zh-Hant"
     default_country: str = "TW"
     log_level: str = "INFO"
+    open_signup: bool = False  # /start without a code founds a new team (Telegram); off: only the first team
 
     telegram_bot_token: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"

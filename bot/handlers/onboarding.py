@@ -1,4 +1,4 @@
-"""/start (found a team or join with an invite code), /invite, /help, /lang: see core.usecases.team."""
+"""/start (found a team, join or re-join with an invite code), /invite, /help, /lang: see core.usecases.team."""
 
 from __future__ import annotations
 
@@ -46,13 +46,16 @@ def _with_menu(reply: Reply, language: str) -> Reply:
 @command("start")
 def start(ctx: Ctx) -> list[Reply]:
     result = team.start(ctx.uow, ctx.member, ctx.now, _newcomer(ctx), code=_args(ctx),
-                        in_group=ctx.incoming.env.is_group)
+                        in_group=ctx.incoming.env.is_group, open_signup=ctx.settings.open_signup)
     match result.outcome:
         case StartOutcome.ALREADY_MEMBER if result.actor is not None:
             return [Reply(ctx.t("onboarding.already", team=esc(result.team_name)) + "\n\n"
                           + ctx.t("onboarding.help"))]
         case StartOutcome.ALREADY_MEMBER:
             return [Reply(ctx.t("onboarding.already", team=""))]
+        case StartOutcome.OTHER_TEAM:
+            return [Reply(ctx.t("onboarding.other_team", team=esc(result.team_name),
+                                other=esc(result.other_team)))]
         case StartOutcome.GROUP_REFUSED:
             return [Reply(ctx.t("onboarding.private_only"))]
         case StartOutcome.NEED_INVITE:

@@ -1,4 +1,7 @@
-"""Belonging to the team: /start (found the first team or join with an invite code), invites, language.
+"""Belonging to a team: /start (found a team or join with an invite code), invites, language.
+
+Many teams share a deployment (`core.services.teams`): a Slack workspace's first user founds its team; elsewhere
+a stranger founds one only on a fresh deployment or with `OPEN_SIGNUP=true`. A chat identity belongs to one team.
 
 Also the console's local owner, who is enrolled without an invite (`chatcrm run` on a terminal, the
 local import CLI).
@@ -42,9 +45,11 @@ LANGUAGE_ALIASES = {"繁體": "zh-Hant", "繁体": "zh-Hant", "简体": "zh-Hans
 
 
 class StartOutcome(StrEnum):
-    FOUNDED = "founded"  # the first team was created, the newcomer owns it
+    FOUNDED = "founded"  # a team was created, the newcomer owns it
     JOINED = "joined"  # the invite code was used
+    REJOINED = "rejoined"  # a removed member used a new invite and is a member again
     ALREADY_MEMBER = "already_member"  # nothing changed
+    OTHER_TEAM = "other_team"  # an active member used another team's invite: refused, nothing changed
     NEED_INVITE = "need_invite"  # a team exists and no code was given
     BAD_INVITE = "bad_invite"  # unknown, used, expired or another workspace's code
     GROUP_REFUSED = "group_refused"  # signing up happens in a private chat
@@ -54,12 +59,13 @@ class StartOutcome(StrEnum):
 class StartResult:
     outcome: StartOutcome
     actor: Actor | None = None  # the member after /start (None when nobody is enrolled)
-    team_name: str = ""
+    team_name: str = ""  # the member's team (OTHER_TEAM: the team they stay in)
+    other_team: str = ""  # OTHER_TEAM: the team whose invite was refused
 
     @property
     def enrolled(self) -> bool:
-        """A new member was created by this /start."""
-        return self.outcome in (StartOutcome.FOUNDED, StartOutcome.JOINED)
+        """A member was created or re-activated by this /start."""
+        return self.outcome in (StartOutcome.FOUNDED, StartOutcome.JOINED, StartOutcome.REJOINED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,20 +81,29 @@ def _team_name(uow: UnitOfWork, team_id: int) -> str:
 
 
 def start(uow: UnitOfWork, actor: Actor | None, now: datetime, who: Newcomer, *, code: str = "",
-          in_group: bool = False) -> StartResult:
-    """/start [code]: an existing member is told their team; a stranger founds the first team or joins one."""
-    if actor is not None:
-        return StartResult(StartOutcome.ALREADY_MEMBER, actor, _team_name(uow, actor.team_id))
+          in_group: bool = False, open_signup: bool = False) -> StartResult:
+    """/start [code]: an active member is told their team (or, with another team's valid invite, that one chat
+    account belongs to one team); a stranger or a removed member joins with a code; without a code a stranger
+    founds a team when `teams.may_found` allows it (`open_signup`: the OPEN_SIGNUP setting)."""
+    code = code.strip().split()[0] if code.strip() else ""
+    existing = teams.member_for(uow.session, who.platform, who.platform_user_id)
+    if existing is not None and existing.active:
+        current = Actor.of(existing)
+        invite = teams.valid_invite(uow.session, code, now) if code else None
+        if invite is not None and invite.team_id != existing.team_id:
+            return StartResult(StartOutcome.OTHER_TEAM, current, _team_name(uow, existing.team_id),
+                               _team_name(uow, invite.team_id))
+        return StartResult(StartOutcome.ALREADY_MEMBER, current, _team_name(uow, existing.team_id))
     if in_group:
         return StartResult(StartOutcome.GROUP_REFUSED)
-    code = code.strip().split()[0] if code.strip() else ""
     who = replace(who, name=person_name(who.name))
     try:
         if code:
-            member, outcome = teams.join(uow.session, code, who, now=now), StartOutcome.JOINED
-        elif not teams.any_team(uow.session):
-            member, outcome = (teams.found_team(uow.session, who, team_name(who.name, who.language)),
-                               StartOutcome.FOUNDED)
+            member = teams.join(uow.session, code, who, now=now)
+            outcome = StartOutcome.REJOINED if existing is not None else StartOutcome.JOINED
+        elif existing is None and teams.may_found(uow.session, who, open_signup=open_signup):
+            member = teams.found_team(uow.session, who, team_name(who.name, who.language), open_signup=open_signup)
+            outcome = StartOutcome.FOUNDED
         else:
             return StartResult(StartOutcome.NEED_INVITE)
     except InvalidInvite:
@@ -119,7 +134,7 @@ def person_name(display_name: str) -> str:
 
 
 def team_name(founder: str, language: str) -> str:
-    """The first team's name, in the founder's language: 林志明的團隊, 林志明的团队, Lin Zhiming's team."""
+    """A new team's name, in the founder's language: 林志明的團隊, 林志明的团队, Lin Zhiming's team."""
     template = TEAM_NAMES.get(language, TEAM_NAMES["en"])
     return template.format(name=person_name(founder))
 
