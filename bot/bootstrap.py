@@ -13,13 +13,14 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
-from bot import group_privacy, periodic, router
+from bot import commands, group_privacy, periodic, router
 from bot.access_requests import AccessRequests
 from bot.context import Ctx, Deps
 from bot.forward_summaries import ForwardSummaries
 from bot.i18n import normalize_language, t
 from bot.member_messages import MemberMessages
 from bot.notifier import create_scheduler
+from bot.render import esc
 from core.chat import ButtonIn, ChatRef, CommandIn, EditedIn, Envelope, Incoming, Reply, Sender, TextIn
 from core.db import StorageUnavailable, make_engine, upgrade
 from core.events import Event, FollowUpsChanged, ForwardBurstGrew, SpooledFileDone, Tell
@@ -34,7 +35,7 @@ from core.uow import Database, UnitOfWork, unit_of_work
 from core.usecases import chat_import_spool
 from core.usecases.access import AccessRequested
 from core.usecases.lost_replies import record_lost_reply, take_lost_replies
-from core.usecases.members import who_wrote
+from core.usecases.members import former_member, who_wrote
 from core.voice.service import LazyTranscription, TranscriptionService
 
 log = logging.getLogger("chatcrm")
@@ -122,6 +123,9 @@ class ChatCRM:
             if inbox.seen_before(uow, env.chat.platform, keys):
                 raise inbox.Redelivered(keys[0])
             member = who_wrote(uow, env.chat.platform, env.sender.platform_user_id)
+            if member is None and (refused := self._refuse_former(uow, incoming)) is not None:
+                inbox.mark_current_done(uow)  # someone removed from their team: told so, nothing stored
+                return refused
             ctx = self.context(uow, incoming, member)
             missed = take_lost_replies(uow, member, ctx.now) if member is not None else 0
             try:
@@ -137,6 +141,23 @@ class ChatCRM:
             events = list(uow.events)
         self.deliver(events)
         return replies
+
+    def _refuse_former(self, uow: UnitOfWork, incoming: Incoming) -> list[Reply] | None:
+        """A member removed from their team gets one short reply in their language and no CRM data; `/start CODE`
+        goes on (an invite may bring them back)."""
+        env = incoming.env
+        if isinstance(incoming, CommandIn):
+            spec = commands.resolve(incoming.command)
+            if spec is not None and spec.name == "start" and incoming.args.strip():
+                return None
+        if isinstance(incoming, TextIn) and self.deps.command_style(env.chat.platform).bare_words:
+            bare = commands.bare_command(incoming.text)
+            if bare is not None and bare[0].name == "start" and bare[1]:
+                return None
+        former = former_member(uow, env.chat.platform, env.sender.platform_user_id)
+        if former is None:
+            return None
+        return [Reply(t(former.language, "team.no_longer_member", team=esc(former.team_name)))]
 
     async def undelivered(self, incoming: Incoming, replies: Sequence[Reply]) -> None:
         """The adapter could not deliver the replies to `incoming` (its retries spent): the member is told at their
