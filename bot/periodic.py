@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 
 from core.events import Event
 from core.scheduling import PeriodicJob
-from core.uow import UnitOfWork, unit_of_work
+from core.uow import Database, UnitOfWork, unit_of_work
+from core.usecases import housekeeping
 
 if TYPE_CHECKING:
     from bot.bootstrap import ChatCRM
 
 UseCase = Callable[[UnitOfWork, datetime], int]
+JANITOR_SECONDS = 3600.0  # hourly: the ages of the rows and files decide what goes
 
 
 def use_case_job(app: ChatCRM, name: str, seconds: float, use_case: UseCase) -> PeriodicJob:
@@ -35,6 +37,14 @@ def use_case_job(app: ChatCRM, name: str, seconds: float, use_case: UseCase) -> 
     return PeriodicJob(name, seconds, run)
 
 
+def janitor_job(app: ChatCRM) -> PeriodicJob:
+    """The janitor (`core.usecases.housekeeping`): batches of its own transactions, and spool files on disk."""
+    async def run(now: datetime) -> int:
+        retention = housekeeping.Retention.of(app.settings)
+        return (await asyncio.to_thread(housekeeping.run, Database(app.engine), now, retention)).total
+    return PeriodicJob("janitor", JANITOR_SECONDS, run)
+
+
 def jobs(app: ChatCRM) -> list[PeriodicJob]:
     """Every periodic job of this deployment (each decides from the rows what is due, so any process may run it)."""
-    return []
+    return [janitor_job(app)]

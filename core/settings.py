@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     max_import_bytes: int = 50 * 1024 * 1024
     import_spool_dir: Path = Path("data/imports")  # exports parked while the bot asks a question about them
     forward_batch_seconds: float = 2.5  # forwarded messages this close together form one conversation
+    processed_update_days: float = Field(default=30.0, gt=0)  # the janitor removes update keys and done inbox rows
+    audio_keep_days: float = Field(default=180.0, ge=0)  # stored voice recordings (0: kept forever)
 
     @classmethod
     def settings_customise_sources(
