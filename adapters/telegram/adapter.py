@@ -53,7 +53,7 @@ class TelegramAdapter:
         self.settings = settings
         self.inbox = inbox  # core.services.inbox.Inbox: polled updates are stored before they are confirmed
         self.parked_text = parked_text
-        self.role = role  # "all", "receiver" (polls into the inbox) or "worker" (processes the inbox)
+        self.role = role  # "all", "receiver" (polls or serves the webhook into the inbox) or "worker" (processes it)
         self.receiver: Any = None
         self.handle = handle
         self.undelivered = undelivered
@@ -77,7 +77,9 @@ class TelegramAdapter:
         await self._set_commands()
         await self.app.start()
         settings = self.settings
-        if settings.telegram_webhook_url:
+        if self.inbox is not None:
+            await self._start_inbox()
+        elif settings.telegram_webhook_url:
             from urllib.parse import urlparse
 
             path = urlparse(settings.telegram_webhook_url).path.lstrip("/") or "telegram"
@@ -85,18 +87,32 @@ class TelegramAdapter:
                 listen=settings.telegram_webhook_listen, port=settings.telegram_webhook_port, url_path=path,
                 webhook_url=settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret,
                 allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
-        elif self.inbox is not None:
-            from adapters.telegram.receiver import InboxReceiver
-
-            await self.app.bot.delete_webhook(drop_pending_updates=False)
-            self.receiver = InboxReceiver(self.app.bot, self.inbox, lambda update: self._on_update(update, None),
-                                          poll=self.role in ("all", "receiver"), work=self.role in ("all", "worker"),
-                                          poll_timeout=settings.telegram_poll_timeout, parked_text=self.parked_text)
-            await self.receiver.start()
         else:
             await self.app.updater.start_polling(timeout=max(1, int(settings.telegram_poll_timeout)),
                                                  allowed_updates=Update.ALL_TYPES, drop_pending_updates=False,
                                                  poll_interval=0.0)
+
+    async def _start_inbox(self) -> None:
+        """Updates through the durable inbox: received (webhook endpoint, or the one getUpdates poller) by the
+        "all" and "receiver" roles, processed by "all" and "worker"."""
+        from urllib.parse import urlparse
+
+        from adapters.telegram.receiver import InboxReceiver
+
+        settings = self.settings
+        receives = self.role in ("all", "receiver")
+        webhook = None
+        if settings.telegram_webhook_url and receives:
+            webhook = {"url": settings.telegram_webhook_url, "secret": settings.telegram_webhook_secret,
+                       "listen": settings.telegram_webhook_listen, "port": settings.telegram_webhook_port,
+                       "path": urlparse(settings.telegram_webhook_url).path or "/telegram"}
+        elif not settings.telegram_webhook_url and receives:
+            await self.app.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
+        self.receiver = InboxReceiver(self.app.bot, self.inbox, lambda update: self._on_update(update, None),
+                                      poll=receives and not settings.telegram_webhook_url,
+                                      work=self.role in ("all", "worker"), webhook=webhook,
+                                      poll_timeout=settings.telegram_poll_timeout, parked_text=self.parked_text)
+        await self.receiver.start()
 
     async def stop(self) -> None:
         if self.receiver is not None:

@@ -1,28 +1,35 @@
-"""Telegram updates through the durable inbox: our own getUpdates loop and the inbox workers (issue 17).
+"""Telegram updates through the durable inbox: our own getUpdates loop or webhook endpoint, and the inbox workers
+(issue 17).
 
 PTB's Updater asks for the next offset (which confirms the batch to Telegram) before the CRM has stored anything,
 so a crash loses what was fetched. Here a fetched batch is first written to the inbox (one transaction); only then
-is the next offset requested. Workers take inbox rows (per chat in order, leased, see core.services.inbox), turn
-each back into a PTB `Update` and run it through the adapter's usual path; the row is marked done in the
-transaction of the update's effects.
+is the next offset requested. A webhook delivery (`WebhookIntake`, our own aiohttp endpoint instead of PTB's
+tornado one) is answered 200 only once its row is stored: an error or a crash before that makes Telegram deliver it
+again, and the unique (platform, update key) makes the repeat no second row. Workers take inbox rows (per chat in
+order, leased, see core.services.inbox.Worker), turn each back into a PTB `Update` and run it through the
+adapter's usual path; the row is marked done in the transaction of the update's effects.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import json
 import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiohttp import web
 from telegram import Update
 from telegram.error import Conflict, Forbidden, NetworkError, TelegramError, TimedOut
 
 from adapters.telegram.translate import PLATFORM
 
 log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def worker_name() -> str:
@@ -34,36 +41,100 @@ def chat_key(update: Update) -> str:
     return f"{PLATFORM}:{chat.id}" if chat is not None else f"{PLATFORM}:update:{update.update_id}"
 
 
+def inbox_item(update: Update) -> tuple[str, str, dict[str, Any]]:
+    """(key, chat key, payload) of an update: a redelivery has the same update id, so the same key."""
+    return f"u:{update.update_id}", chat_key(update), update.to_dict()
+
+
+class WebhookIntake:
+    """Telegram's webhook deliveries into the inbox: POST `path` with the secret header; 200 after the insert.
+
+    Several of these may run behind a load balancer (each registers the same URL; setWebhook is idempotent)."""
+
+    def __init__(self, bot: Any, inbox: Any, *, url: str, secret: str | None, listen: str, port: int, path: str,
+                 stored: Callable[[], None] | None = None) -> None:
+        self.bot, self.inbox = bot, inbox
+        self.url, self.secret, self.listen, self.port, self.path = url, secret, listen, port, "/" + path.lstrip("/")
+        self.stored = stored
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_post(self.path, self._deliver)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.listen, self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        await self.bot.set_webhook(self.url, secret_token=self.secret, allowed_updates=Update.ALL_TYPES,
+                                   drop_pending_updates=False)
+        log.info("Telegram webhook %s served on %s:%s", self.url, self.listen, self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()  # deliveries in flight finish first; the rest Telegram sends again
+            self._runner = None
+
+    async def _deliver(self, request: web.Request) -> web.Response:
+        if self.secret is not None and not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), self.secret):
+            log.warning("refused a Telegram webhook delivery with a wrong secret from %s", request.remote)
+            return web.Response(status=403)
+        try:
+            data = json.loads(await request.read())
+            update = Update.de_json(data, self.bot)
+        except Exception:
+            log.warning("refused an unreadable Telegram webhook delivery", exc_info=True)
+            return web.Response(status=400)
+        if update is None:
+            return web.Response(status=400)
+        try:
+            await self.inbox.store(PLATFORM, [inbox_item(update)])
+        except Exception:
+            log.exception("could not store webhook update %s; Telegram will deliver it again", update.update_id)
+            return web.Response(status=503)
+        if self.stored is not None:
+            self.stored()
+        return web.Response(status=200)
+
+
 class InboxReceiver:
-    """Polls Telegram into the inbox (`poll=True`) and/or processes the inbox (`work=True`)."""
+    """Receives Telegram updates into the inbox (`poll=True`: our getUpdates loop; `webhook`: the endpoint)
+    and/or processes the inbox (`work=True`)."""
 
     def __init__(self, bot: Any, inbox: Any, process: Callable[[Update], Awaitable[None]], *, poll: bool, work: bool,
                  poll_timeout: float, parked_text: Callable[[str], str] | None = None, concurrency: int = 32,
-                 idle_seconds: float = 0.5) -> None:
+                 idle_seconds: float = 0.5, webhook: dict[str, Any] | None = None) -> None:
         self.bot, self.inbox, self.process = bot, inbox, process
         self.poll, self.work = poll, work
         self.poll_timeout = max(1, int(poll_timeout))
         self.parked_text = parked_text
-        self.concurrency = concurrency
-        self.idle_seconds = idle_seconds
-        self.inflight: dict[int, asyncio.Task] = {}
-        self._wake = asyncio.Event()
+        self.worker: Any = inbox.processor(PLATFORM, self._process, self._tell_parked, concurrency=concurrency,
+                                        idle_seconds=idle_seconds) if work else None
+        self.intake = WebhookIntake(bot, inbox, stored=self._wake, **webhook) if webhook is not None else None
         self._tasks: list[asyncio.Task] = []
         self.offset: int | None = None
-        self._stopping = False  # the loops end on it even where a cancellation was lost
+
+    @property
+    def inflight(self) -> dict[int, asyncio.Task]:
+        return self.worker.inflight if self.worker is not None else {}
+
+    def _wake(self) -> None:
+        if self.worker is not None:
+            self.worker.wake()
 
     async def start(self) -> None:
-        if self.poll:
+        if self.intake is not None:
+            await self.intake.start()
+        elif self.poll:
             self._tasks.append(asyncio.create_task(self._poll(), name="telegram-poll"))
-        if self.work:
-            self._tasks.append(asyncio.create_task(self._work(), name="inbox-work"))
-            self._tasks.append(asyncio.create_task(self._heartbeat(), name="inbox-heartbeat"))
+        if self.worker is not None:
+            await self.worker.start()
 
     async def stop(self, grace: float = 3.0) -> None:
-        """Stop polling (what was fetched and not stored is not confirmed: Telegram serves it again), let the
+        """Stop receiving (what was fetched and not stored is not confirmed: Telegram serves it again), let the
         updates in flight finish for `grace` seconds, then cancel them and hand their rows back."""
-        self._stopping = True
-        self._wake.set()
+        if self.intake is not None:
+            await self.intake.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -72,18 +143,8 @@ class InboxReceiver:
         self._tasks.clear()
         with contextlib.suppress(Exception):
             self.inbox.release_poller()
-        if self.inflight:
-            await asyncio.wait(list(self.inflight.values()), timeout=grace)
-        left = dict(self.inflight)
-        for task in left.values():
-            task.cancel()
-        for task in left.values():
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if left:
-            with contextlib.suppress(Exception):
-                await self.inbox.release(list(left))
-            log.info("handed %d inbox rows back", len(left))
+        if self.worker is not None:
+            await self.worker.stop(grace)
 
     # -- receiving -------------------------------------------------------------------------------
     async def _poll(self) -> None:
@@ -107,10 +168,9 @@ class InboxReceiver:
             failures = 0
             if not updates:
                 continue
-            items = [(f"u:{u.update_id}", chat_key(u), u.to_dict()) for u in updates]
-            await self._store(items)
+            await self._store([inbox_item(u) for u in updates])
             self.offset = updates[-1].update_id + 1  # confirmed to Telegram only now, at the next getUpdates
-            self._wake.set()
+            self._wake()
 
     async def _store(self, items: list[tuple[str, str, dict]]) -> None:
         """Never confirm a batch before it is stored: retry until the database takes it."""
@@ -125,58 +185,14 @@ class InboxReceiver:
                 delay = min(10.0, delay * 2)
 
     # -- processing ------------------------------------------------------------------------------
-    async def _work(self) -> None:
-        while not self._stopping:
-            free = self.concurrency - len(self.inflight)
-            self._wake.clear()
-            claims: list[Any] = []
-            if free > 0:
-                try:
-                    claims = await self.inbox.claim(free, platform=PLATFORM)
-                except Exception:
-                    log.exception("could not claim inbox rows")
-                    await asyncio.sleep(1.0)
-                    continue
-            for claim in claims:
-                self.inflight[claim.id] = asyncio.create_task(self._one(claim), name=f"inbox-{claim.id}")
-            if not claims:
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that arrives
-                # as the event is set, and this loop would then never stop
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.idle_seconds):
-                        await self._wake.wait()
+    async def _process(self, claim: Any) -> None:
+        update = Update.de_json(claim.payload, self.bot)
+        if update is not None:
+            await self.process(update)
 
-    async def _heartbeat(self) -> None:
-        while not self._stopping:
-            await asyncio.sleep(self.inbox.lease / 3)
-            if self.inflight:
-                try:
-                    await self.inbox.renew(list(self.inflight))
-                except Exception:
-                    log.warning("could not renew inbox leases", exc_info=True)
-
-    async def _one(self, claim: Any) -> None:
-        try:
-            update = Update.de_json(claim.payload, self.bot)
-            if claim.parked:
-                log.error("inbox row %s (%s) parked: %s", claim.id, claim.key, claim.last_error)
-                await self._tell_parked(update)
-                return
-            with self.inbox.processing(claim):
-                await self.process(update)
-            await self.inbox.finish(claim.id)  # a no-op when the effects' transaction marked it done
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.exception("inbox row %s failed (attempt %d)", claim.id, claim.attempts)
-            with contextlib.suppress(Exception):
-                await self.inbox.failed(claim.id, f"{type(exc).__name__}: {exc}")
-        finally:
-            self.inflight.pop(claim.id, None)
-            self._wake.set()
-
-    async def _tell_parked(self, update: Update) -> None:
-        chat, user = update.effective_chat, update.effective_user
+    async def _tell_parked(self, claim: Any) -> None:
+        update = Update.de_json(claim.payload, self.bot)
+        chat, user = (update.effective_chat, update.effective_user) if update is not None else (None, None)
         if chat is None or self.parked_text is None:
             return
         language = (user.language_code if user else None) or ""

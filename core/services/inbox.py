@@ -16,8 +16,10 @@ effects of an update and its keys commit together, so a row retried after its ef
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
-from collections.abc import Iterator, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +35,7 @@ from core.models import InboxItem, ProcessedUpdate
 from core.ports import Clock, SystemClock
 from core.uow import UnitOfWork
 
+log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 LEASE_SECONDS = 10.0
 PENDING, PROCESSING, DONE, PARKED = "pending", "processing", "done", "parked"
@@ -219,6 +222,11 @@ class Inbox:
 
     processing = staticmethod(processing)
 
+    def processor(self, platform: str, process: Callable[[Claim], Awaitable[None]],
+               parked: Callable[[Claim], Awaitable[None]] | None = None, **options: Any) -> Worker:
+        """A loop that processes this platform's rows (see `Worker`)."""
+        return Worker(self, platform, process, parked, **options)
+
     async def acquire_poller(self) -> bool:
         """Become the one process that long-polls the bot token (two pollers get 409 Conflict from Telegram).
 
@@ -246,3 +254,102 @@ class Inbox:
         if connection is not None:
             self._poller = None
             connection.close()  # the session ends: the advisory lock is released
+
+
+class Worker:
+    """Processes one platform's inbox rows in this process: claims rows (per chat in order, at most `concurrency`
+    in flight), runs `process(claim)` for each with the claim current (so the update's unit of work marks it done
+    with its effects), renews the leases of the rows in flight every lease/3, and gives a parked row to
+    `parked(claim)` once (the member is told). `wake()` makes it look at once (a receiver in this process stored
+    rows); otherwise it looks every `idle_seconds` (rows stored by receivers in other processes)."""
+
+    def __init__(self, inbox: Inbox, platform: str, process: Callable[[Claim], Awaitable[None]],
+                 parked: Callable[[Claim], Awaitable[None]] | None = None, *, concurrency: int = 32,
+                 idle_seconds: float = 0.5) -> None:
+        self.inbox, self.platform, self.process, self.parked = inbox, platform, process, parked
+        self.concurrency, self.idle_seconds = concurrency, idle_seconds
+        self.inflight: dict[int, asyncio.Task] = {}
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self._stopping = False  # the loops end on it even where a cancellation was lost
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._work(), name=f"inbox-work-{self.platform}"),
+                       asyncio.create_task(self._heartbeat(), name=f"inbox-heartbeat-{self.platform}")]
+
+    async def stop(self, grace: float = 3.0) -> None:
+        """Stop claiming, let the rows in flight finish for `grace` seconds, then cancel them and hand them back."""
+        self._stopping = True
+        self._wake.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.inflight:
+            await asyncio.wait(list(self.inflight.values()), timeout=grace)
+        left = dict(self.inflight)
+        for task in left.values():
+            task.cancel()
+        for task in left.values():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if left:
+            with contextlib.suppress(Exception):
+                await self.inbox.release(list(left))
+            log.info("handed %d %s inbox rows back", len(left), self.platform)
+
+    async def _work(self) -> None:
+        while not self._stopping:
+            free = self.concurrency - len(self.inflight)
+            self._wake.clear()
+            claims: list[Claim] = []
+            if free > 0:
+                try:
+                    claims = await self.inbox.claim(free, platform=self.platform)
+                except Exception:
+                    log.exception("could not claim %s inbox rows", self.platform)
+                    await asyncio.sleep(1.0)
+                    continue
+            for claim in claims:
+                self.inflight[claim.id] = asyncio.create_task(self._one(claim), name=f"inbox-{claim.id}")
+            if not claims:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that arrives
+                # as the event is set, and this loop would then never stop
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.idle_seconds):
+                        await self._wake.wait()
+
+    async def _heartbeat(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(self.inbox.lease / 3)
+            if self.inflight:
+                try:
+                    await self.inbox.renew(list(self.inflight))
+                except Exception:
+                    log.warning("could not renew inbox leases", exc_info=True)
+
+    async def _one(self, claim: Claim) -> None:
+        try:
+            if claim.parked:
+                log.error("inbox row %s (%s) parked: %s", claim.id, claim.key, claim.last_error)
+                if self.parked is not None:
+                    with contextlib.suppress(Exception):
+                        await self.parked(claim)
+                return
+            with processing(claim):
+                await self.process(claim)
+            await self.inbox.finish(claim.id)  # a no-op when the effects' transaction marked it done
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("inbox row %s failed (attempt %d)", claim.id, claim.attempts)
+            with contextlib.suppress(Exception):
+                await self.inbox.failed(claim.id, f"{type(exc).__name__}: {exc}")
+        finally:
+            self.inflight.pop(claim.id, None)
+            self._wake.set()
