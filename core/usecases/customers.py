@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel import col, select
 
-from core.models import Customer, FollowUp, Interaction, InteractionKind, Member
+from core.models import Customer, FollowUp, Interaction, InteractionKind, Member, Role
 from core.services import customer_access, search
 from core.services import customers as customer_service
 from core.services.actor import Actor
 from core.services.company_names import same_company
 from core.uow import UnitOfWork
-from core.usecases import attachments
+from core.usecases import attachments, customer_pool
 from core.usecases.views import CustomerRef, FollowUpView
 
 RECENT = 8
@@ -73,6 +73,7 @@ class CustomerCardView:
     file_count: int = 0  # all its files
     emails: tuple[str, ...] = ()  # the company's own addresses (contacts carry theirs)
     notes: str | None = None  # free notes, e.g. from a customer list's 備註/Notes column
+    pool: customer_pool.PoolHistory | None = None  # its time in the team's pool (core.usecases.customer_pool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,10 @@ def ref(customer: Customer) -> CustomerRef:
 
 def customer_card(uow: UnitOfWork, actor: Actor, customer_id: int, *, recent: int = 5) -> CustomerCardView:
     session = uow.session
-    card = customer_service.customer_card(session, actor, customer_id, recent=recent)
+    reader = actor  # a customer in the team's pool: its card is open to the whole team, read only
+    if customer_pool.pooled_in_team(uow, actor, customer_id) is not None:
+        reader = replace(actor, role=Role.manager.value)
+    card = customer_service.customer_card(session, reader, customer_id, recent=recent)
     customer = card.customer
     owner = ref(customer)
     member = session.get(Member, customer.owner_id) if customer.owner_id else None
@@ -144,9 +148,9 @@ def customer_card(uow: UnitOfWork, actor: Actor, customer_id: int, *, recent: in
         customer.important, customer_service.quiet_days(session, customer), card.last_contact,
         member.name if member else None, tuple(visits),
         actor.sees_whole_team or customer.owner_id == actor.member_id,
-        tuple(f.file_name for f in attachments.files_of(uow, actor, customer_id, limit=CARD_FILES)),
-        attachments.count_for(uow, actor, customer_id),
-        tuple(customer.emails), customer.notes)
+        tuple(f.file_name for f in attachments.files_of(uow, reader, customer_id, limit=CARD_FILES)),
+        attachments.count_for(uow, reader, customer_id),
+        tuple(customer.emails), customer.notes, customer_pool.history(uow, customer))
 
 
 def recent_customers(uow: UnitOfWork, actor: Actor, *, limit: int = RECENT) -> tuple[CustomerRef, ...]:
@@ -169,8 +173,9 @@ def find_customer(uow: UnitOfWork, actor: Actor, name: str) -> CustomerMatch:
             if len(seen) > 1:
                 return CustomerMatch(None, tuple(ref(c) for c in seen))
             team = seen[0] if seen else (similar[0] if similar else None)
-        if team is not None and customer_access.can_see(session, actor, team):
-            return CustomerMatch(ref(team))
+        if team is not None and (customer_access.can_see(session, actor, team) or (team.owner_id is None
+                                 and customer_pool.pooled_in_team(uow, actor, team.id or 0) is not None)):
+            return CustomerMatch(ref(team))  # seen, or in the team's pool (its card is open to everyone)
         if team is not None:
             member = session.get(Member, team.owner_id) if team.owner_id else None
             return CustomerMatch(None, (), ref(team), member.name if member else "?")
