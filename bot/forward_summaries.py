@@ -4,7 +4,9 @@ The messages themselves are stored at once by `core.usecases.forwards`; only the
 burst is over (`forward_batch_seconds` after its last message). The timer only says when to look: the
 burst's row decides (`end_burst`). When the burst's messages reached several processes, each has a timer;
 one that fires while another process has extended the burst waits for the rest, and exactly one process
-claims the summary, so a burst split across processes gets one summary.
+claims the summary, so a burst split across processes gets one summary. A timer dies with its process (a crash,
+a restart): `sweep` (a periodic job, run at start and every `SWEEP_SECONDS`) finds bursts over for longer than
+`SWEEP_GRACE` with no summary sent and claims each the same way, so it is sent once, by one process.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from core.chat import ChatRef, Envelope, Reply, Sender, TextIn
 from core.events import ForwardBurstGrew
 from core.services.actor import Actor
 from core.uow import Database, UnitOfWork
-from core.usecases.forwards import BurstSummary, end_burst
+from core.usecases.forwards import BurstSummary, end_burst, overdue_bursts
 
 log = logging.getLogger(__name__)
 MAX_LOOKS = 100  # a burst extended this many times in a row is summarised by whichever process looks last
+SWEEP_SECONDS = 30.0
+SWEEP_GRACE = timedelta(seconds=30)  # a live timer sends the summary at the burst's end; the sweep only after this
 
 
 class ForwardSummaries:
@@ -45,7 +49,6 @@ class ForwardSummaries:
     async def _send_later(self, event: ForwardBurstGrew, due: datetime) -> None:
         """At `due` (the burst's end as this process knows it), end the burst or wait for its new end."""
         await asyncio.sleep(self.delay)
-        messenger = self.deps.messenger(event.chat.platform)
         reply = None
         for _ in range(MAX_LOOKS):
             summary, open_for = await asyncio.to_thread(self._end, event, due)
@@ -55,19 +58,48 @@ class ForwardSummaries:
             await asyncio.sleep(open_for.total_seconds())  # extended (maybe by another process): look again then
             due += open_for
         self._timers.pop(str(event.chat), None)
-        if reply is None or messenger is None:
-            return
+        if reply is not None:
+            await self._send(event.chat, reply)
+
+    async def sweep(self, now: datetime) -> int:
+        """Send the summaries of bursts that ended more than `SWEEP_GRACE` ago without one (their process died);
+        each is claimed by one process only. Returns how many were sent."""
+        grace = max(SWEEP_GRACE, timedelta(seconds=4 * self.delay))
+        overdue = await asyncio.to_thread(self._overdue, now - grace)
+        sent = 0
+        for member_id, chat in overdue:
+            if str(chat) in self._timers or self.deps.messenger(chat.platform) is None:
+                continue  # this process's own timer will look; or a platform another process serves
+            reply, _ = await asyncio.to_thread(self._claim, member_id, chat, now)
+            if reply is not None and await self._send(chat, reply):
+                log.info("sent the overdue forward summary to %s", chat)
+                sent += 1
+        return sent
+
+    def _overdue(self, ended_before: datetime) -> list[tuple[int, ChatRef]]:
+        with self.database.unit_of_work() as uow:
+            return overdue_bursts(uow, ended_before)
+
+    async def _send(self, chat: ChatRef, reply: Reply) -> bool:
+        messenger = self.deps.messenger(chat.platform)
+        if messenger is None:
+            return False
         try:
-            await messenger.send(event.chat, reply)
+            await messenger.send(chat, reply)
         except Exception:  # the record is saved; only the summary is lost
-            log.exception("could not send the forward summary to %s", event.chat)
+            log.exception("could not send the forward summary to %s", chat)
+            return False
+        return True
 
     def _end(self, event: ForwardBurstGrew, due: datetime) -> tuple[Reply | None, timedelta | None]:
+        return self._claim(event.member_id, event.chat, max(due, self.deps.clock.now()))
+
+    def _claim(self, member_id: int, chat: ChatRef, at: datetime) -> tuple[Reply | None, timedelta | None]:
         with self.database.unit_of_work() as uow:
-            end = end_burst(uow, event.member_id, event.chat, max(due, self.deps.clock.now()))
+            end = end_burst(uow, member_id, chat, at)
             if end.open_for is not None:
                 return None, end.open_for
-            return (self._render(uow, end.summary, event.chat) if end.summary is not None else None), None
+            return (self._render(uow, end.summary, chat) if end.summary is not None else None), None
 
     def _render(self, uow: UnitOfWork, summary: BurstSummary, chat: ChatRef) -> Reply:
         ctx = _context(self.deps, uow, summary.actor, chat)

@@ -10,15 +10,17 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.forward_summaries import SWEEP_SECONDS
 from core.events import Event
 from core.scheduling import PeriodicJob
 from core.uow import Database, UnitOfWork, unit_of_work
-from core.usecases import housekeeping
+from core.usecases import handover, housekeeping
 
 if TYPE_CHECKING:
     from bot.bootstrap import ChatCRM
 
 UseCase = Callable[[UnitOfWork, datetime], int]
+COVER_SECONDS = 300.0  # a cover ends (and both members are told) within 5 minutes after its last day
 JANITOR_SECONDS = 3600.0  # hourly: the ages of the rows and files decide what goes
 
 
@@ -47,4 +49,5 @@ def janitor_job(app: ChatCRM) -> PeriodicJob:
 
 def jobs(app: ChatCRM) -> list[PeriodicJob]:
     """Every periodic job of this deployment (each decides from the rows what is due, so any process may run it)."""
-    return [janitor_job(app)]
+    return [janitor_job(app), use_case_job(app, "cover endings", COVER_SECONDS, handover.end_due_covers),
+            PeriodicJob("forward-sweep", SWEEP_SECONDS, app.forward_summaries.sweep)]  # bursts whose timer died

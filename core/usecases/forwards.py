@@ -7,6 +7,8 @@ on PostgreSQL that row is locked first (created if missing), so two messages of 
 same moment by two processes still make one record. The one summary after the burst is claimed from the
 same row (`end_burst`): the row is deleted by the one process whose DELETE … WHERE expires_at <= now
 matched; a process whose timer fires while another process has extended the burst waits for the rest.
+A burst whose timer died with its process is found by `overdue_bursts` (the periodic sweep) and claimed the same
+way, so its summary is still sent, once.
 
 The original sender of a forwarded message is a person of the customer, not a name of the customer: the
 record keeps them as `details["sender"]` (name, platform, platform user id), never as the mention a filing
@@ -217,6 +219,20 @@ def end_burst(uow: UnitOfWork, member_id: int, chat: ChatRef, now: datetime) -> 
     if row is not None and row.payload.get("interaction") and row.expires_at > now:
         return BurstEnd(open_for=row.expires_at - now)
     return BurstEnd()
+
+
+def overdue_bursts(uow: UnitOfWork, ended_before: datetime) -> list[tuple[int, ChatRef]]:
+    """Bursts whose quiet period ended before `ended_before` with no summary claimed yet (the process whose timer
+    would have sent it died or stopped): (member id, chat) for `end_burst`, which still claims each one once."""
+    rows = uow.session.exec(select(ChatState.member_id, ChatState.chat).where(
+        ChatState.kind == BATCH_STATE, col(ChatState.expires_at) <= ended_before).order_by(col(ChatState.expires_at)))
+    found = []
+    for member_id, chat in rows.all():
+        try:
+            found.append((member_id, ChatRef.parse(chat)))
+        except ValueError:  # not a chat this code wrote: nothing to send it to
+            continue
+    return found
 
 
 def burst_summary(uow: UnitOfWork, member_id: int, interaction_id: int) -> BurstSummary | None:
