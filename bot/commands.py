@@ -50,6 +50,7 @@ TABLE: tuple[Command, ...] = (
     Command("pipeline", ("funnel", "漏斗", "銷售漏斗", "销售漏斗")),
     Command("stages", ("階段", "阶段")),
     Command("report", ("reports", "報表", "报表", "報告", "报告"), in_menu=True),
+    Command("pool", ("公海", "客戶池", "客户池", "customerpool")),
 )
 
 BY_WORD: dict[str, Command] = {word.casefold(): command for command in TABLE

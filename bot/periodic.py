@@ -14,7 +14,7 @@ from bot.forward_summaries import SWEEP_SECONDS
 from core.events import Event
 from core.scheduling import PeriodicJob
 from core.uow import Database, UnitOfWork, unit_of_work
-from core.usecases import handover, housekeeping
+from core.usecases import customer_pool, handover, housekeeping
 
 if TYPE_CHECKING:
     from bot.bootstrap import ChatCRM
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 UseCase = Callable[[UnitOfWork, datetime], int]
 COVER_SECONDS = 300.0  # a cover ends (and both members are told) within 5 minutes after its last day
 JANITOR_SECONDS = 3600.0  # hourly: the ages of the rows and files decide what goes
+POOL_SECONDS = 600.0  # the customer pool: warnings and returns are due on whole days, so every 10 minutes is plenty
 
 
 def use_case_job(app: ChatCRM, name: str, seconds: float, use_case: UseCase) -> PeriodicJob:
@@ -50,4 +51,5 @@ def janitor_job(app: ChatCRM) -> PeriodicJob:
 def jobs(app: ChatCRM) -> list[PeriodicJob]:
     """Every periodic job of this deployment (each decides from the rows what is due, so any process may run it)."""
     return [janitor_job(app), use_case_job(app, "cover endings", COVER_SECONDS, handover.end_due_covers),
+            use_case_job(app, "customer pool", POOL_SECONDS, customer_pool.run),
             PeriodicJob("forward-sweep", SWEEP_SECONDS, app.forward_summaries.sweep)]  # bursts whose timer died
