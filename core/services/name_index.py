@@ -6,7 +6,8 @@ consistent with the database across processes: every write of a customer, alias 
 its own transaction (`core.services.audit`), so each lookup first reads the team's audit events of those
 entities newer than a floor (one indexed query, usually no rows) and applies them: the changed customers
 are read again and their new names, aliases and contacts added (merged or deleted ones removed); a
-customer-list import (`customer_list` event) or more than `REBUILD_AFTER` changes rebuild the team's part.
+customer-list import (`customer_list` event), a privacy erasure (`erasure`) or more than `REBUILD_AFTER`
+changes rebuild the team's part.
 The floor trails the newest audit id by at least `FLOOR_LAG` seconds (advanced by one `max(id)` query
 every `FLOOR_LAG`), so a writer whose id was taken before a slower writer's commit is still seen; every
 `DEEP_EVERY` seconds the read starts from a floor `DEEP_LAG` seconds old instead (writes committing long
@@ -35,7 +36,8 @@ FLOOR_LAG = 2.0  # seconds an audit id may take to commit and still be seen on t
 DEEP_LAG = 120.0  # …and still be seen within DEEP_EVERY seconds (a long write: a merge, a large update)
 DEEP_EVERY = 10.0
 REBUILD_AFTER = 2000  # changed customers at once beyond which the team's part is rebuilt instead
-WATCHED = ("customer", "contact", "customer_list")
+WATCHED = ("customer", "contact", "customer_list", "erasure")
+REBUILD_ON = ("customer_list", "erasure")  # an erasure: no process may keep the erased names in memory
 FUZZY_CUTOFF = 72.0
 SMALL_TEAM = 5000  # below this many names, fuzzy matching simply scans them all
 
@@ -129,7 +131,7 @@ class NameIndex:
         fresh = [(event_id, entity, entity_id) for event_id, entity, entity_id in events
                  if event_id not in names.applied]
         if fresh:
-            if any(entity == "customer_list" for _, entity, _ in fresh):
+            if any(entity in REBUILD_ON for _, entity, _ in fresh):
                 return False
             customer_ids = {entity_id for _, entity, entity_id in fresh if entity == "customer" and entity_id}
             contact_ids = {entity_id for _, entity, entity_id in fresh if entity == "contact" and entity_id}
@@ -161,7 +163,7 @@ class NameIndex:
         live = {row[0]: row for row in session.exec(
             select(Customer.id, Customer.name, Customer.aliases)
             .where(col(Customer.id).in_(customer_ids), Customer.team_id == team_id,
-                   col(Customer.merged_into_id).is_(None)))}
+                   col(Customer.merged_into_id).is_(None), col(Customer.erased_at).is_(None)))}
         contacts: dict[int, list[str]] = {}
         for customer_id, name in session.exec(select(Contact.customer_id, Contact.name)
                                               .where(col(Contact.customer_id).in_(live))):
@@ -278,7 +280,8 @@ def _known(session: Session, team_id: int) -> list[Any]:
                                           .where(Contact.team_id == team_id)):
         contacts.setdefault(customer_id, []).append(name)
     rows = session.exec(select(Customer.id, Customer.name, Customer.aliases)
-                        .where(Customer.team_id == team_id, col(Customer.merged_into_id).is_(None)))
+                        .where(Customer.team_id == team_id, col(Customer.merged_into_id).is_(None),
+                               col(Customer.erased_at).is_(None)))
     return [KnownCustomer(cid, name, tuple(aliases or ()), tuple(contacts.get(cid or 0, ())))
             for cid, name, aliases in rows]
 
