@@ -17,6 +17,7 @@ from bot import commands, group_privacy, periodic, router
 from bot.access_requests import AccessRequests
 from bot.context import Ctx, Deps
 from bot.forward_summaries import ForwardSummaries
+from bot.handover_messages import HandoverMessages
 from bot.i18n import normalize_language, t
 from bot.member_messages import MemberMessages
 from bot.notifier import create_scheduler
@@ -34,6 +35,7 @@ from core.text import guess_language
 from core.uow import Database, UnitOfWork, unit_of_work
 from core.usecases import chat_import_spool
 from core.usecases.access import AccessRequested
+from core.usecases.handover import HandedOver
 from core.usecases.lost_replies import record_lost_reply, take_lost_replies
 from core.usecases.members import former_member, who_wrote
 from core.voice.service import LazyTranscription, TranscriptionService
@@ -51,6 +53,7 @@ class ChatCRM:
         self.forward_summaries = forward_summaries
         self.access_requests = AccessRequests(deps, Database(engine))  # requests to owners/managers, answers back
         self.member_messages = MemberMessages(deps, Database(engine))  # news a member did not ask for (Tell)
+        self.handover_messages = HandoverMessages(deps, Database(engine))  # a handover's summary to the receiver
         self._scheduler_running = False
 
     @property
@@ -194,6 +197,8 @@ class ChatCRM:
                 self.access_requests.deliver(event)
             elif isinstance(event, Tell):
                 self.member_messages.deliver(event)
+            elif isinstance(event, HandedOver):
+                self.handover_messages.deliver(event)
 
 
 def update_keys(incoming: Incoming) -> list[str]:

@@ -44,6 +44,8 @@ TABLE: tuple[Command, ...] = (
     Command("silentdays", ("沉默天數", "沉默天数")),
     Command("invite", ("邀請", "邀请"), in_menu=True),
     Command("team", ("members", "團隊", "团队", "成員", "成员")),
+    Command("handover", ("交接", "移交", "transfer", "轉移", "转移")),
+    Command("cover", ("代理", "代班", "代理人")),
     Command("lang", ("language", "語言", "语言"), in_menu=True),
     Command("files", ("attachments", "附件", "檔案", "文件")),
     Command("deal", ("deals", "商機", "商机")),

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from bot.context import Ctx
 from bot.forwards import forwarded_text
 from bot.handlers import note_edits
+from bot.handlers.handover import handover_phrase
 from bot.handlers.note_edits import waiting_reply
 from bot.note_cards import ask_customer, card_for, date_picker, due_stamp, note_replies
 from bot.render import esc
@@ -44,6 +45,8 @@ def text_note(ctx: Ctx) -> list[Reply]:
     assert isinstance(ctx.incoming, TextIn)
     if ctx.incoming.env.forwarded is not None:
         return forwarded_text(ctx)
+    if (handing := handover_phrase(ctx)) is not None:  # "把大同五金行轉給小红負責", "hand Acme over to Bob"
+        return handing
     return note_replies(ctx, log_note(ctx.uow, ctx.actor, ctx.now, NoteInput(ctx.incoming.text, Source.of(ctx.incoming.env))))
 
 

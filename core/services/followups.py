@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from core.models import Customer, FollowUp, FollowUpStatus, utcnow
-from core.services import audit
+from core.services import audit, handover
 from core.services.actor import Actor
 from core.services.errors import InvalidInput, NotFound
 
@@ -34,7 +34,8 @@ def get_own(session: Session, actor: Actor, follow_up_id: int) -> FollowUp:
     follow_up = session.get(FollowUp, follow_up_id)
     if follow_up is None or follow_up.team_id != actor.team_id:
         raise NotFound("no such follow-up")
-    if follow_up.member_id != actor.member_id and not actor.sees_whole_team:
+    if follow_up.member_id != actor.member_id and not actor.sees_whole_team and not handover.covers_for(
+            session, actor.member_id, follow_up.member_id):  # a cover acts on the nudges they get
         raise NotFound("no such follow-up")
     return follow_up
 

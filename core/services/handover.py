@@ -137,9 +137,10 @@ def recipients(session: Session, member_ids: Iterable[int], now: datetime) -> di
     return {member_id: cover_id for member_id, cover_id in rows}
 
 
-def covers_for(session: Session, cover_id: int, member_id: int, now: datetime) -> bool:
-    """Whether `cover_id` covers `member_id` at `now` (they may act on that member's nudges)."""
-    return recipients(session, [member_id], now).get(member_id) == cover_id
+def covers_for(session: Session, cover_id: int, member_id: int) -> bool:
+    """Whether `cover_id` covers `member_id` (a cover not ended yet: they may act on the nudges they got)."""
+    return session.exec(select(Cover.id).where(Cover.member_id == member_id, Cover.cover_id == cover_id,
+                                               col(Cover.ended_at).is_(None)).limit(1)).first() is not None
 
 
 def ending(session: Session, now: datetime) -> list[Cover]:
