@@ -44,14 +44,18 @@ TABLE: tuple[Command, ...] = (
     Command("silentdays", ("沉默天數", "沉默天数")),
     Command("invite", ("邀請", "邀请"), in_menu=True),
     Command("team", ("members", "團隊", "团队", "成員", "成员")),
+    Command("handover", ("交接", "移交", "transfer", "轉移", "转移")),
+    Command("cover", ("代理", "代班", "代理人")),
     Command("lang", ("language", "語言", "语言"), in_menu=True),
     Command("files", ("attachments", "附件", "檔案", "文件")),
     Command("deal", ("deals", "商機", "商机")),
     Command("pipeline", ("funnel", "漏斗", "銷售漏斗", "销售漏斗")),
     Command("stages", ("階段", "阶段")),
     Command("report", ("reports", "報表", "报表", "報告", "报告"), in_menu=True),
-    Command("history", ("hist", "歷史", "历史", "歷史紀錄", "历史记录", "歷程", "历程")),
     Command("pool", ("公海", "客戶池", "客户池", "customerpool")),
+    Command("history", ("hist", "歷史", "历史", "歷史紀錄", "历史记录", "歷程", "历程")),
+    Command("export", ("匯出", "导出", "個資", "个人资料", "個人資料")),
+    Command("erase", ("刪除個資", "删除个人信息", "删除个资", "forget")),
 )
 
 BY_WORD: dict[str, Command] = {word.casefold(): command for command in TABLE
