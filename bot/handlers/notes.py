@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import Callable
 
+from bot import admin_phrases
 from bot.context import Ctx
 from bot.forwards import forwarded_text
 from bot.handlers import note_edits
@@ -47,6 +48,8 @@ def text_note(ctx: Ctx) -> list[Reply]:
         return forwarded_text(ctx)
     if (handing := handover_phrase(ctx)) is not None:  # "把大同五金行轉給小红負責", "hand Acme over to Bob"
         return handing
+    if (admin := admin_phrases.delete_customer(ctx)) is not None:  # "刪除「電子」這個客戶", "delete customer Acme"
+        return admin
     return note_replies(ctx, log_note(ctx.uow, ctx.actor, ctx.now, NoteInput(ctx.incoming.text, Source.of(ctx.incoming.env))))
 
 
