@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Any
 
 from bot.app_home import home_view
@@ -24,8 +26,10 @@ def telegram_adapter(app: ChatCRM, role: str = "all") -> Any:
                            inbox=app.open_inbox(worker_name()), parked_text=app.parked_text, role=role)
 
 
-def slack_adapter(app: ChatCRM) -> Any:
+def slack_adapter(app: ChatCRM, role: str = "all") -> Any:
     from adapters.slack import SlackAdapter
 
     home = home_view(Database(app.engine), app.clock, "slack", app.settings.default_language)
-    return SlackAdapter(app.settings, app.handle, home=home, undelivered=app.undelivered)
+    return SlackAdapter(app.settings, app.handle, home=home, undelivered=app.undelivered,
+                        inbox=app.open_inbox(f"{socket.gethostname()}:{os.getpid()}"), parked_text=app.parked_text,
+                        role=role)

@@ -42,7 +42,7 @@ def platform_adapters(app: ChatCRM, role: str = "all") -> list[Any]:
     if app.settings.slack_bot_token:
         from bot.platforms import slack_adapter
 
-        adapters.append(slack_adapter(app))
+        adapters.append(slack_adapter(app, role))
     return adapters
 
 
@@ -65,9 +65,11 @@ async def prepare_voice(app: ChatCRM) -> asyncio.Task | None:
 async def serve(settings: Settings, role: str = "all", **console_io: Any) -> None:
     """Run until interrupted (platforms) or until the console input ends.
 
-    `role`: "all" (the default: one process does everything), "receiver" (polls Telegram into the inbox; only
-    the process holding the PostgreSQL poller lock polls), "worker" (processes the inbox, sends nudges and
-    notices), "voice" (transcribes voice-note jobs, bot.voice_worker)."""
+    `role`: "all" (the default: one process does everything), "receiver" (stores updates in the inbox: the
+    Telegram webhook endpoint, or polling — only the process holding the PostgreSQL poller lock polls — and
+    Slack's signed HTTP endpoint or a Socket Mode connection), "worker" (processes the inbox, sends nudges and
+    notices), "voice" (transcribes voice-note jobs, bot.voice_worker). The console is not a platform with
+    roles: it runs in one process and is not stored in the inbox (see ARCHITECTURE.md)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
     if role == "voice":

@@ -75,13 +75,22 @@ class SlackAdapter:
     typing_indicator = False  # bots get no typing indicator on Slack: a status message stands in for it
 
     def __init__(self, settings: Settings, handle: IncomingHandler, home: HomeProvider | None = None,
-                 undelivered: UndeliveredHandler | None = None) -> None:
+                 undelivered: UndeliveredHandler | None = None, inbox: Any = None,
+                 parked_text: Callable[[str], str] | None = None, role: str = "all") -> None:
         self.settings, self.handle, self.home = settings, handle, home
         self.undelivered = undelivered
+        self.inbox = inbox  # core.services.inbox.Inbox: every request stored before it is acknowledged
+        self.parked_text = parked_text
+        self.role = role  # "all", "receiver" (acknowledges into the inbox) or "worker" (processes the inbox)
         self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
                                      retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
+        # through the inbox, Bolt only replays stored requests (verified on receipt), each to its end before the
+        # row is settled; without it, Bolt serves live requests and acks before the work
         self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret or "socket-mode",
-                            process_before_response=False, request_verification_enabled=not settings.slack_app_token)
+                            process_before_response=inbox is not None,
+                            request_verification_enabled=inbox is None and not settings.slack_app_token)
+        self.worker: Any = None
+        self._intake: Any = None
         self.people = People(self.client)
         self._dms: dict[str, str] = {}
         self._in_flight: set[tuple[str, str]] = set()  # DM messages being handled: a second delivery is dropped
@@ -219,8 +228,11 @@ class SlackAdapter:
         """Each reply as an ephemeral message where the command was typed; refused there (the bot is not in
         that channel), the rest go to the DM."""
         for index, reply in enumerate(replies):
+            async def once(reply: Reply = reply) -> None:
+                await self._ephemeral(typed_in, reply)
+
             try:
-                await send_with_policy(lambda reply=reply: self._ephemeral(typed_in, reply), POLICY.replies)
+                await send_with_policy(once, POLICY.replies)
             except DeliveryUncertain:
                 log.warning("an ephemeral answer in %s may not have arrived", typed_in.channel, exc_info=True)
                 return replies[index:]
@@ -313,18 +325,67 @@ class SlackAdapter:
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
-        if self.settings.slack_app_token:
+        if self.inbox is not None:
+            await self._start_inbox()
+        elif self.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
             self._socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
             await self._socket.connect_async()
-            return
-        self._runner, self.port = await serve_http(self.app, self.settings.slack_http_host,
-                                                   self.settings.slack_http_port)
+        else:
+            self._runner, self.port = await serve_http(self.app, self.settings.slack_http_host,
+                                                       self.settings.slack_http_port)
 
     async def stop(self) -> None:
+        if self._intake is not None:
+            await self._intake.stop()
         if self._socket is not None:
             await self._socket.close_async()
         if self._runner is not None:
-            await self._runner.cleanup()
+            await self._runner.cleanup()  # requests in flight are stored and answered first
+        if self.worker is not None:
+            await self.worker.stop()
         await asyncio.sleep(0)
+
+    # -- the durable inbox (adapters.slack.intake) ------------------------------------------------
+    async def _start_inbox(self) -> None:
+        from adapters.slack.intake import SocketIntake, serve_inbox_http
+
+        settings = self.settings
+        if self.role in ("all", "worker"):
+            self.worker = self.inbox.processor(PLATFORM, self._replay, self._tell_parked)
+            await self.worker.start()
+        if self.role in ("all", "receiver"):
+            if settings.slack_app_token:
+                self._intake = SocketIntake(settings.slack_app_token, self.client, self._store)
+                await self._intake.start()
+            else:
+                self._runner, self.port = await serve_inbox_http(settings.slack_signing_secret or "", self._store,
+                                                                 settings.slack_http_host, settings.slack_http_port)
+
+    async def _store(self, item: tuple[str, str, dict[str, Any]]) -> None:
+        await self.inbox.store(PLATFORM, [item])
+        if self.worker is not None:
+            self.worker.wake()
+
+    async def _replay(self, claim: Any) -> None:
+        """One stored request through Bolt, as if it had just arrived (its listener runs to the end here)."""
+        from slack_bolt.request.async_request import AsyncBoltRequest
+
+        response = await self.app.async_dispatch(AsyncBoltRequest(body=claim.payload["body"], mode="socket_mode"))
+        if response.status >= 500:
+            raise RuntimeError(f"the Slack listener failed on {claim.key} ({response.status})")
+
+    async def _tell_parked(self, claim: Any) -> None:
+        """A request that failed again and again: its member is told in their DM (never in a channel)."""
+        body = claim.payload.get("body") or {}
+        event = body.get("event") or {}
+        user = event.get("user") or (event.get("message") or {}).get("user") or body.get("user_id") \
+            or (body.get("user") or {}).get("id")
+        if not isinstance(user, str) or not user or self.parked_text is None:
+            return
+        dm = await self._dm(user)
+        if dm is None:
+            return
+        sender = await self.people.sender(user, body.get("team_id") or (body.get("team") or {}).get("id"))
+        await self.send(ChatRef(PLATFORM, dm), Reply(self.parked_text(sender.language_code or "")))

@@ -82,12 +82,15 @@ class TelegramAdapter:
         elif settings.telegram_webhook_url:
             from urllib.parse import urlparse
 
+            assert self.app.updater is not None
+
             path = urlparse(settings.telegram_webhook_url).path.lstrip("/") or "telegram"
             await self.app.updater.start_webhook(
                 listen=settings.telegram_webhook_listen, port=settings.telegram_webhook_port, url_path=path,
                 webhook_url=settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret,
                 allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
         else:
+            assert self.app.updater is not None
             await self.app.updater.start_polling(timeout=max(1, int(settings.telegram_poll_timeout)),
                                                  allowed_updates=Update.ALL_TYPES, drop_pending_updates=False,
                                                  poll_interval=0.0)
