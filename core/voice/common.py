@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import zlib
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -15,6 +18,7 @@ SAMPLE_RATE = 16000
 LANGUAGES = ("zh", "en")
 # Silero VAD: 500 ms of silence ends a stretch of speech (the default 2000 ms dropped whole sentences)
 VAD_PARAMETERS = {"min_silence_duration_ms": 500}
+MARGIN_SECONDS = 1.0  # decoding a file that states no length stops this far past the limit
 
 
 def declared_seconds(audio: bytes) -> float | None:
@@ -37,22 +41,82 @@ def decode(audio: bytes, max_seconds: float | None = None) -> np.ndarray:
     """16 kHz mono float32 samples from OGG/Opus, M4A/AAC, WebM, MP3, WAV or FLAC bytes (PyAV).
 
     With `max_seconds`, a recording whose container states a longer length is refused (`too_long`) before
-    it is decoded: an hour of audio would otherwise become ~230 MB of samples first.
+    it is decoded: an hour of audio would otherwise become ~230 MB of samples first. One that states no length
+    (a browser's streamed WebM, a WAV with a bogus size) is decoded in chunks and refused as soon as it passes
+    `max_seconds` + `MARGIN_SECONDS`, so memory and time stay bounded by the limit, never by the file.
     """
-    from faster_whisper.audio import decode_audio
-
     if not audio:
         raise AudioError("empty")
     if max_seconds is not None and (stated := declared_seconds(audio)) is not None and stated > max_seconds + 1:
         raise AudioError("too_long", f"{stated:.0f} s stated by the file")
+    limit = None if max_seconds is None else int((max_seconds + MARGIN_SECONDS) * SAMPLE_RATE)
     try:
-        samples = decode_audio(io.BytesIO(audio), sampling_rate=SAMPLE_RATE)
+        samples = _decode_bounded(audio, limit)
+    except AudioError:
+        raise
     except Exception as error:  # PyAV raises many kinds for damaged or foreign data
         raise AudioError("not_audio" if len(audio) < 64 or not _looks_like_audio(audio) else "truncated",
                          str(error)[:200]) from error
     if samples.size == 0:
         raise AudioError("truncated" if _looks_like_audio(audio) else "not_audio")
     return samples
+
+
+def _decode_bounded(audio: bytes, limit: int | None) -> np.ndarray:
+    """Decode and resample in chunks of about a second (what faster_whisper's `decode_audio` does, with a ceiling):
+    past `limit` output samples it stops with `too_long`."""
+    import av
+
+    resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    chunks: list[np.ndarray] = []
+    total = 0
+    try:
+        with av.open(io.BytesIO(audio), mode="r", metadata_errors="ignore") as container:
+            for frame in _grouped(_valid_frames(container.decode(audio=0))):
+                for resampled in resampler.resample(frame):
+                    chunk = resampled.to_ndarray().reshape(-1)
+                    chunks.append(chunk)
+                    total += chunk.size
+                if limit is not None and total > limit:
+                    raise AudioError("too_long", f"over {limit / SAMPLE_RATE:.0f} s decoded, the file states no length")
+            for resampled in resampler.resample(None):  # flush
+                chunks.append(resampled.to_ndarray().reshape(-1))
+    finally:
+        del resampler
+        gc.collect()  # PyAV's resampler objects are freed only by the collector (faster-whisper issue 390)
+    if not chunks:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(chunks).astype(np.float32) / 32768.0
+
+
+def _valid_frames(frames: Iterator[Any]) -> Iterator[Any]:
+    while True:
+        try:
+            yield next(frames)
+        except StopIteration:
+            return
+        except _invalid_data():  # a damaged frame is skipped, as faster_whisper does
+            continue
+
+
+def _grouped(frames: Iterator[Any], seconds: float = 1.0) -> Iterator[Any]:
+    """Frames joined into chunks of about `seconds` (a FIFO, timestamps ignored), so the ceiling is checked often."""
+    import av
+
+    fifo = av.audio.fifo.AudioFifo()
+    for frame in frames:
+        frame.pts = None  # ignore the timestamp check
+        fifo.write(frame)
+        if fifo.samples >= seconds * (frame.sample_rate or SAMPLE_RATE):
+            yield fifo.read()
+    if fifo.samples > 0:
+        yield fifo.read()
+
+
+def _invalid_data() -> type[Exception]:
+    import av
+
+    return av.error.InvalidDataError
 
 
 def _looks_like_audio(data: bytes) -> bool:
