@@ -1,6 +1,8 @@
-"""Every platform's updates through the inbox (issue 17).
+"""Every platform's updates through the inbox (issue 17): no schema change.
 
-Reserved in advance so parallel work keeps one linear chain; filled in by the work it names.
+Telegram webhooks and Slack (HTTP, Socket Mode) store their updates in the `inboxitem` table of 0010 as they are:
+the key (update id, event id, trigger id) is unique per platform there, and the chat key orders the rows. Kept
+as an empty step so the chain stays linear.
 
 Revision ID: 0016
 Revises: 0015
