@@ -4,7 +4,8 @@
   answer with Cancel and 🗑 Delete); the answer edits the note (`core.usecases.note_edits`).
 - An edited chat message (`core.chat.EditedIn`: Telegram `edited_message`, Slack `message_changed`) edits
   the note logged from it and answers with the updated card; an edit of a message that logged nothing is
-  ignored.
+  ignored. An edit that empties the message or makes it longer than the limit changes nothing and says so (with
+  🗑 Delete for an emptied one).
 - `n:dl:<id>` deletes the note (what undo does; a second press says so).
 - `w:x:<kind>:<ref>` cancels the awaited answer `kind` (about `ref`) if it is still the one awaited; on a
   question already answered, cancelled or expired it says so and changes nothing.
@@ -18,7 +19,13 @@ from bot.render import esc
 from bot.router import button, content, state
 from core.chat import Button, EditedIn, Reply, TextIn
 from core.services.errors import NotFound
-from core.usecases.note_edits import delete_note, edit_from_source, edit_note
+from core.usecases.note_edits import (
+    MAX_NOTE_CHARS,
+    delete_note,
+    edit_from_source,
+    edit_note,
+    note_from_source,
+)
 from core.usecases.notes import NoteStatus, Source, note_view
 
 NOTE_TEXT = "note_text"
@@ -96,11 +103,24 @@ def typed_text(ctx: Ctx, payload: dict) -> list[Reply]:
 def edited_message(ctx: Ctx) -> list[Reply]:
     """The member edited a message they had sent: edit the note it logged, if it logged one."""
     assert isinstance(ctx.incoming, EditedIn)
-    text = ctx.incoming.text
-    if not text.strip() or len(text) > ctx.settings.max_message_chars:
-        return []
-    result = edit_from_source(ctx.uow, ctx.actor, ctx.now, Source.of(ctx.incoming.env), text)
+    text, source = ctx.incoming.text, Source.of(ctx.incoming.env)
+    limit = min(ctx.settings.max_message_chars, MAX_NOTE_CHARS)
+    if not text.strip() or len(text) > limit:
+        return _edit_refused(ctx, source, text, limit)
+    result = edit_from_source(ctx.uow, ctx.actor, ctx.now, source, text)
     if result is None or result.status is not NoteStatus.CHANGED or result.note is None:
         return []
     card = card_for(ctx, result.note)
     return [Reply(f"{ctx.t('note_edits.edited')}\n{card.text}", buttons=card.buttons)]
+
+
+def _edit_refused(ctx: Ctx, source: Source, text: str, limit: int) -> list[Reply]:
+    """An edit the note cannot take (emptied, or over the limit): the note stays as it was, and the member is told
+    what to do instead. An edit of a message that logged nothing stays ignored."""
+    note = note_from_source(ctx.uow, ctx.actor, source)
+    if note is None or note.deleted:
+        return []
+    if text.strip():
+        return [Reply(ctx.t("note_edits.edit_too_long", n=limit))]
+    delete = Button(ctx.t("note_edits.btn_delete"), f"n:dl:{note.id}")
+    return [Reply(ctx.t("note_edits.edit_emptied"), buttons=((delete,),))]

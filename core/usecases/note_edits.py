@@ -14,7 +14,8 @@ hand:
 - the customer stays as filed (the card's "change customer" changes it); only the draft's mention is updated.
 
 Every edit is audited (`edit` with the interaction before and after); an edit to the same text, or to a
-deleted note, changes nothing (`UNCHANGED`). Deleting a note is what undo does (the note is withdrawn, its
+deleted note, changes nothing (`UNCHANGED`); an empty or over-long text is refused (`InvalidInput`; for an edited
+chat message the chat layer asks `note_from_source` and says why the note stays as it was). Deleting a note is what undo does (the note is withdrawn, its
 open follow-ups cancelled) and is idempotent.
 """
 
@@ -36,9 +37,11 @@ from core.understanding import NoteDraft
 from core.understanding.amounts import Amount
 from core.uow import UnitOfWork
 from core.usecases import note_filing
-from core.usecases.notes import NoteResult, NoteStatus, contact_for, understand, view_of
+from core.usecases.notes import NoteResult, NoteStatus, NoteView, contact_for, understand, view_of
 
-__all__ = ["delete_note", "edit_from_source", "edit_note"]
+__all__ = ["MAX_NOTE_CHARS", "delete_note", "edit_from_source", "edit_note", "note_from_source"]
+
+MAX_NOTE_CHARS = MAX_TEXT  # the longest text a note takes
 
 
 def edit_note(uow: UnitOfWork, actor: Actor, now: datetime, interaction_id: int, text: str) -> NoteResult:
@@ -51,12 +54,26 @@ def edit_note(uow: UnitOfWork, actor: Actor, now: datetime, interaction_id: int,
 def edit_from_source(uow: UnitOfWork, actor: Actor, now: datetime, source: Source, text: str) -> NoteResult | None:
     """The member edited the chat message a note was logged from: edit that note. None when that message
     logged nothing (or logged someone else's record, or a forwarded burst)."""
-    interaction = interactions.find_by_source(uow.session, source)
+    interaction = _logged_from(uow.session, actor, source)
+    if interaction is None:
+        return None
+    return _edit(uow, actor, now, interaction, text)
+
+
+def note_from_source(uow: UnitOfWork, actor: Actor, source: Source) -> NoteView | None:
+    """The note `edit_from_source` would edit for that chat message (nothing is changed), or None: for an edit
+    the note cannot take (emptied, over `MAX_NOTE_CHARS`), so the member is told why it stays as it was."""
+    interaction = _logged_from(uow.session, actor, source)
+    return view_of(uow.session, actor, interaction) if interaction is not None else None
+
+
+def _logged_from(session: Session, actor: Actor, source: Source) -> Interaction | None:
+    interaction = interactions.find_by_source(session, source)
     if interaction is None or interaction.team_id != actor.team_id or interaction.member_id != actor.member_id:
         return None
     if interaction.details.get("forwarded"):
         return None  # a forwarded message is someone else's words: editing the forward changes nothing
-    return _edit(uow, actor, now, interaction, text)
+    return interaction
 
 
 def delete_note(uow: UnitOfWork, actor: Actor, interaction_id: int) -> NoteResult:
