@@ -5,6 +5,9 @@ their own edits), `/crm <word>` anywhere, the "Log to CRM" message shortcut, but
 or file in any channel is ignored before any Web API call; `file_shared` is not used (it carries no
 channel type, and every DM upload also arrives as a `message` event with `subtype: file_share`).
 Where answers go: the DM (or the chat the update came from); for `/crm` typed elsewhere, see `placement`.
+With an inbox (the default from bot.platforms) every request is stored before it is acknowledged
+(`adapters.slack.intake`) and workers replay it into the Bolt app (`_replay`); without one, Bolt serves requests
+live (tests that drive the adapter alone).
 """
 
 from __future__ import annotations

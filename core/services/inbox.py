@@ -1,13 +1,16 @@
 """The durable inbox (issue 17) and the dedupe of updates already handled.
 
 Every update from a platform is stored here (`store`, one small insert, unique per platform + key) before it is
-acknowledged (the next getUpdates offset, the webhook's HTTP answer). Workers `claim` rows with a short lease,
+acknowledged (the next getUpdates offset, a Telegram webhook's or a Slack request's HTTP 200, a Socket Mode ack). Workers `claim` rows with a short lease,
 always the oldest open row of a chat and only when no other row of that chat is in flight (one chat's updates are
 never processed concurrently, by any process); the lease is renewed by a heartbeat (`renew`) while a row is worked
 on, so a dead process's rows are taken again within seconds. A row is marked done in the transaction of its
 effects (`mark_current_done`, called where the update's unit of work commits), or right after for updates that
 wrote nothing (`finish`). A row whose claim was taken `MAX_ATTEMPTS` times without finishing is parked with its
 error, and the claim that parks it is returned once with `parked=True` so the member is told.
+
+`Worker` is the processing loop every platform's adapter runs (`Inbox.processor`): it claims, processes with the
+claim current, renews, parks and hands rows back on stop.
 
 `ProcessedUpdate` keeps the per-message keys (a message redelivered under another update id, a Slack retry): the
 effects of an update and its keys commit together, so a row retried after its effects committed is recognised.

@@ -41,12 +41,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_bot(fake: FakeSlack, url: str, port: int, tmp_path: Path, log) -> subprocess.Popen:
+def start_bot(fake: FakeSlack, url: str, port: int, tmp_path: Path, log, *args: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
            "SLACK_API_URL": fake.api_url, "SLACK_HTTP_HOST": "127.0.0.1", "SLACK_HTTP_PORT": str(port),
            "DEFAULT_LANGUAGE": "en", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
-    return subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "run"], cwd=tmp_path, env=env,
+    return subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "run", *args], cwd=tmp_path, env=env,
                             stdout=log, stderr=log)
 
 
