@@ -108,7 +108,7 @@ async def serve_inbox_http(signing_secret: str, store: Store, host: str, port: i
 
     web_app = web.Application()
     web_app.router.add_post("/slack/events", handle)
-    runner = web.AppRunner(web_app, access_log=None)
+    runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=5.0)  # a stop waits at most 5 s
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
