@@ -15,8 +15,10 @@ Rows go in batches of `batch` (5,000) per transaction, found by walking the prim
 query per table); a big backlog never holds locks for long. Several processes may run it at once: a row
 another run deleted first is simply not counted twice, a file another run unlinked first is skipped.
 
-Nothing here is a CRM write (no customer, note or follow-up changes; only copies and bookkeeping go), so there
-is no audit event: each run logs one INFO line per kind with the count and the size removed.
+Keys, inbox rows and spool files are bookkeeping and copies, not CRM data: they are only logged. A removed
+recording changes a note (its audio is gone, the mark is set), so each such note gets an `audio_removed` audit
+event by the bot (no actor), which the customer's history shows. Each run logs one INFO line per kind with the
+count and the size removed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from core.models import AudioClip, ChatState, InboxItem, Interaction, ProcessedUpdate
+from core.services import audit
 from core.uow import Database
 
 log = logging.getLogger(__name__)
@@ -127,7 +130,8 @@ def done_inbox_rows(database: Database, before: datetime, batch: int = BATCH) ->
 
 def old_audio(database: Database, now: datetime, before: datetime, batch: int = BATCH) -> Removed:
     """Delete the recordings of interactions created before `before`; each interaction is marked
-    `details["audio_removed_at"]` and keeps its transcript."""
+    `details["audio_removed_at"]`, keeps its transcript, and gets an `audio_removed` audit event (by the bot:
+    no actor) in the same transaction."""
     stamp = now.isoformat()
     sizes: list[int] = []
 
@@ -136,19 +140,27 @@ def old_audio(database: Database, now: datetime, before: datetime, batch: int = 
                                    func.length(AudioClip.data))
                             .join(Interaction, col(Interaction.id) == col(AudioClip.interaction_id))
                             .where(col(AudioClip.id) > after).order_by(col(AudioClip.id)).limit(batch)).all()
-        old = [(clip_id, interaction_id, size) for clip_id, created, interaction_id, size in rows if created < before]
-        gone: list[Any] = []
+        old = [(clip_id, interaction_id, int(size or 0)) for clip_id, created, interaction_id, size in rows
+               if created < before]
+        gone: set[int] = set()
         if old:  # what this run deleted (not a concurrent run): the clips RETURNING says
-            gone = list(session.execute(delete(AudioClip).where(col(AudioClip.id).in_([clip for clip, _, _ in old]))
-                                        .returning(col(AudioClip.id))).scalars())
-            old = [item for item in old if item[0] in set(gone)]
-        if old:
-            ids = sorted({interaction_id for _, interaction_id, _ in old})
-            marked = [{"id": row_id, "details": {**(details or {}), "audio_removed_at": stamp}}
-                      for row_id, details in session.exec(select(Interaction.id, Interaction.details)
-                                                          .where(col(Interaction.id).in_(ids))).all()]
-            session.execute(update(Interaction), marked)  # bulk UPDATE by primary key
-            sizes.extend(int(size or 0) for _, _, size in old)
+            gone = set(session.execute(delete(AudioClip).where(col(AudioClip.id).in_([clip for clip, _, _ in old]))
+                                       .returning(col(AudioClip.id))).scalars())
+        freed: dict[int, int] = {}
+        for clip_id, interaction_id, size in old:
+            if clip_id in gone:
+                freed[interaction_id] = freed.get(interaction_id, 0) + size
+        if freed:
+            notes = session.exec(select(Interaction.id, Interaction.team_id, Interaction.customer_id,
+                                        Interaction.details).where(col(Interaction.id).in_(sorted(freed)))).all()
+            session.execute(update(Interaction), [{"id": row_id, "details": {**(details or {}),
+                                                                             "audio_removed_at": stamp}}
+                                                  for row_id, _, _, details in notes])  # bulk UPDATE by primary key
+            for row_id, team_id, customer_id, _ in notes:
+                audit.record(session, team_id=team_id, actor_id=None, action="audio_removed", entity="interaction",
+                             entity_id=row_id, customer_id=customer_id,
+                             after={"kind": "voice", "audio_removed_at": stamp, "bytes": freed[row_id or 0]})
+            sizes.extend(freed.values())
         return len(gone), _last(rows, batch), _more([(r[0], r[1]) for r in rows], batch, before)
     count = sum(n for n, _ in _batches(database, one))
     return Removed(AUDIO, count, sum(sizes))

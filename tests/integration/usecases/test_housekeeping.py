@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from bot.cli import build_app
 from core.db import make_engine, session_scope
-from core.models import AudioClip, ChatState, InboxItem, Interaction, ProcessedUpdate
+from core.models import AudioClip, AuditEvent, ChatState, InboxItem, Interaction, ProcessedUpdate
 from core.uow import Database, unit_of_work
 from core.usecases import chat_import_spool, housekeeping
 from core.usecases.housekeeping import Retention
@@ -28,6 +28,7 @@ DAY = timedelta(days=1)
 def add(engine, *rows) -> None:
     with session_scope(engine) as session:
         session.add_all(rows)
+        session.flush()  # seeded here, by the test (not a use case's write)
 
 
 def all_of(engine, model, *order):
@@ -75,6 +76,7 @@ def voice_note(engine, actor, created, text: str, audio: bytes) -> int:
         uow.session.flush()
         uow.session.add(AudioClip(team_id=actor.team_id, interaction_id=interaction.id, sha256="x" * 64,
                                   mime_type="audio/ogg", data=audio))
+        uow.session.flush()
         return interaction.id or 0
 
 
@@ -92,6 +94,10 @@ def test_old_recordings_go_and_their_notes_keep_the_transcript_and_a_mark(engine
         assert note.transcript.startswith("old note") and note.details["audio"]["bytes"] >= 1000
         assert note.details["audio_removed_at"] == now.isoformat()
     assert "audio_removed_at" not in notes[new_id].details
+    events = [e for e in all_of(engine, AuditEvent) if e.action == "audio_removed"]
+    assert sorted(e.entity_id for e in events) == old_ids and {e.entity for e in events} == {"interaction"}
+    assert {(e.team_id, e.actor_id) for e in events} == {(amy.team_id, None)}  # by the bot, in the note's team
+    assert sorted(e.after["bytes"] for e in events) == [1000, 1001, 1002]
     kept = housekeeping.run(Database(engine), now + 1000 * DAY, Retention(audio_days=0, spool_dir=None))
     assert kept.of("audio").count == 0 and len(all_of(engine, AudioClip)) == 1  # 0 days: kept forever
 
