@@ -196,3 +196,17 @@ async def test_forged_and_stale_payloads_change_nothing(app, owner, sales, manag
     assert count(app, AuditEvent) == audits
     with unit_of_work(app.engine) as uow:
         assert uow.session.get(Member, stranger_id).active
+
+
+async def test_a_removed_member_comes_back_with_a_new_invite(app, owner, bob):
+    await owner.say("/team")
+    await owner.press("🗑 Bob Wu")
+    await owner.press("Yes, remove Bob Wu")
+    await bob.say("/start")  # no code: still refused
+    assert "no longer a member" in bob.text
+    code = (await owner.say("/invite"))[0].text.split("<code>")[1].split("</code>")[0]
+    await bob.say(f"/start {code}")
+    assert "no longer a member" not in bob.text
+    assert member(app, "Bob Wu").active
+    await bob.say("/team")
+    assert "Bob Wu" in bob.text and "(you)" in bob.text
