@@ -9,14 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlmodel import col, select
-
 from bot.context import Ctx, Deps
 from bot.render import esc
 from core.chat import ChatRef, Envelope, Reply, Sender, TextIn
 from core.events import Tell
-from core.models import ChatIdentity, Member
 from core.uow import Database
+from core.usecases.member_chats import private_chat
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +53,11 @@ class MemberMessages:
 
     def _render(self, event: Tell) -> tuple[ChatRef, Reply] | None:
         with self.database.unit_of_work() as uow:
-            member = uow.session.get(Member, event.member_id)
-            if member is None or not member.active:
+            found = private_chat(uow, event.member_id, list(self.deps.messengers))
+            if found is None:
                 return None
-            identity = uow.session.exec(
-                select(ChatIdentity).where(ChatIdentity.member_id == event.member_id,
-                                           col(ChatIdentity.platform).in_(list(self.deps.messengers)))
-                .order_by(col(ChatIdentity.id).desc()).limit(1)).first()
-            if identity is None:
-                return None
-            chat = ChatRef(identity.platform, identity.chat_id)
             now = self.deps.clock.now()
-            ctx = Ctx(self.deps, uow, TextIn(Envelope(chat, Sender("", ""), "", now), ""), now, None,
-                      member.language)
+            ctx = Ctx(self.deps, uow, TextIn(Envelope(found.chat, Sender("", ""), "", now), ""), now, None,
+                      found.language)
             values = {name: esc(value) for name, value in event.values}
-            return chat, Reply(ctx.t(event.key, **values))
+            return found.chat, Reply(ctx.t(event.key, **values))
