@@ -266,9 +266,9 @@ class HomeScreen:
 
 def home_screen(uow: UnitOfWork, platform: str, platform_user_id: str, *, follow_ups: int = 10,
                 customers: int = 8) -> HomeScreen | None:
-    """None for someone who is not a member."""
+    """None for someone who is not a member (or no longer one: a removed member sees nothing)."""
     member = teams.member_for(uow.session, platform, platform_user_id)
-    if member is None:
+    if member is None or not member.active:
         return None
     actor = Actor.of(member)
     return HomeScreen(actor, tuple(todo(uow, actor, limit=follow_ups)),

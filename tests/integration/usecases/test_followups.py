@@ -193,3 +193,16 @@ def test_home_screen_for_a_member_and_nobody_else(engine, owner):
         assert usecase.home_screen(uow, "test", "stranger") is None
     assert screen is not None and screen.actor.member_id == owner.member_id
     assert [f.action for f in screen.follow_ups] == ["quote"] and [c.name for c in screen.customers] == ["Acme"]
+
+
+def test_a_removed_member_gets_no_home_screen(engine, owner):
+    from core.models import Member
+
+    schedule(engine, owner, NOW + timedelta(hours=2), "quote", "Acme")
+    with unit_of_work(engine) as uow:
+        member = uow.session.get(Member, owner.member_id)
+        assert member is not None
+        member.active = False
+        uow.session.add(member)
+    with unit_of_work(engine) as uow:
+        assert usecase.home_screen(uow, "test", "1") is None
