@@ -26,6 +26,8 @@ def card_for(ctx: Ctx, note: NoteView, *, edit: bool = False) -> Reply:
     the customer picker while the note is unfiled."""
     if note.deleted:
         return Reply(ctx.t("notes.undone"), edit=edit)
+    if note.customer is None and note.pool is not None:
+        return pool_hold(ctx, note, note.pool, edit=edit)
     if note.customer is None:
         return ask_customer(ctx, note, edit=edit)
     parts = [f"<b>{esc(note.customer.name)}</b>"]
@@ -58,6 +60,15 @@ def card_for(ctx: Ctx, note: NoteView, *, edit: bool = False) -> Reply:
     second += (Button(ctx.t("notes.btn_undo"), f"n:ud:{iid}"),)
     rows += proposal_rows(ctx, note)  # issue 15: the deal or stage move the note proposes (bot.deal_proposals)
     return Reply("\n".join(lines), buttons=(first, second, *rows), edit=edit)
+
+
+def pool_hold(ctx: Ctx, note: NoteView, customer: CustomerRef, *, edit: bool = False) -> Reply:
+    """A note about a customer of the team's pool (nobody owns it): kept unfiled; Claim files it there."""
+    preview = note.text if len(note.text) <= PREVIEW else note.text[:PREVIEW - 3] + "…"
+    claim = Button(ctx.t("pool.btn_claim_and_file", customer=customer.name[:30]), f"pl:claim:{customer.id}:{note.id}")
+    rows = ((claim,), (Button(ctx.t("notes.btn_customer"), f"n:cc:{note.id}"),
+                       Button(ctx.t("notes.btn_undo"), f"n:ud:{note.id}")))
+    return Reply(ctx.t("pool.note_held", customer=esc(customer.name), preview=esc(preview)), buttons=rows, edit=edit)
 
 
 def ask_customer(ctx: Ctx, note: NoteView, *, edit: bool = False,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.context import Ctx
 from bot.handlers import deals
 from bot.handlers.customer_admin import manage_row
+from bot.handlers.pool import pool_card_line, pool_card_row
 from bot.note_cards import distinct_labels
 from bot.render import esc, when
 from bot.router import button, command
@@ -96,6 +97,8 @@ def render_card(ctx: Ctx, card: CustomerCardView, *, edit: bool = False) -> Repl
     lines = [f"🏢 <b>{esc(customer.name)}</b>"]
     if card.owner:
         lines.append(ctx.t("customer_admin.card_owner", owner=esc(card.owner)))
+    if card.pool is not None:  # its time in the team's pool (bot.handlers.pool)
+        lines.append(pool_card_line(ctx, card.pool))
     if card.aliases:
         lines.append(ctx.t("customers.aliases", aliases=esc(", ".join(card.aliases[:5]))))
     if card.phones:
@@ -128,6 +131,8 @@ def render_card(ctx: Ctx, card: CustomerCardView, *, edit: bool = False) -> Repl
     toggle = (Button(ctx.t("settings.btn_not_important"), f"c:imp:{customer.id}:0") if card.important
               else Button(ctx.t("settings.btn_important"), f"c:imp:{customer.id}:1"))
     rows = [(toggle,), deal_row]
+    if card.pool is not None and card.pool.in_pool:  # read only until claimed
+        rows = [pool_card_row(ctx, customer.id, may_assign=card.may_manage)]
     if card.may_manage:
         rows.append(manage_row(ctx, customer.id))
     return Reply("\n".join(lines), buttons=tuple(rows), edit=edit)

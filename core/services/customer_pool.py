@@ -3,7 +3,7 @@ customer in and out of it (each one conditional UPDATE, so two processes or two 
 
 A customer is in its team's pool when it has no owner and `pooled_at` is set; `pooled_at`, `pooled_from_id`,
 `assigned_at` and `claimed_by_id` stay after a claim as its pool history (the card shows them). Its idle period
-starts at the latest of its last interaction, its assignment from the pool and its creation.
+starts at the later of its last interaction (its creation when it has none) and its assignment from the pool.
 """
 
 from __future__ import annotations
@@ -34,17 +34,16 @@ def pooled_filter(team_id: int) -> ColumnElement[bool]:
 
 
 def idle_since_before(cutoff: datetime) -> ColumnElement[bool]:
-    """No interaction, assignment or creation after `cutoff`."""
-    return and_(col(Customer.created_at) <= cutoff,
-                or_(col(Customer.last_interaction_at).is_(None), col(Customer.last_interaction_at) <= cutoff),
+    """No interaction (or, without any, no creation) and no assignment after `cutoff`."""
+    last = col(Customer.last_interaction_at)
+    return and_(or_(last <= cutoff, last.is_(None) & (col(Customer.created_at) <= cutoff)),
                 or_(col(Customer.assigned_at).is_(None), col(Customer.assigned_at) <= cutoff))
 
 
 def warned_this_period() -> ColumnElement[bool]:
     """The owner was warned after the customer's idle period began (so not again for it)."""
-    warned = col(Customer.pool_warned_at)
-    return and_(warned.is_not(None), warned >= col(Customer.created_at),
-                or_(col(Customer.last_interaction_at).is_(None), warned >= col(Customer.last_interaction_at)),
+    warned, last = col(Customer.pool_warned_at), col(Customer.last_interaction_at)
+    return and_(warned.is_not(None), or_(warned >= last, last.is_(None) & (warned >= col(Customer.created_at))),
                 or_(col(Customer.assigned_at).is_(None), warned >= col(Customer.assigned_at)))
 
 

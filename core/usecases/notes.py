@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from core.events import FollowUpsChanged
 from core.models import Contact, Customer, FollowUp, Interaction, Member
-from core.services import audit, customer_access, followups, interactions
+from core.services import audit, customer_access, customer_pool, followups, interactions
 from core.services import customers as customer_service
 from core.services.actor import Actor
 from core.services.interactions import Source
@@ -74,6 +74,7 @@ class NoteView:
     owner: str | None = None  # the colleague whose customer it is, when the actor does not see it
     access_requested: bool = False  # the actor asked that colleague for access already
     same_as: bool = False  # unfiled: the mention reads like `candidates` (same company); asked before creating
+    pool: CustomerRef | None = None  # unfiled: it names this customer of the team's pool, to be claimed first
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +114,16 @@ def log_note(uow: UnitOfWork, actor: Actor, now: datetime, note: NoteInput) -> N
         info["new_contact"] = contact_id
     if filing.same_as:
         info["same_as"] = True
-    seen = filing.customer is not None and customer_access.can_see(session, actor, filing.customer)
+    held = filing.customer is not None and customer_pool.in_pool(filing.customer)  # nobody owns it: claim first
+    if held and filing.customer is not None:
+        info["pool"] = filing.customer.id
+    seen = not held and filing.customer is not None and customer_access.can_see(session, actor, filing.customer)
     interaction, _ = interactions.log_interaction(
         session, actor, text=note.text, kind=note.kind or draft.kind,
         customer_id=filing.customer.id if filing.customer and seen else None, contact_id=contact_id,
         occurred_at=draft.occurred_at or now, amounts=[_amount(a) for a in draft.amounts], details=info,
         transcript=note.transcript, source=note.source, source_checked=True)
-    if filing.customer is not None and not seen:
+    if filing.customer is not None and not seen and not held:
         attach(session, actor, interaction, filing.customer)
     follow_up = None
     if draft.follow_up is not None:
@@ -213,6 +217,7 @@ def view_of(session: Session, actor: Actor, interaction: Interaction, *, contact
         owner = member.name if member else "?"
         access = customer_access.access_of(session, customer.id or 0, actor.member_id)
         requested = access is not None and access.status == customer_access.REQUESTED
+    pooled = session.get(Customer, details["pool"]) if details.get("pool") and customer is None else None
     return NoteView(
         id=interaction.id or 0, text=interaction.text, kind=interaction.kind, customer=customer_ref,
         contact=contact.name if contact else None, amounts=tuple(interaction.amounts or ()),
@@ -220,7 +225,9 @@ def view_of(session: Session, actor: Actor, interaction: Interaction, *, contact
         low_confidence=bool(interaction.transcript and details.get("low_confidence")),
         new_customer=bool(details.get("new_customer")), deleted=deleted, mention=details.get("mention"),
         candidates=candidates, follow_up=_follow_up(follow_up, customer_ref) if follow_up else None,
-        owner=owner, access_requested=requested, same_as=bool(details.get("same_as")) and customer is None)
+        owner=owner, access_requested=requested, same_as=bool(details.get("same_as")) and customer is None,
+        pool=_ref(pooled) if pooled is not None and pooled.team_id == actor.team_id
+        and customer_pool.in_pool(pooled) else None)
 
 
 def _follow_up(follow_up: FollowUp, customer: CustomerRef | None) -> FollowUpView:
