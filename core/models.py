@@ -202,7 +202,7 @@ class Customer(SQLModel, table=True):
     last_interaction_at: datetime | None = when()
     silent_alerted_at: datetime | None = when()
     merged_into_id: int | None = Field(default=None, foreign_key="customer.id")
-    pooled_at: datetime | None = when()  # in the team's pool since (owner_id None); None: not in the pool
+    pooled_at: datetime | None = when()  # last returned to the pool; in it while owner_id is None (kept once claimed)
     pooled_from_id: int | None = None  # the member it was returned from (a member id; no foreign key)
     pool_warned_at: datetime | None = when()  # its owner was warned of its return (once per idle period)
     assigned_at: datetime | None = when()  # claimed or assigned from the pool: a new idle period starts
