@@ -10,7 +10,15 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from core.models import AudioClip, AuditEvent, ConversationMessage, Customer, CustomerFile, Deal, DealStageChange
+from core.models import (
+    AudioClip,
+    AuditEvent,
+    ConversationMessage,
+    Customer,
+    CustomerFile,
+    Deal,
+    DealStageChange,
+)
 from core.services import customer_removal, customers, followups, interactions
 from core.services.errors import NotAllowed
 from core.uow import unit_of_work
