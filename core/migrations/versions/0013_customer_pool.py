@@ -6,6 +6,8 @@ Columns are added and dropped in place (no copied table: every foreign key to `t
 Revision ID: 0013
 Revises: 0012
 """
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,9 +18,9 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
-TEAM = (("pool_enabled", sa.Boolean(), sa.false()), ("pool_days", sa.Integer(), "60"),
+TEAM: tuple[tuple[str, Any, Any], ...] = (("pool_enabled", sa.Boolean(), sa.false()), ("pool_days", sa.Integer(), "60"),
         ("pool_warn_days", sa.Integer(), "3"), ("pool_claim_limit", sa.Integer(), "5"))
-CUSTOMER = (("pooled_at", core.models.UTCDateTime(timezone=True)), ("pooled_from_id", sa.Integer()),
+CUSTOMER: tuple[tuple[str, Any], ...] = (("pooled_at", core.models.UTCDateTime(timezone=True)), ("pooled_from_id", sa.Integer()),
             ("pool_warned_at", core.models.UTCDateTime(timezone=True)),
             ("assigned_at", core.models.UTCDateTime(timezone=True)), ("claimed_by_id", sa.Integer()))
 
