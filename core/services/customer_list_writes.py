@@ -127,7 +127,7 @@ def write_import_event(session: Session, actor: Actor, plan: ImportPlan, now: da
     """The import's own audit event, with its counts; the name index learns the new names."""
     _insert(session, "auditevent", [{
         "team_id": actor.team_id, "actor_id": actor.member_id, "entity": "customer_list", "at": now,
-        "action": "import", "entity_id": None, "before": None,
+        "action": "import", "entity_id": None, "customer_id": None, "before": None,
         "after": {"kind": plan.sheet.kind, "encoding": plan.sheet.encoding, "created": plan.created,
                   "updated": plan.updated, "merged_duplicates": plan.merged_duplicates,
                   "skipped": [{"row": r, "reason": code} for r, code in plan.skipped]}}])
@@ -199,4 +199,4 @@ def _write_audit(session: Session, actor: Actor, new: list[PlannedCustomer], cha
                        "before": {key: value for key, value in c.before.items() if key in after},
                        "after": {**after, "contacts": contacts(c), "source": "customer_list", "row": c.first_row}})
     _insert(session, "auditevent", [{"team_id": actor.team_id, "actor_id": actor.member_id, "entity": "customer",
-                                     "at": now, **event} for event in events])
+                                     "customer_id": event["entity_id"], "at": now, **event} for event in events])

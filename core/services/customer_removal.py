@@ -184,7 +184,8 @@ def discard_contact(session: Session, actor: Actor, contact_id: int, note: Inter
         session.flush()
     session.delete(contact)
     audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="delete", entity="contact",
-                 entity_id=contact_id, before=before, after={"reason": "unused", "note": note.id})
+                 entity_id=contact_id, before=before, after={"reason": "unused", "note": note.id},
+                 customer_id=contact.customer_id)
     session.flush()
     return True
 

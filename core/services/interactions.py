@@ -138,6 +138,12 @@ def file_under(session: Session, actor: Actor, interaction_id: int, customer_id:
         interaction.contact_id = contact_id
     session.add(interaction)
     for follow_up in session.exec(select(FollowUp).where(FollowUp.source_interaction_id == interaction.id)):
+        if follow_up.customer_id != customer.id:
+            audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="file", entity=follow_up,
+                         before={"customer_id": follow_up.customer_id}, after={"customer_id": customer.id,
+                                                                              "note": interaction.id,
+                                                                              "action": follow_up.action},
+                         customer_id=customer.id)
         follow_up.customer_id = customer.id
         session.add(follow_up)
     _rekey_messages(session, actor, interaction.id or 0, str(customer.id))
@@ -172,6 +178,10 @@ def undo(session: Session, actor: Actor, interaction_id: int) -> tuple[Interacti
     open_states = (FollowUpStatus.pending.value, FollowUpStatus.sent.value, FollowUpStatus.snoozed.value)
     for follow_up in session.exec(select(FollowUp).where(FollowUp.source_interaction_id == interaction.id,
                                                          col(FollowUp.status).in_(open_states))):
+        audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="cancel", entity=follow_up,
+                     before={"status": follow_up.status}, after={"status": FollowUpStatus.cancelled.value,
+                                                                 "reason": "note undone", "note": interaction.id,
+                                                                 "action": follow_up.action})
         follow_up.status = FollowUpStatus.cancelled.value
         follow_up.updated_at = utcnow()
         session.add(follow_up)

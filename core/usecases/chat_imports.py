@@ -30,7 +30,7 @@ from core.exports import (
 )
 from core.exports import read_folder as read_export_folder
 from core.models import Customer, Interaction
-from core.services import chat_import, followups, interactions, teams
+from core.services import audit, chat_import, followups, interactions, teams
 from core.services import customers as customer_service
 from core.services.actor import Actor
 from core.understanding import parse_note
@@ -158,6 +158,9 @@ def import_conversation(uow: UnitOfWork, actor: Actor, now: datetime, conversati
                           _ref(customer), me, tuple(conversation.participants[:MAX_PARTICIPANTS]))
     interaction = stored.interaction
     interaction.details = {**interaction.details, "participants": conversation.participants[:MAX_PARTICIPANTS]}
+    audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="import", entity=interaction,
+                 after={"format": conversation.format, "messages": stored.added, "duplicates": stored.duplicates,
+                        "proposals": len(stored.proposals)})
     _name_the_chat(uow, actor, interaction, conversation.title or (others[0] if len(others) == 1 else None))
     return _view(uow, actor, interaction)
 
@@ -219,6 +222,8 @@ def set_member_side(uow: UnitOfWork, actor: Actor, interaction_id: int, particip
     if name is None or name not in people:
         return None
     chat_import.set_member_side(uow.session, actor, interaction_id, name)
+    audit.record(uow.session, team_id=actor.team_id, actor_id=actor.member_id, action="import.me", entity=interaction,
+                 after={"me": name})
     others = [p for p in people if p != name]
     if interaction.customer_id is None and not interaction.details.get("mention") and len(others) == 1:
         _name_the_chat(uow, actor, interaction, others[0])  # now the chat is known to be with the other one

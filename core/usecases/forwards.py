@@ -100,6 +100,10 @@ def append_forward(uow: UnitOfWork, actor: Actor, now: datetime, message: Forwar
         voices = [*interaction.details.get("voice", []), {"message_id": message.message_id, **message.audio}]
         interaction.details = {**interaction.details, "voice": voices}
     session.add(interaction)
+    if not started:  # the burst's first message was audited with its record; each later one is its own write
+        audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="forward", entity=interaction,
+                     after={"message_id": message.message_id, "sender": sender, "kind": message.kind,
+                            "sent_at": sent_at.isoformat()})
     dedup = hashlib.sha1(f"{chat}:{message.message_id}".encode()).hexdigest()
     session.add(ConversationMessage(team_id=actor.team_id, interaction_id=interaction.id or 0,
                                     customer_key=f"i{interaction.id}", sender=sender, from_member=False,

@@ -81,9 +81,19 @@ def customer_history(uow: UnitOfWork, actor: Actor, customer_id: int, *, page: i
     names = {m.id: m.name for m in session.exec(select(Member).where(col(Member.id).in_(member_ids)))} \
         if member_ids else {}
     stages = _stage_names(uow, actor) if any(e.entity == "deal" for e in events) else {}
-    entries = tuple(Entry(e.at, names.get(e.actor_id) if e.actor_id is not None else None,
-                          *describe(e, stages, names)) for e in events)
-    return HistoryPage(CustomerRef(customer.id or 0, customer.name), entries, page, pages, total)
+    entries: list[Entry] = []
+    last: AuditEvent | None = None
+    for e in events:
+        who = names.get(e.actor_id) if e.actor_id is not None else None
+        what, values = describe(e, stages, names)
+        if (what == "forward_grew" and last is not None and entries and entries[-1].what == what
+                and last.entity_id == e.entity_id and last.actor_id == e.actor_id):
+            grown = entries[-1]  # one line for a burst's messages (newest time first)
+            entries[-1] = Entry(grown.at, grown.who, what, {"n": int(grown.values.get("n", 1)) + 1})
+        else:
+            entries.append(Entry(e.at, who, what, {"n": 1} if what == "forward_grew" else values))
+        last = e
+    return HistoryPage(CustomerRef(customer.id or 0, customer.name), tuple(entries), page, pages, total)
 
 
 def _stage_names(uow: UnitOfWork, actor: Actor) -> dict[str, str]:
@@ -134,8 +144,6 @@ def describe(event: AuditEvent, stages: dict[str, str] | None = None,
     if entity == "customeraccess" and action in ("request", "grant", "decline"):
         member = names.get(_get(after, "member_id")) or ""
         return f"access_{action}", {"member": member}
-    if entity == "conversation" and action == "import":
-        return "imported", {"n": int(_get(after, "messages") or 0), "source": _get(after, "source") or ""}
     return "generic", {"action": action, "entity": entity}
 
 
@@ -157,8 +165,9 @@ def _customer(action: str, before: dict[str, Any] | None, after: dict[str, Any] 
                             "new": _get(after, "owner") or names.get(_get(after, "owner_id")) or ""}
     if action in ("pool_return", "pool_warn", "claim", "assign"):
         return action, {}
-    if action == "list":
-        return "list_update", {"fields": ", ".join(sorted((after or {}).get("changed", [])))}
+    if action == "update" and _get(after, "source") == "customer_list":
+        fields = sorted(k for k in after or {} if k not in ("contacts", "source", "row"))
+        return "list_update", {"fields": ", ".join([*fields, *(["contacts"] if _get(after, "contacts") else [])])}
     if action == "update" and after is not None and "important" in after:
         return ("important_on" if after.get("important") else "important_off"), {}
     if action == "update":
@@ -173,7 +182,10 @@ def _interaction(action: str, before: dict[str, Any] | None,
     kind = str(_get(after, "kind") or _get(before, "kind") or "note")
     text = _snippet(_get(after, "transcript") or _get(after, "text") or _get(before, "text"))
     kinds = {"create": "logged", "file": "filed", "undo": "undone", "edit": "edited", "contact": "contact_set",
-             "note.deal": "deal_answer", "forward": "forward_grew", "delete": "note_deleted"}
+             "note.deal": "deal_answer", "forward": "forward_grew", "delete": "note_deleted",
+             "import.me": "import_me"}
+    if action == "import":
+        return "imported", {"n": int(_get(after, "messages") or 0)}
     if action in kinds:
         return kinds[action], {"kind": kind, "text": text}
     return "generic", {"action": action, "entity": "interaction"}
@@ -187,7 +199,7 @@ def _follow_up(action: str, before: dict[str, Any] | None,
         values["due"] = due
     kinds = {"create": "followup_created", "done": "followup_done", "snooze": "followup_moved",
              "reschedule": "followup_moved", "delete": "followup_cancelled", "cancel": "followup_cancelled",
-             "edit": "followup_edited", "handover": "followup_handover"}
+             "edit": "followup_edited", "handover": "followup_handover", "file": "followup_filed"}
     if action == "payment":
         return "payment", {"amount": str(_get(after, "amount") or ""), "currency": _get(after, "currency") or ""}
     if action in kinds and (action != "create" or due is not None):

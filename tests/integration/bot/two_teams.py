@@ -123,7 +123,12 @@ async def play(app, team: Team) -> None:
     note = next(reply for reply in team.replies if any(p.startswith("n:ed:") for p in payloads(reply)))
     await team.press(sales, next(p for p in payloads(note) if p.startswith("n:ed:")), note)  # cancel (w:x:…)
     await team.say(sales, "/find 報價")
-    await team.say(owner, f"/history {SHARED_NAME}")
+    for n in range(4):  # enough events for a second page of /history (its Older button, hi:…)
+        await team.say(owner, f"打電話給{SHARED_NAME}，確認第{n + 1}批交期")
+    history = await team.say(owner, f"/history {SHARED_NAME}")
+    older = [p for reply in history for p in payloads(reply) if p.startswith("hi:")]
+    if older:
+        await team.press(owner, older[0], history[-1])
     offer = await team.say(owner, "/handover")  # choose whose customers, then the receiver (ho:…); not handed over
     for _ in range(2):
         if not offer or not offer[-1].buttons or offer[-1].buttons[0][0].payload.startswith("ho:go"):
