@@ -4,7 +4,6 @@ button shows nothing); a merged customer's events come along; an unknown event i
 
 from __future__ import annotations
 
-
 from sqlmodel import select
 
 from core.db import session_scope
