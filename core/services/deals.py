@@ -51,6 +51,8 @@ def stages(session: Session, team_id: int) -> list[PipelineStage]:
             for position, stage in enumerate(default_stages()):
                 session.add(PipelineStage(team_id=team_id, key=stage.key, position=position, names=dict(stage.names),
                                           probability=stage.probability, outcome=stage.outcome))
+            audit.record(session, team_id=team_id, actor_id=None, action="stage.defaults", entity="pipelinestage",
+                         after={"keys": [stage.key for stage in default_stages()]})
             session.flush()
     except IntegrityError:
         pass  # another process created them first
