@@ -3,13 +3,14 @@ the chat asks with buttons (which participant is you, which customer, which prom
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import typer
 
-from bot.bootstrap import build
+from bot.bootstrap import ChatCRM, build
 from core.exports import ParsedConversation
 from core.ports import Clock
 from core.schema import upgrade_schema
@@ -25,6 +26,23 @@ LOCAL_USER = ("console", "local", "Local owner")  # the console adapter's identi
 CHOICES = 8
 
 
+@contextmanager
+def as_local_owner(settings: Settings, *, clock: Clock | None = None) -> Iterator[tuple[ChatCRM, UnitOfWork, Actor]]:
+    """What a CLI command runs in: the app built on the settings' database (schema upgraded), one unit of work,
+    and the terminal's owner acting in it (founded on the first run). The engine is closed afterwards."""
+    crm = build(settings, clock=clock)
+    upgrade_schema(crm.engine)
+    platform, user_id, name = LOCAL_USER
+    try:
+        with unit_of_work(crm.engine) as uow:
+            yield crm, uow, local_owner(uow, Newcomer(platform, user_id, user_id, name,
+                                                      language=settings.default_language,
+                                                      timezone=settings.default_timezone,
+                                                      country=settings.default_country))
+    finally:
+        crm.engine.dispose()
+
+
 def import_locally(settings: Settings, conversation: ParsedConversation, tz: str, *,
                    interactive: bool, clock: Clock | None = None) -> dict[str, Any]:
     """One unit of work: store, file on a customer, schedule the accepted proposals. Returns a JSON summary.
@@ -38,21 +56,13 @@ def import_locally(settings: Settings, conversation: ParsedConversation, tz: str
 def import_all_locally(settings: Settings, conversations: Sequence[ParsedConversation], tz: str, *,
                        interactive: bool, clock: Clock | None = None) -> list[dict[str, Any]]:
     """Each conversation (the chats of an account export, `--all`) imported as its own, in one unit of work."""
-    app = build(settings, clock=clock)
-    upgrade_schema(app.engine)
-    platform, user_id, name = LOCAL_USER
-    try:
-        with unit_of_work(app.engine) as uow:
-            actor = local_owner(uow, Newcomer(platform, user_id, user_id, name, language=settings.default_language,
-                                              timezone=settings.default_timezone, country=settings.default_country))
-            summaries = []
-            for conversation in conversations:
-                if len(conversations) > 1 and interactive:
-                    typer.echo(f"— {conversation.title or ', '.join(conversation.participants[:2])}")
-                summaries.append(_import_one(uow, actor, app.clock.now(), conversation, tz, interactive))
-            return summaries
-    finally:
-        app.engine.dispose()
+    with as_local_owner(settings, clock=clock) as (app, uow, actor):
+        summaries = []
+        for conversation in conversations:
+            if len(conversations) > 1 and interactive:
+                typer.echo(f"— {conversation.title or ', '.join(conversation.participants[:2])}")
+            summaries.append(_import_one(uow, actor, app.clock.now(), conversation, tz, interactive))
+        return summaries
 
 
 def _import_one(uow: UnitOfWork, actor: Actor, now: datetime, conversation: ParsedConversation, tz: str,

@@ -20,16 +20,12 @@ def register(app: typer.Typer) -> None:
     @app.command("export")
     def export(out: Path = typer.Option(..., "--out", help="The XLSX file to write.")) -> None:
         """Export the whole team (owner): customers, contacts, interactions, follow-ups, deals, members."""
-        from bot.bootstrap import build
-        from bot.cli.local_import import LOCAL_USER
+        from bot.cli.local_import import as_local_owner
         from bot.i18n import t
         from bot.privacy_files import team_xlsx
-        from core.schema import upgrade_schema
         from core.services.errors import NotAllowed
         from core.settings import SettingsError, load_settings
-        from core.uow import unit_of_work
         from core.usecases import privacy
-        from core.usecases.team import Newcomer, local_owner
 
         if out.suffix.lower() != ".xlsx":
             _fail("--out must name an .xlsx file")
@@ -39,14 +35,9 @@ def register(app: typer.Typer) -> None:
             settings = load_settings()
         except SettingsError as error:
             _fail(str(error))
-        crm = build(settings)
-        upgrade_schema(crm.engine)
-        platform, user_id, name = LOCAL_USER
         partial = out.with_name(out.name + ".part")
         try:
-            with unit_of_work(crm.engine) as uow:
-                actor = local_owner(uow, Newcomer(platform, user_id, user_id, name, language=settings.default_language,
-                                                  timezone=settings.default_timezone))
+            with as_local_owner(settings) as (_, uow, actor):
                 language = actor.language
 
                 def tr(key: str, /, **values: object) -> str:
@@ -59,5 +50,4 @@ def register(app: typer.Typer) -> None:
             partial.replace(out)
         finally:
             partial.unlink(missing_ok=True)
-            crm.engine.dispose()
         typer.echo(f"wrote {out}: " + ", ".join(f"{kind} {n}" for kind, n in counts.items()))

@@ -27,44 +27,32 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
     ) -> None:
         """Hand a member's customers, open follow-ups and open deals over to a colleague."""
-        from bot.bootstrap import build
-        from bot.cli.local_import import LOCAL_USER
-        from core.schema import upgrade_schema
+        from bot.cli.local_import import as_local_owner
         from core.settings import SettingsError, load_settings
-        from core.uow import unit_of_work
         from core.usecases import handover
-        from core.usecases.team import Newcomer, local_owner
 
         try:
             settings = load_settings()
         except SettingsError as error:
             _fail(str(error))
-        crm = build(settings)
-        upgrade_schema(crm.engine)
-        platform, user_id, name = LOCAL_USER
-        try:
-            with unit_of_work(crm.engine) as uow:
-                actor = local_owner(uow, Newcomer(platform, user_id, user_id, name, language=settings.default_language,
-                                                  timezone=settings.default_timezone))
-                source = handover.member_named(uow, actor, giver)
-                target = handover.member_named(uow, actor, receiver, active_only=True)
-                if source is None:
-                    _fail(f"no member named {giver!r} in the team")
-                if target is None:
-                    _fail(f"no active member named {receiver!r} in the team")
-                chosen: tuple[int, ...] | None = None
-                if customer:
-                    found = []
-                    for wanted in customer:
-                        ref = handover.customer_named(uow, actor, wanted)
-                        if ref is None:
-                            _fail(f"no customer named {wanted!r}")
-                        found.append(ref.id)
-                    chosen = tuple(found)
-                result = handover.hand_over(uow, actor, crm.clock.now(), source.id, target.id, chosen)
-                events = list(uow.events)
-        finally:
-            crm.engine.dispose()
+        with as_local_owner(settings) as (crm, uow, actor):
+            source = handover.member_named(uow, actor, giver)
+            target = handover.member_named(uow, actor, receiver, active_only=True)
+            if source is None:
+                _fail(f"no member named {giver!r} in the team")
+            if target is None:
+                _fail(f"no active member named {receiver!r} in the team")
+            chosen: tuple[int, ...] | None = None
+            if customer:
+                found = []
+                for wanted in customer:
+                    ref = handover.customer_named(uow, actor, wanted)
+                    if ref is None:
+                        _fail(f"no customer named {wanted!r}")
+                    found.append(ref.id)
+                chosen = tuple(found)
+            result = handover.hand_over(uow, actor, crm.clock.now(), source.id, target.id, chosen)
+            events = list(uow.events)
         del events  # the summary and the old owner's message go out from a running bot only
         if as_json:
             typer.echo(json.dumps({"status": result.status.value, "from": result.giver.name,

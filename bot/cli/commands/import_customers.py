@@ -53,14 +53,10 @@ def register(app: typer.Typer) -> None:
                                                         "(default: you)."),
     ) -> None:
         """Import a customer list; rows of one company (same name or phone) become one customer."""
-        from bot.bootstrap import build
-        from bot.cli.local_import import LOCAL_USER
-        from core.schema import upgrade_schema
+        from bot.cli.local_import import as_local_owner
         from core.services.errors import NotAllowed
         from core.settings import SettingsError, load_settings
-        from core.uow import unit_of_work
         from core.usecases import customer_lists
-        from core.usecases.team import Newcomer, local_owner
 
         try:
             settings = load_settings()
@@ -70,28 +66,18 @@ def register(app: typer.Typer) -> None:
             data = file.read_bytes()
         except OSError as error:
             _fail(f"cannot read {file}: {error.strerror or error}")
-        app = build(settings)
-        upgrade_schema(app.engine)
-        platform, user_id, name = LOCAL_USER
-        try:
-            with unit_of_work(app.engine) as uow:
-                actor = local_owner(uow, Newcomer(platform, user_id, user_id, name,
-                                                  language=settings.default_language,
-                                                  timezone=settings.default_timezone,
-                                                  country=settings.default_country))
-                try:
-                    result = customer_lists.import_customer_list(uow, actor, data, file.name, now=app.clock.now(),
-                                                                 dry_run=dry_run, owner=owner)
-                except NotACustomerList as error:
-                    _fail(f"{file.name}: {PROBLEMS.get(error.reason, error.reason)}")
-                except UnknownOwner as error:
-                    named: list[str] = error.details.get("members", [])  # type: ignore[assignment]
-                    members = ", ".join(named)
-                    _fail(f"--owner {owner!r} is not a member of the team (members: {members})")
-                except NotAllowed as error:
-                    _fail(str(error))
-                if dry_run:
-                    uow.rollback()
-        finally:
-            app.engine.dispose()
+        with as_local_owner(settings) as (app, uow, actor):
+            try:
+                result = customer_lists.import_customer_list(uow, actor, data, file.name, now=app.clock.now(),
+                                                             dry_run=dry_run, owner=owner)
+            except NotACustomerList as error:
+                _fail(f"{file.name}: {PROBLEMS.get(error.reason, error.reason)}")
+            except UnknownOwner as error:
+                named: list[str] = error.details.get("members", [])  # type: ignore[assignment]
+                members = ", ".join(named)
+                _fail(f"--owner {owner!r} is not a member of the team (members: {members})")
+            except NotAllowed as error:
+                _fail(str(error))
+            if dry_run:
+                uow.rollback()
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False) if as_json else summary_text(file.name, result))

@@ -60,17 +60,13 @@ def register(app: typer.Typer) -> None:
         xlsx: Path = typer.Option(None, "--xlsx", help="Write the full report as an XLSX workbook."),
     ) -> None:
         """The sales report of the local team: activity, follow-ups, deals, funnel, top customers, payments."""
-        from bot.bootstrap import build
         from bot.charts import report_chart
-        from bot.cli.local_import import LOCAL_USER
+        from bot.cli.local_import import as_local_owner
         from bot.i18n import t
         from bot.report_files import report_xlsx
         from bot.report_text import period_label, plain, report_text
-        from core.schema import upgrade_schema
         from core.settings import SettingsError, load_settings
-        from core.uow import unit_of_work
         from core.usecases import reports
-        from core.usecases.team import Newcomer, local_owner
 
         kind = PERIOD_KINDS.get(period.strip().lower())
         if kind is None:
@@ -79,16 +75,8 @@ def register(app: typer.Typer) -> None:
             settings = load_settings()
         except SettingsError as error:
             _fail(str(error))
-        crm = build(settings)
-        upgrade_schema(crm.engine)
-        platform, user_id, name = LOCAL_USER
-        try:
-            with unit_of_work(crm.engine) as uow:
-                actor = local_owner(uow, Newcomer(platform, user_id, user_id, name, language=settings.default_language,
-                                                  timezone=settings.default_timezone))
-                result = reports.report_for(uow, actor, crm.clock.now(), kind, member_name=member or None)
-        finally:
-            crm.engine.dispose()
+        with as_local_owner(settings) as (crm, uow, actor):
+            result = reports.report_for(uow, actor, crm.clock.now(), kind, member_name=member or None)
         if member and not result.members:
             _fail(f"no member named {member!r} in the team")
         language = actor.language

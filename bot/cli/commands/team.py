@@ -58,30 +58,18 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the members as JSON."),
     ) -> None:
         """The team's members: role, customers, open follow-ups, last activity (removed ones waiting for a handover)."""
-        from bot.bootstrap import build
-        from bot.cli.local_import import LOCAL_USER
+        from bot.cli.local_import import as_local_owner
         from bot.handlers.team import ago
         from bot.i18n import t
-        from core.schema import upgrade_schema
         from core.settings import SettingsError, load_settings
-        from core.uow import unit_of_work
         from core.usecases import team_members
-        from core.usecases.team import Newcomer, local_owner
 
         try:
             settings = load_settings()
         except SettingsError as error:
             _fail(str(error))
-        crm = build(settings)
-        upgrade_schema(crm.engine)
-        platform, user_id, name = LOCAL_USER
-        try:
-            with unit_of_work(crm.engine) as uow:
-                actor = local_owner(uow, Newcomer(platform, user_id, user_id, name, language=settings.default_language,
-                                                  timezone=settings.default_timezone))
-                roster = team_members.roster(uow, actor)
-        finally:
-            crm.engine.dispose()
+        with as_local_owner(settings) as (crm, uow, actor):
+            roster = team_members.roster(uow, actor)
         if as_json:
             typer.echo(json.dumps(roster_json(roster), ensure_ascii=False))
             return
