@@ -6,58 +6,18 @@ the commit). A send that fails is logged; the handover is stored either way (the
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
-from bot.context import Ctx, Deps
+from bot.context import Ctx
+from bot.member_messages import OwnMessages
 from bot.render import amount_text, esc, when
-from core.chat import ChatRef, Envelope, Reply, Sender, TextIn
-from core.uow import Database
-from core.usecases.handover import HandedOver, summary_target
+from core.usecases.handover import HandedOver
+from core.usecases.member_chats import MemberChat
 
-log = logging.getLogger(__name__)
 SHOWN = 10  # follow-ups and deals listed; the rest are counted
 
 
-class HandoverMessages:
-    def __init__(self, deps: Deps, database: Database) -> None:
-        self.deps, self.database = deps, database
-        self._tasks: set[asyncio.Task[int]] = set()
-
-    def deliver(self, event: HandedOver) -> None:
-        task = asyncio.get_running_loop().create_task(self.send(event))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def send(self, event: HandedOver) -> int:
-        """Send the summary now; 1 when it went out, else 0."""
-        rendered = await asyncio.to_thread(self._render, event)
-        if rendered is None:
-            return 0
-        chat, reply = rendered
-        messenger = self.deps.messenger(chat.platform)
-        if messenger is None:
-            return 0
-        try:
-            await messenger.send(chat, reply)
-        except Exception:
-            log.exception("could not send the handover summary to member %s", event.member_id)
-            return 0
-        return 1
-
-    async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    def _render(self, event: HandedOver) -> tuple[ChatRef, Reply] | None:
-        with self.database.unit_of_work() as uow:
-            target = summary_target(uow, event.member_id, list(self.deps.messengers))
-            if target is None:
-                return None
-            now = self.deps.clock.now()
-            ctx = Ctx(self.deps, uow, TextIn(Envelope(target.chat, Sender("", ""), "", now), ""), now, None,
-                      target.language)
-            return target.chat, Reply(summary_text(ctx, event, target.timezone))
+class HandoverMessages(OwnMessages[HandedOver]):
+    def render(self, ctx: Ctx, event: HandedOver, to: MemberChat) -> str:
+        return summary_text(ctx, event, to.timezone)
 
 
 def summary_text(ctx: Ctx, event: HandedOver, tz: str) -> str:

@@ -24,9 +24,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from core.chat import ChatRef
 from core.events import FollowUpsChanged, Tell
-from core.models import ChatIdentity, Cover, Customer, Deal, FollowUp, Member, PipelineStage
+from core.models import Cover, Customer, Deal, FollowUp, Member, PipelineStage
 from core.scheduling.notices import rows_changed
 from core.services import audit
 from core.services import handover as service
@@ -243,26 +242,6 @@ def _deal_lines(uow: UnitOfWork, team_id: int, moved: service.Moved, names: dict
 def _name(uow: UnitOfWork, member_id: int | None) -> str:
     member = uow.session.get(Member, member_id) if member_id else None
     return member.name if member else "?"
-
-
-@dataclass(frozen=True, slots=True)
-class SummaryTarget:
-    chat: ChatRef
-    language: str
-    timezone: str
-
-
-def summary_target(uow: UnitOfWork, member_id: int, platforms: list[str]) -> SummaryTarget | None:
-    """Where the receiver's summary goes: their latest chat on an attached platform, while they are a member."""
-    member = uow.session.get(Member, member_id)
-    if member is None or not member.active:
-        return None
-    identity = uow.session.exec(select(ChatIdentity).where(ChatIdentity.member_id == member_id,
-                                                           col(ChatIdentity.platform).in_(platforms))
-                                .order_by(col(ChatIdentity.id).desc()).limit(1)).first()
-    if identity is None:
-        return None
-    return SummaryTarget(ChatRef(identity.platform, identity.chat_id), member.language, member.timezone)
 
 
 # -- cover -------------------------------------------------------------------------------------------------

@@ -16,10 +16,11 @@ from core.uow import UnitOfWork
 class MemberChat:
     chat: ChatRef
     language: str
+    timezone: str
 
 
 def private_chat(uow: UnitOfWork, member_id: int, platforms: Sequence[str]) -> MemberChat | None:
-    """The active member's newest chat among `platforms`, with their language; None for a removed member or one
+    """The active member's newest chat among `platforms`, with their language and zone; None for a removed member or one
     with no chat there."""
     member = uow.session.get(Member, member_id)
     if member is None or not member.active:
@@ -30,4 +31,4 @@ def private_chat(uow: UnitOfWork, member_id: int, platforms: Sequence[str]) -> M
         .order_by(col(ChatIdentity.id).desc()).limit(1)).first()
     if identity is None:
         return None
-    return MemberChat(ChatRef(identity.platform, identity.chat_id), member.language)
+    return MemberChat(ChatRef(identity.platform, identity.chat_id), member.language, member.timezone)
