@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import col, select
-
 from core.chat import ChatRef
-from core.models import ChatIdentity, Customer, CustomerAccess, Member
+from core.models import Customer, CustomerAccess, Member
 from core.services import customer_access
 from core.services import customers as customer_service
 from core.services.actor import Actor
 from core.services.errors import NotFound
 from core.uow import UnitOfWork
+from core.usecases.member_chats import private_chat
 from core.usecases.views import CustomerRef
 
 
@@ -117,17 +116,10 @@ def access_messages(uow: UnitOfWork, request_id: int, platforms: Sequence[str]) 
         to, kind = ([requester] if requester else []), row.status
     messages = []
     for member in to:
-        chat = _chat_of(uow, member.id or 0, platforms)
-        if chat is not None:
-            messages.append(AccessMessage(chat, member.language, member.timezone, kind, view))
+        found = private_chat(uow, member.id or 0, platforms)
+        if found is not None:
+            messages.append(AccessMessage(found.chat, found.language, found.timezone, kind, view))
     return tuple(messages)
-
-
-def _chat_of(uow: UnitOfWork, member_id: int, platforms: Sequence[str]) -> ChatRef | None:
-    identity = uow.session.exec(select(ChatIdentity).where(ChatIdentity.member_id == member_id,
-                                                           col(ChatIdentity.platform).in_(list(platforms)))
-                                .order_by(col(ChatIdentity.id).desc()).limit(1)).first()
-    return ChatRef(identity.platform, identity.chat_id) if identity else None
 
 
 def _name(uow: UnitOfWork, member_id: int | None) -> str:
