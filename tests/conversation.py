@@ -104,3 +104,13 @@ class Chat:
     @property
     def text(self) -> str:
         return "\n".join(reply.text for reply in self.last)
+
+
+async def joined(owner: Chat, user_id: str, name: str, language: str | None, role: str = "") -> Chat:
+    """A new member of `owner`'s team: invited (`role` "manager" for a manager), then `/start CODE` in their own
+    chat, talking in `language` (a platform language code)."""
+    code = (await owner.say(f"/invite {role}".strip()))[0].text.split("<code>")[1].split("</code>")[0]
+    member = Chat(owner.app, user_id, name, language, platform=owner.platform, workspace_id=owner.workspace_id)
+    await member.say(f"/start {code}")
+    return member
+

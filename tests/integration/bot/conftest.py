@@ -6,7 +6,7 @@ import pytest
 
 from bot.bootstrap import build
 from core.settings import load_settings
-from tests.conversation import Chat, RecordingMessenger
+from tests.conversation import Chat, RecordingMessenger, joined
 
 
 @pytest.fixture
@@ -31,8 +31,11 @@ async def owner(app) -> Chat:
 
 @pytest.fixture
 async def sales(app, owner) -> Chat:
-    replies = await owner.say("/invite")
-    code = replies[0].text.split("<code>")[1].split("</code>")[0]
-    chat = Chat(app, "sales1", "陳小姐", "zh-TW")
-    await chat.say(f"/start {code}")
-    return chat
+    return await joined(owner, "sales1", "陳小姐", "zh-TW")
+
+
+@pytest.fixture
+async def bob(app, owner) -> Chat:
+    """A second salesperson, in English."""
+    return await joined(owner, "sales2", "Bob Wu", "en")
+

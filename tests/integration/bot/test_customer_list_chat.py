@@ -10,7 +10,7 @@ from bot.i18n import t
 from core.db import session_scope
 from core.models import AuditEvent, Contact, Customer
 from tests.chat_helpers_lists import share
-from tests.conversation import Chat
+from tests.conversation import joined
 from tests.customer_list_samples import (
     BAD,
     SHANGHAI_HEADER,
@@ -20,15 +20,6 @@ from tests.customer_list_samples import (
     csv_bytes,
     xlsx,
 )
-
-
-async def joined(owner: Chat, user_id: str, name: str, language: str) -> Chat:
-    """A member of the owner's team, talking in `language` (a platform language code)."""
-    replies = await owner.say("/invite")
-    code = replies[0].text.split("<code>")[1].split("</code>")[0]
-    member = Chat(owner.app, user_id, name, language)
-    await member.say(f"/start {code}")
-    return member
 
 
 def count(engine, model) -> int:

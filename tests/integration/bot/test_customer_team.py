@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from core.chat import Reply
-from tests.conversation import Chat
+from tests.conversation import Chat, joined
 
 
 @pytest.fixture
@@ -21,19 +21,8 @@ def access(app):
 
 
 @pytest.fixture
-async def bob(app, owner) -> Chat:
-    code = (await owner.say("/invite"))[0].text.split("<code>")[1].split("</code>")[0]
-    chat = Chat(app, "sales2", "Bob Wu", "en")
-    await chat.say(f"/start {code}")
-    return chat
-
-
-@pytest.fixture
 async def manager(app, owner) -> Chat:
-    code = (await owner.say("/invite manager"))[0].text.split("<code>")[1].split("</code>")[0]
-    chat = Chat(app, "manager1", "林經理", "zh-TW")
-    await chat.say(f"/start {code}")
-    return chat
+    return await joined(owner, "manager1", "林經理", "zh-TW", "manager")
 
 
 def sent_to(app, chat: Chat) -> list[Reply]:

@@ -14,24 +14,17 @@ from core.chat import ButtonIn, Reply
 from core.models import AuditEvent, Customer, Deal, FollowUp, Interaction, Member
 from core.uow import unit_of_work
 from core.usecases.deals import create_deal
-from tests.conversation import Chat
-
-
-async def join(app, owner: Chat, user_id: str, name: str, language: str, role: str = "") -> Chat:
-    code = (await owner.say(f"/invite {role}".strip()))[0].text.split("<code>")[1].split("</code>")[0]
-    chat = Chat(app, user_id, name, language)
-    await chat.say(f"/start {code}")
-    return chat
+from tests.conversation import Chat, joined
 
 
 @pytest.fixture
 async def wang(app, owner) -> Chat:
-    return await join(app, owner, "sales2", "王大明", "zh-TW")
+    return await joined(owner, "sales2", "王大明", "zh-TW")
 
 
 @pytest.fixture
 async def manager(app, owner) -> Chat:
-    return await join(app, owner, "manager1", "林经理", "zh-CN", "manager")
+    return await joined(owner, "manager1", "林经理", "zh-CN", "manager")
 
 
 def member(app, name: str) -> Member:

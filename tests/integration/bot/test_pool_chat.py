@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlmodel import select
 
 from bot import periodic
@@ -14,14 +13,6 @@ from core.chat import Button, Reply
 from core.models import Customer, Interaction, Team
 from core.uow import unit_of_work
 from tests.conversation import Chat
-
-
-@pytest.fixture
-async def bob(app, owner) -> Chat:
-    code = (await owner.say("/invite"))[0].text.split("<code>")[1].split("</code>")[0]
-    chat = Chat(app, "sales2", "Bob Wu", "en")
-    await chat.say(f"/start {code}")
-    return chat
 
 
 def sent_to(app, chat: Chat) -> list[Reply]:

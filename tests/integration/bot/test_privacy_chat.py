@@ -8,20 +8,11 @@ import io
 import json
 import zipfile
 
-import pytest
 from openpyxl import load_workbook
 
 from bot.handlers.privacy import split_reason
 from core.chat import ButtonIn
 from tests.conversation import Chat
-
-
-@pytest.fixture
-async def bob(app, owner) -> Chat:
-    code = (await owner.say("/invite"))[0].text.split("<code>")[1].split("</code>")[0]
-    chat = Chat(app, "sales2", "Bob Wu", "en")
-    await chat.say(f"/start {code}")
-    return chat
 
 
 def unzip(reply) -> dict[str, bytes]:

@@ -10,23 +10,12 @@ from sqlmodel import select
 from core.chat import ButtonIn, Reply
 from core.models import AuditEvent, Interaction, Member, Team
 from core.uow import unit_of_work
-from tests.conversation import Chat
+from tests.conversation import Chat, joined
 
 
 @pytest.fixture
 async def manager(app, owner) -> Chat:
-    code = (await owner.say("/invite manager"))[0].text.split("<code>")[1].split("</code>")[0]
-    chat = Chat(app, "manager1", "林经理", "zh-CN")
-    await chat.say(f"/start {code}")
-    return chat
-
-
-@pytest.fixture
-async def bob(app, owner) -> Chat:
-    code = (await owner.say("/invite"))[0].text.split("<code>")[1].split("</code>")[0]
-    chat = Chat(app, "sales2", "Bob Wu", "en")
-    await chat.say(f"/start {code}")
-    return chat
+    return await joined(owner, "manager1", "林经理", "zh-CN", "manager")
 
 
 def payloads(reply: Reply) -> list[str]:

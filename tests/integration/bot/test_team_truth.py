@@ -16,7 +16,7 @@ from core.models import Contact, Customer, CustomerAlias, FollowUp, FollowUpStat
 from core.usecases.views import CustomerRef
 from tests.integration.bot import test_customer_team as team
 
-bob, manager, payloads = team.bob, team.manager, team.payloads  # a second salesperson and a manager (fixtures)
+manager, payloads = team.manager, team.payloads  # a manager (fixture; bob comes from conftest)
 
 
 def customers(app) -> list[str]:
