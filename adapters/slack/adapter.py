@@ -79,8 +79,9 @@ class SlackAdapter:
 
     def __init__(self, settings: Settings, handle: IncomingHandler, home: HomeProvider | None = None,
                  undelivered: UndeliveredHandler | None = None, inbox: Any = None,
-                 parked_text: Callable[[str], str] | None = None, role: str = "all") -> None:
+                 parked_text: Callable[[str], str] | None = None, role: str = "all", pacer: Any = None) -> None:
         self.settings, self.handle, self.home = settings, handle, home
+        self.pacer = pacer  # core.scheduling pacer shared by all processes: each channel's ~1/s holds across them
         self.undelivered = undelivered
         self.inbox = inbox  # core.services.inbox.Inbox: every request stored before it is acknowledged
         self.parked_text = parked_text
@@ -288,6 +289,8 @@ class SlackAdapter:
     async def send(self, to: ChatRef, reply: Reply) -> str:
         if reply.image is not None or reply.file is not None:
             return await self._upload(to, reply)
+        if self.pacer is not None:
+            await self.pacer.wait(PLATFORM, to.chat_id)
         response = await self._api(self.client.chat_postMessage, channel=to.chat_id, text=plain(reply.text)[:3000],
                                    blocks=blocks(reply), thread_ts=to.thread_id)
         ts = str(response.get("ts", ""))

@@ -49,7 +49,8 @@ class TelegramAdapter:
     def __init__(self, settings: Settings, handle: IncomingHandler,
                  commands: Mapping[str, Sequence[tuple[str, str]]] | None = None,
                  undelivered: UndeliveredHandler | None = None, inbox: Any = None,
-                 parked_text: Callable[[str], str] | None = None, role: str = "all") -> None:
+                 parked_text: Callable[[str], str] | None = None, role: str = "all",
+                 rate_limiter: Any = None) -> None:
         self.settings = settings
         self.inbox = inbox  # core.services.inbox.Inbox: polled updates are stored before they are confirmed
         self.parked_text = parked_text
@@ -64,8 +65,10 @@ class TelegramAdapter:
                    .base_url(settings.telegram_api_base_url).base_file_url(settings.telegram_file_base_url)
                    # no retries in the limiter: a 429 surfaces as RateLimited, and core.delivery decides
                    # (the reply policy waits out retry_after; nudges and notices reschedule themselves)
-                   .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_messages_per_second,
-                                                max_retries=0)).concurrent_updates(64)
+                   # (`rate_limiter`: a PTB BaseRateLimiter shared by several processes, see bot/platforms.py)
+                   .rate_limiter(rate_limiter or AIORateLimiter(
+                       overall_max_rate=settings.telegram_max_messages_per_second, max_retries=0))
+                   .concurrent_updates(64)
                    .get_updates_read_timeout(settings.telegram_poll_timeout + 10))
         self.app: Application = builder.build()
         self.app.add_handler(TypeHandler(Update, self._on_update))
