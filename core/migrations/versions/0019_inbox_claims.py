@@ -1,0 +1,18 @@
+"""Inbox claims with SKIP LOCKED and a partial index on open rows (issue 17). Reserved step; empty until filled.
+
+Revision ID: 0019
+Revises: 0018
+"""
+
+revision = "0019"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
