@@ -504,3 +504,26 @@ class Cover(SQLModel, table=True):
     ended_at: datetime | None = when()  # ended (early by /cover off, or at ends_at by the periodic job): told once
     created_by: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = when(nullable=False, default_now=True)
+
+
+class ReplyOutbox(SQLModel, table=True):
+    """A reply to an inbox update, stored in the update's own transaction and sent after its commit (issue 17).
+
+    One row per reply (`position` in the update's answer). `pending` until the adapter has sent it (then `sent`,
+    its content cleared), `lost` when the reply policy's retries were spent (the member is told at their next
+    message, then `told`). A worker that takes an update again whose effects committed sends its `pending` rows
+    (core.services.outbox). Delivery bookkeeping, not CRM data."""
+
+    __table_args__ = (UniqueConstraint("platform", "update_key", "position", name="uq_replyoutbox_reply"),
+                      Index("ix_replyoutbox_member_status", "member_id", "status"))
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    update_key: str
+    position: int = 0
+    team_id: int | None = Field(default=None, foreign_key="team.id")  # None: a stranger's reply
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    reply: dict[str, Any] | None = json_dict(nullable=True)  # the rendered Reply (core.services.outbox.encode)
+    data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # its image or file
+    status: str = "pending"  # pending | sent | lost | told
+    created_at: datetime = when(nullable=False, default_now=True)
+    sent_at: datetime | None = when()
