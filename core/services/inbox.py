@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, or_, text, update
+from sqlalchemy import Engine, String, and_, case, cast, exists, func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 LEASE_SECONDS = 10.0
 PENDING, PROCESSING, DONE, PARKED = "pending", "processing", "done", "parked"
+OPEN = (PENDING, PROCESSING)
+# the predicate of the partial index ix_inboxitem_open, written as literals so that a prepared (generic) plan still
+# proves it and uses the index
+OPEN_ROWS = text("inboxitem.status IN ('pending', 'processing')")
 POLL_LOCK = 0x63726D02  # the PostgreSQL advisory lock of the one getUpdates poller (next to core.db.SCHEMA_LOCK)
 
 
@@ -128,13 +132,13 @@ def store(session: Session, platform: str, items: Sequence[tuple[str, str, dict[
 def claim(session: Session, worker: str, now: datetime, *, lease: float = LEASE_SECONDS, limit: int = 16,
           platform: str | None = None) -> list[Claim]:
     """Take up to `limit` rows: per chat the oldest open one, when no other row of that chat is in flight."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _claim_postgres(session, worker, now, lease=lease, limit=limit, platform=platform)
     earlier = aliased(InboxItem)
-    claimable = or_(col(InboxItem.status) == PENDING,
-                    and_(col(InboxItem.status) == PROCESSING, col(InboxItem.claimed_until) < now))
     query = (select(InboxItem)
-             .where(col(InboxItem.status).in_((PENDING, PROCESSING)), claimable,
+             .where(col(InboxItem.status).in_(OPEN), _claimable(now),
                     ~exists().where(col(earlier.chat_key) == col(InboxItem.chat_key),
-                                    col(earlier.status).in_((PENDING, PROCESSING)), col(earlier.id) < col(InboxItem.id)))
+                                    col(earlier.status).in_(OPEN), col(earlier.id) < col(InboxItem.id)))
              .order_by(col(InboxItem.id)).limit(limit))
     if platform is not None:
         query = query.where(col(InboxItem.platform) == platform)
@@ -147,12 +151,50 @@ def claim(session: Session, worker: str, now: datetime, *, lease: float = LEASE_
                                   if parked else
                                   {"status": PROCESSING, "claimed_by": worker, "claimed_until": until,
                                    "attempts": row.attempts + 1})
-        taken = session.connection().execute(update(InboxItem).where(col(InboxItem.id) == row.id, claimable).values(**values))
+        taken = session.connection().execute(update(InboxItem).where(col(InboxItem.id) == row.id, _claimable(now))
+                                             .values(**values))
         if taken.rowcount != 1:
             continue  # another worker took it first
         claims.append(Claim(row.id or 0, row.platform, row.key, row.chat_key, dict(row.payload),
                             row.attempts + (0 if parked else 1), parked, values.get("last_error", row.last_error)))
     return claims
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(col(InboxItem.status) == PENDING,
+               and_(col(InboxItem.status) == PROCESSING, col(InboxItem.claimed_until) < now))
+
+
+def _claim_postgres(session: Session, worker: str, now: datetime, *, lease: float, limit: int,
+                    platform: str | None) -> list[Claim]:
+    """The claim in one statement: each chat's head (its oldest open row, `DISTINCT ON` over the partial index
+    `ix_inboxitem_open`), those heads that are claimable locked with `FOR UPDATE SKIP LOCKED`, then updated.
+
+    Why one chat's rows are never in flight twice or out of order: only a chat's head is ever taken, and the
+    heads come from the statement's snapshot, in which a row another claimer is taking is still open (rows never
+    go from closed back to open), so its chat's next row is not a head; the head itself is locked by that claimer
+    (skipped) or, once it committed, re-checked under our lock against its newest version (no longer claimable)."""
+    item = InboxItem.__table__  # type: ignore[attr-defined]
+    heads = (select(item.c.id).where(OPEN_ROWS)
+             .ext(postgresql.distinct_on(item.c.chat_key)).order_by(item.c.chat_key, item.c.id).subquery("heads"))
+    picked = (select(item.c.id).where(item.c.id.in_(select(heads.c.id)), _claimable(now)))
+    if platform is not None:
+        picked = picked.where(item.c.platform == platform)
+    picked_cte = picked.order_by(item.c.id).limit(limit).with_for_update(skip_locked=True).cte("picked")
+    spent = item.c.attempts >= MAX_ATTEMPTS
+    statement = (update(item).where(item.c.id == picked_cte.c.id)
+                 .values(status=case((spent, PARKED), else_=PROCESSING),
+                         claimed_by=case((spent, None), else_=worker),
+                         claimed_until=case((spent, None), else_=now + timedelta(seconds=lease)),
+                         attempts=case((spent, item.c.attempts), else_=item.c.attempts + 1),
+                         last_error=case((spent, func.coalesce(
+                             item.c.last_error, "not finished after " + cast(item.c.attempts, String) + " attempts")),
+                             else_=item.c.last_error))
+                 .returning(item.c.id, item.c.platform, item.c.key, item.c.chat_key, item.c.payload,
+                            item.c.attempts, item.c.status, item.c.last_error))
+    rows = session.connection().execute(statement).all()
+    return [Claim(row.id, row.platform, row.key, row.chat_key, dict(row.payload), row.attempts,
+                  row.status == PARKED, row.last_error) for row in sorted(rows, key=lambda r: r.id)]
 
 
 def renew(session: Session, worker: str, ids: Sequence[int], until: datetime) -> None:
