@@ -18,7 +18,6 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 
@@ -408,10 +407,7 @@ class InboxItem(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("platform", "key", name="uq_inbox_item"),
                       Index("ix_inboxitem_chat_status", "chat_key", "status", "id"),
-                      Index("ix_inboxitem_status_claimed", "status", "claimed_until"),
-                      Index("ix_inboxitem_open", "chat_key", "id",  # the open rows only (migration 0019)
-                            postgresql_where=sql_text("status IN ('pending', 'processing')"),
-                            sqlite_where=sql_text("status IN ('pending', 'processing')")))
+                      Index("ix_inboxitem_status_claimed", "status", "claimed_until"))
     id: int | None = Field(default=None, primary_key=True)
     platform: str
     key: str
