@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 
@@ -407,7 +408,10 @@ class InboxItem(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("platform", "key", name="uq_inbox_item"),
                       Index("ix_inboxitem_chat_status", "chat_key", "status", "id"),
-                      Index("ix_inboxitem_status_claimed", "status", "claimed_until"))
+                      Index("ix_inboxitem_status_claimed", "status", "claimed_until"),
+                      Index("ix_inboxitem_open", "chat_key", "id",  # the open rows only (migration 0019)
+                            postgresql_where=sql_text("status IN ('pending', 'processing')"),
+                            sqlite_where=sql_text("status IN ('pending', 'processing')")))
     id: int | None = Field(default=None, primary_key=True)
     platform: str
     key: str
@@ -527,6 +531,15 @@ class ReplyOutbox(SQLModel, table=True):
     status: str = "pending"  # pending | sent | lost | told
     created_at: datetime = when(nullable=False, default_now=True)
     sent_at: datetime | None = when()
+
+
+class SendSlot(SQLModel, table=True):
+    """The shared send limiter's next free departure (issue 17, core.scheduling.shared_limits): one row per platform
+    and chat, and one per platform with chat '' for the platform-wide rate. Pacing bookkeeping, not CRM data."""
+
+    platform: str = Field(primary_key=True)
+    chat: str = Field(primary_key=True)  # '' : the platform-wide slot
+    next_free_at: datetime = when(nullable=False)
 
 
 class SendSlot(SQLModel, table=True):
