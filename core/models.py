@@ -540,12 +540,3 @@ class SendSlot(SQLModel, table=True):
     platform: str = Field(primary_key=True)
     chat: str = Field(primary_key=True)  # '' : the platform-wide slot
     next_free_at: datetime = when(nullable=False)
-
-
-class SendSlot(SQLModel, table=True):
-    """The shared send limiter's next free departure (issue 17, core.scheduling.shared_limits): one row per platform
-    and chat, and one per platform with chat '' for the platform-wide rate. Pacing bookkeeping, not CRM data."""
-
-    platform: str = Field(primary_key=True)
-    chat: str = Field(primary_key=True)  # '' : the platform-wide slot
-    next_free_at: datetime = when(nullable=False)
