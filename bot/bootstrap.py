@@ -27,7 +27,7 @@ from core.db import StorageUnavailable, make_engine, upgrade
 from core.events import Event, FollowUpsChanged, ForwardBurstGrew, SpooledFileDone, Tell
 from core.ports import Clock, Messenger, SystemClock
 from core.scheduling import FollowUpScheduler
-from core.services import inbox
+from core.services import inbox, outbox
 from core.services.actor import Actor
 from core.services.errors import ServiceError
 from core.settings import Settings
@@ -36,7 +36,7 @@ from core.uow import Database, UnitOfWork, unit_of_work
 from core.usecases import chat_import_spool
 from core.usecases.access import AccessRequested
 from core.usecases.handover import HandedOver
-from core.usecases.lost_replies import record_lost_reply, take_lost_replies
+from core.usecases.lost_replies import record_lost_replies, take_lost_replies
 from core.usecases.members import former_member, who_wrote
 from core.voice.service import LazyTranscription, TranscriptionService
 
@@ -123,12 +123,14 @@ class ChatCRM:
         env = incoming.env
         keys = update_keys(incoming)
         with unit_of_work(self.engine) as uow:
+            if (stored := self._stored_answer(uow, incoming, keys)) is not None:
+                return stored  # an earlier attempt committed this update: its replies not sent yet, nothing else
             if inbox.seen_before(uow, env.chat.platform, keys):
                 raise inbox.Redelivered(keys[0])
             member = who_wrote(uow, env.chat.platform, env.sender.platform_user_id)
             if member is None and (refused := self._refuse_former(uow, incoming)) is not None:
-                inbox.mark_current_done(uow)  # someone removed from their team: told so, nothing stored
-                return refused
+                # someone removed from their team: told so, nothing stored
+                return self._answer_with(uow, incoming, keys, refused, None)
             ctx = self.context(uow, incoming, member)
             missed = take_lost_replies(uow, member, ctx.now) if member is not None else 0
             try:
@@ -140,10 +142,39 @@ class ChatCRM:
                 replies.insert(0, Reply(ctx.t("delivery.earlier_lost", n=missed)))
             if member is not None or ctx.member is not None:
                 inbox.mark_handled(uow, env.chat.platform, keys)
-            inbox.mark_current_done(uow)  # the inbox row is done in the transaction of the update's effects
+            replies = self._answer_with(uow, incoming, keys, replies, ctx.member or member)
             events = list(uow.events)
         self.deliver(events)
         return replies
+
+    def _stored_answer(self, uow: UnitOfWork, incoming: Incoming, keys: list[str]) -> list[Reply] | None:
+        """The replies an earlier attempt at this inbox row committed and did not send (it was killed, or
+        stopped, before or while sending): sent now, at least once; [] when all were sent. None: no such attempt."""
+        claim = inbox.current()
+        if claim is None or not keys:
+            return None
+        unsent = outbox.unsent(uow.session, incoming.env.chat.platform, keys[0])
+        if unsent is None:
+            return None
+        log.info("update %s was handled before; sending its %d unsent replies", keys, len(unsent))
+        claim.redelivered = True
+        return [outbox.with_receipt(reply, outbox.Receipt(self.engine, row_id)) for row_id, reply in unsent]
+
+    def _answer_with(self, uow: UnitOfWork, incoming: Incoming, keys: list[str], replies: list[Reply],
+                     member: Actor | None) -> list[Reply]:
+        """Close the update in its own transaction. From the inbox, its replies go into the outbox here and the
+        inbox row stays claimed until the adapter has sent them (the worker finishes it then; a killed worker's
+        row is taken again and the replies still pending are sent, see `_stored_answer`); an update without
+        replies marks its row done now. Each reply returned carries the receipt that marks it sent."""
+        claim = inbox.current()
+        if claim is None or not keys or not any(outbox.has_content(reply) for reply in replies):
+            inbox.mark_current_done(uow)  # the inbox row is done in the transaction of the update's effects
+            return replies
+        rows = outbox.store(uow.session, incoming.env.chat.platform, keys[0], replies,
+                            team_id=member.team_id if member is not None else None,
+                            member_id=member.member_id if member is not None else None, now=self.clock.now())
+        return [outbox.with_receipt(reply, outbox.Receipt(self.engine, rows[index])) if index in rows else reply
+                for index, reply in enumerate(replies)]
 
     def _refuse_former(self, uow: UnitOfWork, incoming: Incoming) -> list[Reply] | None:
         """A member removed from their team gets one short reply in their language and no CRM data; `/start CODE`
@@ -163,16 +194,18 @@ class ChatCRM:
         return [Reply(t(former.language, "team.no_longer_member", team=esc(former.team_name)))]
 
     async def undelivered(self, incoming: Incoming, replies: Sequence[Reply]) -> None:
-        """The adapter could not deliver the replies to `incoming` (its retries spent): the member is told at their
-        next message that it was stored (see core.usecases.lost_replies)."""
+        """The adapter could not deliver the replies to `incoming` (its retries spent): their outbox rows are
+        marked lost, and the member is told at their next message that it was stored (core.usecases.lost_replies)."""
         keys = update_keys(incoming)
         log.warning("replies to %s were not delivered: %d lost", keys, len(replies))
         if not keys or not replies:
             return
         env = incoming.env
+        stored = [receipt.id for reply in replies if (receipt := outbox.receipt_of(reply)) is not None]
         try:
             with unit_of_work(self.engine) as uow:
-                record_lost_reply(uow, env.chat.platform, env.sender.platform_user_id, keys[0], self.clock.now())
+                record_lost_replies(uow, env.chat.platform, env.sender.platform_user_id, keys[0], stored,
+                                    unstored=len(stored) < len(replies), now=self.clock.now())
         except Exception:
             log.exception("could not record the lost replies to %s", keys)
 

@@ -58,6 +58,7 @@ from core.chat import (
 )
 from core.delivery import POLICY, send_with_policy
 from core.ports import DeliveryError, DeliveryUncertain, RateLimited
+from core.services.outbox import receipt_of
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -217,7 +218,8 @@ class SlackAdapter:
             await self.undelivered(incoming, lost)
 
     async def _post_all(self, incoming: Incoming, replies: Sequence[Reply], statuses: list[str]) -> list[Reply]:
-        """Post (or edit into place) each reply in the update's chat; the replies that could not be delivered."""
+        """Post (or edit into place) each reply in the update's chat; the replies that could not be delivered.
+        A reply from the outbox is marked sent as soon as Slack took it (at least once: see core.services.outbox)."""
         lost = []
         for reply in replies:
             status = statuses.pop(0) if statuses and reply.image is None and reply.file is None else None
@@ -226,6 +228,8 @@ class SlackAdapter:
             except Exception:  # refused, unanswered, or a bug rendering it: the update itself was handled
                 log.warning("reply to %s was not delivered", incoming.env.chat, exc_info=True)
                 lost.append(reply)
+            else:
+                await _sent(reply)
         return lost
 
     async def _ephemerals(self, incoming: Incoming, replies: list[Reply], typed_in: TypedIn) -> list[Reply]:
@@ -246,6 +250,7 @@ class SlackAdapter:
                     return replies[index:]
                 log.info("ephemeral refused in %s; answering in the DM", typed_in.channel, exc_info=True)
                 return await self._post_all(incoming, replies[index:], [])
+            await _sent(reply)
         return []
 
     async def _ephemeral(self, typed_in: TypedIn, reply: Reply) -> None:
@@ -395,3 +400,9 @@ class SlackAdapter:
             return
         sender = await self.people.sender(user, body.get("team_id") or (body.get("team") or {}).get("id"))
         await self.send(ChatRef(PLATFORM, dm), Reply(self.parked_text(sender.language_code or "")))
+
+
+async def _sent(reply: Reply) -> None:
+    """Slack took the reply: its outbox row (when it has one) is marked sent, so a retry does not post it again."""
+    if (receipt := receipt_of(reply)) is not None:
+        await receipt.sent()

@@ -30,6 +30,7 @@ from core.chat import (
 )
 from core.delivery import POLICY, send_with_policy
 from core.ports import DeliveryError, DeliveryUncertain, RateLimited, Unreachable
+from core.services.outbox import receipt_of
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -192,7 +193,8 @@ class TelegramAdapter:
 
         `Reply.private` goes to the sender's own chat (in Telegram a private chat's id is the user's id); a
         pointer's `private_unreachable` text replaces it when a private reply found no chat (403: the member
-        never started the bot)."""
+        never started the bot). A reply from the outbox is marked sent as soon as Telegram took it (at least
+        once: a kill before that mark sends it again when the update is taken again)."""
         env = incoming.env
         own_chat = ChatRef(PLATFORM, env.sender.platform_user_id)
         lost: list[Reply] = []
@@ -209,8 +211,6 @@ class TelegramAdapter:
                     await self.edit(to, env.message_id, reply, retrying=True)
                 else:
                     await self._call_with_policy(self._send, to, reply, quote)
-                if reply.extra.get(MENU_LANGUAGE) and not env.is_group:
-                    await self.set_member_menu(env.sender.platform_user_id, reply.extra[MENU_LANGUAGE])
             except Unreachable:
                 log.info("reply to %s: chat unreachable", to, exc_info=True)
                 private_unreachable = private_unreachable or reply.private
@@ -218,6 +218,11 @@ class TelegramAdapter:
             except DeliveryError:
                 log.warning("reply to %s failed after retries; the update itself was handled", to, exc_info=True)
                 lost.append(reply)
+                continue
+            if (receipt := receipt_of(reply)) is not None:
+                await receipt.sent()  # its outbox row: not sent again if this update is taken again
+            if reply.extra.get(MENU_LANGUAGE) and not env.is_group:
+                await self.set_member_menu(env.sender.platform_user_id, reply.extra[MENU_LANGUAGE])
         if lost and self.undelivered is not None:
             await self.undelivered(incoming, lost)
 

@@ -1,40 +1,40 @@
-"""Replies that never reached the member (the adapter's retries spent): remembered, and owned up to at their next
-message, so they know the earlier note was stored and need not send it again."""
+"""Replies that never reached the member (the adapter's retries spent): kept in the reply outbox as `lost`, and
+owned up to at their next message, so they know the earlier note was stored and need not send it again.
+
+A reply stored in the outbox (an update from the inbox) is marked lost by its row; replies to an update that
+stored none (not from the inbox) leave one `lost` row for the update. Either way the member is told once per
+update (core.services.outbox)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
-from sqlmodel import col, select
-
-from core.models import Notice
+from core.services import outbox
 from core.services.actor import Actor
 from core.services.teams import member_for
 from core.uow import UnitOfWork
 
-KIND = "lost_reply"
 
-
-def record_lost_reply(uow: UnitOfWork, platform: str, platform_user_id: str, update_key: str, now: datetime) -> bool:
-    """Remember that the answer to `update_key` was lost; False for a stranger or a repeat."""
+def record_lost_replies(uow: UnitOfWork, platform: str, platform_user_id: str, update_key: str,
+                        stored: Sequence[int], *, unstored: bool, now: datetime) -> bool:
+    """Remember that answers to `update_key` were lost (`stored`: their outbox rows; `unstored`: some were never
+    stored); False for a stranger or a repeat."""
+    marked = outbox.mark_lost(uow.session, stored, now) if stored else 0
+    if marked or not unstored:
+        return bool(marked)
     member = member_for(uow.session, platform, platform_user_id)
     if member is None or member.id is None:
         return False
-    key = f"lost:{platform}:{update_key}"[:200]
-    if uow.session.exec(select(Notice.id).where(Notice.member_id == member.id, Notice.key == key)).first():
-        return False
-    uow.session.add(Notice(team_id=member.team_id, member_id=member.id, key=key, kind=KIND, status="pending",
-                           created_at=now))
-    uow.session.flush()
-    return True
+    return outbox.record_lost(uow.session, platform, update_key, team_id=member.team_id, member_id=member.id,
+                              now=now)
+
+
+def record_lost_reply(uow: UnitOfWork, platform: str, platform_user_id: str, update_key: str, now: datetime) -> bool:
+    """Replies to an update that stored none in the outbox were lost."""
+    return record_lost_replies(uow, platform, platform_user_id, update_key, (), unstored=True, now=now)
 
 
 def take_lost_replies(uow: UnitOfWork, actor: Actor, now: datetime) -> int:
-    """How many answers this member missed since they last heard from us; they are told now (marked sent)."""
-    pending = list(uow.session.exec(select(Notice.id).where(Notice.member_id == actor.member_id, Notice.kind == KIND,
-                                                            Notice.status == "pending")))
-    if pending:
-        uow.session.execute(update(Notice).where(col(Notice.id).in_(pending))
-                            .values(status="sent", sent_at=now).execution_options(synchronize_session=False))
-    return len(pending)
+    """How many updates' answers this member missed since they last heard from us; they are told now."""
+    return outbox.take_lost(uow.session, actor.member_id, now)
