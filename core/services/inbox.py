@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ OPEN = (PENDING, PROCESSING)
 # proves it and uses the index
 OPEN_ROWS = text("inboxitem.status IN ('pending', 'processing')")
 POLL_LOCK = 0x63726D02  # the PostgreSQL advisory lock of the one getUpdates poller (next to core.db.SCHEMA_LOCK)
+CHANNEL = "chatcrm_inbox"  # NOTIFY channel: a row of the platform named in the payload was stored
 
 
 class Redelivered(Exception):
@@ -126,7 +128,11 @@ def store(session: Session, platform: str, items: Sequence[tuple[str, str, dict[
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (insert(InboxItem).on_conflict_do_nothing(index_elements=["platform", "key"])
                  .returning(col(InboxItem.id)))
-    return len(session.connection().execute(statement, rows).all())
+    stored = len(session.connection().execute(statement, rows).all())
+    if stored and dialect == "postgresql":  # delivered at the commit, to every process listening (`Wakeups`)
+        session.connection().execute(text("SELECT pg_notify(:channel, :platform)"),
+                                     {"channel": CHANNEL, "platform": platform})
+    return stored
 
 
 def claim(session: Session, worker: str, now: datetime, *, lease: float = LEASE_SECONDS, limit: int = 16,
@@ -301,12 +307,94 @@ class Inbox:
             connection.close()  # the session ends: the advisory lock is released
 
 
+class Wakeups:
+    """The one `LISTEN chatcrm_inbox` connection of this process and database (PostgreSQL): `store` notifies in its
+    transaction, so a worker in any process looks at once when a row it may take was committed, instead of at its
+    next poll. Subscribers are called with no argument, on the event loop; when the connection is lost it is made
+    again (every subscriber is woken then: rows may have been stored meanwhile) and the workers' poll covers the
+    gap. `ready` is set while listening."""
+
+    def __init__(self, conninfo: str) -> None:
+        self.conninfo = conninfo
+        self.subscribers: dict[str, list[Callable[[], None]]] = {}
+        self.ready = asyncio.Event()
+        self.task: asyncio.Task | None = None
+
+    @classmethod
+    def subscribe(cls, engine: Engine, platform: str, wake: Callable[[], None]) -> Subscription:
+        loop = asyncio.get_running_loop()
+        conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        listeners = _listeners.setdefault(loop, {})
+        wakeups = listeners.get(conninfo)
+        if wakeups is None or wakeups.task is None or wakeups.task.done():
+            wakeups = listeners[conninfo] = cls(conninfo)
+            wakeups.task = loop.create_task(wakeups._listen(), name="inbox-listen")
+        wakeups.subscribers.setdefault(platform, []).append(wake)
+        return Subscription(wakeups, platform, wake)
+
+    async def _listen(self) -> None:
+        import psycopg  # the PostgreSQL driver (only needed here)
+
+        delay = 0.5
+        while any(self.subscribers.values()):
+            try:
+                async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as connection:
+                    await connection.execute(f"LISTEN {CHANNEL}")
+                    self.ready.set()
+                    delay = 0.5
+                    for wakes in list(self.subscribers.values()):
+                        for wake in list(wakes):
+                            wake()
+                    async for note in connection.notifies():
+                        for wake in list(self.subscribers.get(note.payload, ())):
+                            wake()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("inbox wake-ups: LISTEN connection lost; polling until it is back", exc_info=True)
+            self.ready.clear()
+            await asyncio.sleep(delay)
+            delay = min(10.0, delay * 2)
+
+    async def _close(self) -> None:
+        for listeners in list(_listeners.values()):
+            if listeners.get(self.conninfo) is self:
+                del listeners[self.conninfo]
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+        self.ready.clear()
+
+
+_listeners: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Wakeups]] = weakref.WeakKeyDictionary()
+
+
+@dataclass(slots=True)
+class Subscription:
+    wakeups: Wakeups
+    platform: str
+    wake: Callable[[], None]
+
+    @property
+    def ready(self) -> asyncio.Event:
+        return self.wakeups.ready
+
+    async def close(self) -> None:
+        wakes = self.wakeups.subscribers.get(self.platform, [])
+        if self.wake in wakes:
+            wakes.remove(self.wake)
+        if not any(self.wakeups.subscribers.values()):
+            await self.wakeups._close()
+
+
 class Worker:
     """Processes one platform's inbox rows in this process: claims rows (per chat in order, at most `concurrency`
     in flight), runs `process(claim)` for each with the claim current (so the update's unit of work marks it done
     with its effects), renews the leases of the rows in flight every lease/3, and gives a parked row to
-    `parked(claim)` once (the member is told). `wake()` makes it look at once (a receiver in this process stored
-    rows); otherwise it looks every `idle_seconds` (rows stored by receivers in other processes)."""
+    `parked(claim)` once (the member is told). `wake()` makes it look at once: a receiver in this process stored
+    rows, or, on PostgreSQL, a receiver in any process did (`Wakeups`, LISTEN/NOTIFY); otherwise, and whenever
+    the LISTEN connection is down, it looks every `idle_seconds`."""
 
     def __init__(self, inbox: Inbox, platform: str, process: Callable[[Claim], Awaitable[None]],
                  parked: Callable[[Claim], Awaitable[None]] | None = None, *, concurrency: int = 32,
@@ -317,11 +405,14 @@ class Worker:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._stopping = False  # the loops end on it even where a cancellation was lost
+        self.wakeups: Subscription | None = None
 
     def wake(self) -> None:
         self._wake.set()
 
     async def start(self) -> None:
+        if self.inbox.engine.dialect.name == "postgresql":
+            self.wakeups = Wakeups.subscribe(self.inbox.engine, self.platform, self.wake)
         self._tasks = [asyncio.create_task(self._work(), name=f"inbox-work-{self.platform}"),
                        asyncio.create_task(self._heartbeat(), name=f"inbox-heartbeat-{self.platform}")]
 
@@ -329,6 +420,9 @@ class Worker:
         """Stop claiming, let the rows in flight finish for `grace` seconds, then cancel them and hand them back."""
         self._stopping = True
         self._wake.set()
+        if self.wakeups is not None:
+            await self.wakeups.close()
+            self.wakeups = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
