@@ -11,7 +11,6 @@ from typing import Protocol
 from core.ports import Transcriber, Transcript
 from core.settings import Settings
 from core.voice.errors import AudioError, VoiceSetupError
-from core.voice.faster import FasterWhisper
 from core.voice.model import assemble_default_model, check_model_dir
 
 QUEUE_LIMIT = 32
@@ -41,6 +40,9 @@ class TranscriptionService:
         name = engine or settings.whisper_engine
         transcriber: LoadableTranscriber
         if name == "faster":
+            # numpy and the engine are imported only where voice notes are heard
+            from core.voice.faster import FasterWhisper
+
             transcriber = FasterWhisper(model_dir(settings), cpu_threads=settings.whisper_cpu_threads,
                                         num_workers=settings.whisper_workers, max_seconds=settings.voice_max_seconds)
             return cls(transcriber, workers=settings.whisper_workers)
