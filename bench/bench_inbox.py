@@ -1,32 +1,213 @@
-"""Inbox throughput on PostgreSQL per worker count: rows stored, claimed (per chat in order), finished.
+"""Inbox throughput on PostgreSQL per worker count, end to end: Telegram notes stored in the inbox, processed by
+worker processes doing the real CRM work (issue 17 item 8: ≥ 300 notes/s with 4 workers on this machine).
 
-Measures the inbox's own cost (store + claim + finish per row, no CRM work behind it), so it shows whether the
-inbox can keep up with the CRM and with Telegram's 30 messages/s.
+Each worker process builds the bot (`bot.bootstrap.build`) and runs the inbox's `Worker` for "telegram" the way
+`adapters/telegram/receiver.InboxReceiver` does: a claimed row's payload becomes a PTB `Update`, then an
+`Incoming` (`adapters.telegram.translate.to_incoming`), `ChatCRM.handle` logs the note (its unit of work, its
+replies into the outbox), every reply's receipt is marked sent as the adapter does after sending it (no HTTP
+call: Telegram's send limit is not what is measured), and the worker finishes the row. Wake-ups are the real
+ones: the rows are stored by this process, the workers hear of them through LISTEN/NOTIFY.
 
-    .venv/bin/python bench/bench_inbox.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+The data: one team of `--members` salespeople (one private chat each) over a seeded base (bench/seed.py:
+customers, notes, follow-ups); each note names one of its writer's own customers. The seeded base is made once
+in a template database (`<db>_tpl`) and each run starts from a copy of it (`<db>`); both are dropped at the end.
+
+    .venv/bin/python -m bench.bench_inbox --postgres postgresql://postgres@127.0.0.1:5432/bench_g
+    .venv/bin/python -m bench.bench_inbox --postgres … --raw          # the inbox alone: claim + finish, no CRM
+    .venv/bin/python -m bench.bench_inbox --postgres … --profile      # one worker under cProfile, top functions
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import cProfile
+import io
 import multiprocessing
 import os
+import platform
+import pstats
+import random
 import time
-import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
-from sqlmodel import Session
+from sqlalchemy import event, func, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, col, select
 
-from core.db import make_engine, upgrade
-from core.models import InboxItem
+from bench.seed import NOTES, SURNAMES, seed
+from core.db import make_engine
+from core.models import ChatIdentity, Customer, InboxItem, Interaction, Member, ReplyOutbox
 from core.services import inbox
 
-ROWS, CHATS = 6000, 300
+CHAT_BASE = 700_000_000  # Telegram user ids of the bench's salespeople (private chat id = user id)
 
 
-def work(url: str, name: str) -> None:
+def admin_engine(url: str) -> Engine:
+    return make_engine(make_url(url).set(database="postgres").render_as_string(hide_password=False),
+                       isolation_level="AUTOCOMMIT")
+
+
+def recreate(url: str, *, template: str | None = None) -> None:
+    name = make_url(url).database
+    admin = admin_engine(url)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    admin.dispose()
+
+
+def drop(url: str) -> None:
+    admin = admin_engine(url)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def make_template(url: str, members: int, customers: int, interactions: int) -> None:
+    recreate(url)
+    seed(url, members=members, customers=customers, interactions=interactions, follow_ups=interactions // 20)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        for member in session.exec(select(Member)).all():
+            user = str(CHAT_BASE + (member.id or 0))
+            session.add(ChatIdentity(team_id=member.team_id, member_id=member.id or 0, platform="telegram",
+                                     platform_user_id=user, chat_id=user, display_name=member.name))
+        session.commit()
+    engine.dispose()
+
+
+def updates(url: str, notes: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """Telegram updates (as getUpdates returns them): each member writes notes naming their own customers."""
+    rng = random.Random(17)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        owned: dict[int, list[str]] = {}
+        for owner, name in session.exec(select(Customer.owner_id, Customer.name)).all():
+            owned.setdefault(owner or 0, []).append(name)
+    engine.dispose()
+    writers = sorted(owned)
+    items = []
+    now = int(time.time())
+    for i in range(notes):
+        member = writers[i % len(writers)]
+        user = CHAT_BASE + member
+        note = rng.choice(NOTES).format(c=rng.choice(owned[member]), p=f"{rng.choice(SURNAMES)}總")
+        update = {"update_id": 1 + i, "message": {
+            "message_id": 1 + i, "date": now, "text": note, "chat": {"id": user, "type": "private"},
+            "from": {"id": user, "is_bot": False, "first_name": f"Sales {member}", "language_code": "zh-hant"}}}
+        items.append((str(1 + i), f"telegram:{user}", update))
+    return items
+
+
+# -- a worker process --------------------------------------------------------------------------------
+
+def work(url: str, name: str, ready: Any, stop: Any, results: Any, profile: bool) -> None:
+    profiler = cProfile.Profile() if profile else None
+    if profiler is not None:
+        profiler.enable()
+    stats = asyncio.run(_work(url, name, ready, stop))
+    if profiler is not None:
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(35)
+        stats["profile"] = out.getvalue()
+    results.put(stats)
+
+
+async def _work(url: str, name: str, ready: Any, stop: Any) -> dict[str, Any]:
+    from telegram import Update
+
+    from adapters.telegram.translate import to_incoming
+    from bot.bootstrap import build
+    from core.services.outbox import receipt_of
+    from core.settings import load_settings
+
+    settings = load_settings("/nonexistent.toml", database_url=url, default_timezone="Asia/Taipei")
+    app = build(settings)
+    statements = {"n": 0}
+    event.listen(app.engine, "before_cursor_execute", lambda *_: statements.__setitem__("n", statements["n"] + 1))
+    handled = {"notes": 0, "handle": 0.0, "replies": 0}
+
+    async def process(claim: inbox.Claim) -> None:
+        update = Update.de_json(claim.payload, None)
+        incoming = to_incoming(update, "chatcrm_bench_bot")
+        assert incoming is not None
+        started = time.perf_counter()
+        replies = await app.handle(incoming)
+        handled["handle"] += time.perf_counter() - started
+        for reply in replies:  # as adapters/telegram/adapter._deliver does once a reply was sent
+            if (receipt := receipt_of(reply)) is not None:
+                await receipt.sent()
+        handled["notes"] += 1
+        handled["replies"] += len(replies)
+
+    worker = app.open_inbox(name).processor("telegram", process, concurrency=32)
+    await worker.start()
+    assert worker.wakeups is not None
+    await worker.wakeups.ready.wait()
+    cpu = time.process_time()
+    ready.set()
+    while not stop.is_set():
+        await asyncio.sleep(0.05)
+    await worker.stop()
+    app.engine.dispose()
+    return {"name": name, **handled, "statements": statements["n"], "cpu": time.process_time() - cpu}
+
+
+def run(url: str, template: str, workers: int, items: list[tuple[str, str, dict[str, Any]]],
+        profile: bool = False) -> dict[str, Any]:
+    recreate(url, template=template)
+    context = multiprocessing.get_context("spawn")
+    ready = [context.Event() for _ in range(workers)]
+    stop, results = context.Event(), context.Queue()
+    processes = [context.Process(target=work, args=(url, f"w{i}", ready[i], stop, results, profile))
+                 for i in range(workers)]
+    for process in processes:
+        process.start()
+    for flag in ready:
+        if not flag.wait(300):
+            raise RuntimeError("a worker did not start")
+    engine = make_engine(url)
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    for offset in range(0, len(items), 100):  # batches as getUpdates hands them over
+        with Session(engine) as session:
+            inbox.store(session, "telegram", items[offset:offset + 100], datetime.now(UTC))
+            session.commit()
+    stored = time.perf_counter() - started
+    while True:
+        with engine.connect() as connection:
+            left = connection.execute(select(func.count()).select_from(InboxItem)
+                                      .where(col(InboxItem.status) != inbox.DONE)).scalar_one()
+        if not left:
+            break
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    load_after = os.getloadavg()[0]
+    stop.set()
+    stats = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(60)
+    with engine.connect() as connection:
+        logged = connection.execute(select(func.count()).select_from(Interaction)
+                                    .where(col(Interaction.source_platform) == "telegram")).scalar_one()
+        unsent = connection.execute(select(func.count()).select_from(ReplyOutbox)
+                                    .where(col(ReplyOutbox.status) != "sent")).scalar_one()
+    engine.dispose()
+    notes = sum(s["notes"] for s in stats)
+    return {"workers": workers, "notes": notes, "logged": logged, "unsent": unsent, "elapsed": elapsed,
+            "stored": stored, "rate": len(items) / elapsed, "load": (load_before, load_after),
+            "handle_ms": 1000 * sum(s["handle"] for s in stats) / max(1, notes),
+            "statements": sum(s["statements"] for s in stats) / max(1, notes),
+            "cpu_ms": 1000 * sum(s["cpu"] for s in stats) / max(1, notes),
+            "profile": next((s.get("profile") for s in stats if s.get("profile")), None)}
+
+
+# -- the inbox alone (no CRM work behind a row) -------------------------------------------------------
+
+def raw_work(url: str, name: str) -> None:
     engine = make_engine(url)
     while True:
         with Session(engine) as session:
@@ -35,7 +216,7 @@ def work(url: str, name: str) -> None:
         if not claims:
             with engine.connect() as connection:
                 left = connection.execute(select(func.count()).select_from(InboxItem)
-                                          .where(InboxItem.status != "done")).scalar_one()
+                                          .where(col(InboxItem.status) != inbox.DONE)).scalar_one()
             if not left:
                 break
             time.sleep(0.005)
@@ -47,43 +228,67 @@ def work(url: str, name: str) -> None:
     engine.dispose()
 
 
-def run(admin_url: str, workers: int) -> tuple[float, float]:
-    name = f"bench_inbox_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+def raw_run(url: str, workers: int, rows: int = 6000, chats: int = 300) -> float:
+    from core.db import upgrade
+
+    recreate(url)
     engine = make_engine(url)
     upgrade(engine)
-    started = time.perf_counter()
-    for start in range(0, ROWS, 100):  # batches as getUpdates hands them over
+    for start in range(0, rows, 100):
         with Session(engine) as session:
-            inbox.store(session, "telegram", [(f"u:{i}", f"telegram:{i % CHATS}", {"update_id": i})
+            inbox.store(session, "telegram", [(f"u:{i}", f"telegram:{i % chats}", {"update_id": i})
                                               for i in range(start, start + 100)], datetime.now(UTC))
             session.commit()
-    stored = ROWS / (time.perf_counter() - started)
+    engine.dispose()
+    context = multiprocessing.get_context("spawn")
     started = time.perf_counter()
-    processes = [multiprocessing.Process(target=work, args=(url, f"w{i}")) for i in range(workers)]
+    processes = [context.Process(target=raw_work, args=(url, f"w{i}")) for i in range(workers)]
     for process in processes:
         process.start()
     for process in processes:
         process.join()
-    processed = ROWS / (time.perf_counter() - started)
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
-    return stored, processed
+    return rows / (time.perf_counter() - started)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--postgres", required=True, help="a PostgreSQL URL whose role may create databases")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", required=True, help="a PostgreSQL URL (its database is created and dropped)")
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--notes", type=int, default=3000)
+    parser.add_argument("--members", type=int, default=300)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--interactions", type=int, default=100_000)
+    parser.add_argument("--raw", action="store_true", help="the inbox alone, no CRM work (6,000 rows, 300 chats)")
+    parser.add_argument("--profile", action="store_true", help="one worker under cProfile")
     args = parser.parse_args()
-    print(f"{ROWS} rows over {CHATS} chats; load average {os.getloadavg()[0]:.2f}")
-    for workers in (1, 2, 4, 8):
-        stored, processed = run(args.postgres, workers)
-        print(f"workers={workers}: stored {stored:,.0f} rows/s (batches of 100), claimed+finished {processed:,.0f} rows/s")
+    url = make_url(args.postgres).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    counts = [int(n) for n in args.workers.split(",")]
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores; load average {os.getloadavg()}")
+    if args.raw:
+        for workers in counts:
+            print(f"raw: workers={workers}: claimed+finished {raw_run(url, workers):,.0f} rows/s", flush=True)
+        drop(url)
+        return
+    template = f"{make_url(url).database}_tpl"
+    template_url = make_url(url).set(database=template).render_as_string(hide_password=False)
+    started = time.perf_counter()
+    make_template(template_url, args.members, args.customers, args.interactions)
+    items = updates(template_url, args.notes)
+    print(f"seeded {args.members} members, {args.customers} customers, {args.interactions} notes in "
+          f"{time.perf_counter() - started:.0f} s; {len(items)} notes to process", flush=True)
+    try:
+        for workers in [1] if args.profile else counts:
+            result = run(url, template, workers, items, profile=args.profile)
+            print(f"workers={workers}: {result['rate']:,.0f} notes/s ({result['notes']} notes in "
+                  f"{result['elapsed']:.1f} s, stored in {result['stored']:.2f} s; {result['logged']} logged, "
+                  f"{result['unsent']} replies unsent); per note: handle {result['handle_ms']:.1f} ms wall, "
+                  f"{result['statements']:.1f} SQL statements, {result['cpu_ms']:.1f} ms worker CPU; "
+                  f"load {result['load'][0]:.1f} → {result['load'][1]:.1f}", flush=True)
+            if result["profile"]:
+                print(result["profile"])
+    finally:
+        drop(url)
+        drop(template_url)
 
 
 if __name__ == "__main__":
