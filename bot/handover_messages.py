@@ -1,14 +1,20 @@
 """The summary a member gets when customers are handed over to them (`core.usecases.handover.HandedOver`):
-the customers, their next follow-ups with local due times, the deals in progress with stage and amount.
+the customers, their next follow-ups with local due times, the deals in progress with stage and amount; and the
+line a nudge carries when it reaches a colleague covering for the member (`covering_note`, given to
+`core.scheduling.senders.NudgeDelivery` as `covering`).
 
 Wired in the composition root: `ChatCRM.deliver` hands every `HandedOver` to `HandoverMessages.deliver` (after
 the commit). A send that fails is logged; the handover is stored either way (the card and /todo show it)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.context import Ctx
+from bot.i18n import t
 from bot.member_messages import OwnMessages
 from bot.render import amount_text, esc, when
+from core.chat import Reply
 from core.usecases.handover import HandedOver
 from core.usecases.member_chats import MemberChat
 
@@ -45,3 +51,8 @@ def summary_text(ctx: Ctx, event: HandedOver, tz: str) -> str:
         if len(event.deals) > SHOWN:
             lines.append(ctx.t("handover.received_more", n=len(event.deals) - SHOWN))
     return "\n".join(lines)
+
+
+def covering_note(reply: Reply, language: str, member: str) -> Reply:
+    """A nudge of `member`'s follow-up sent to the colleague covering them: "🤝 Covering for 陳小姐" first."""
+    return replace(reply, text=f"{t(language, 'handover.covering_for', member=esc(member))}\n{reply.text}")

@@ -30,7 +30,8 @@ Whose chat: a removed member's follow-ups (`Member.active` false) are never clai
 sent — until a handover gives them to an active member (core.usecases.handover), whose chat they then reach.
 While a colleague covers a member (core.models.Cover, in force and the cover still active), the claim carries
 the cover (`Claimed.cover_id`) and the nudge goes to the cover's chat, at the same due time; the row stays the
-member's.
+member's. What must be reachable is the chat the nudge goes to: a covered member's unreachable chat does not hold
+their nudges (the cover gets them), a cover's unreachable chat does (until the cover writes or the cover ends).
 """
 
 from __future__ import annotations
@@ -48,11 +49,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Engine, Update, func, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Update, and_, func, or_, select, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from core.delivery import POLICY, Classified, FailureKind, Outcome, Schedule, classify, no_chat
-from core.models import FollowUp, FollowUpStatus, Member
+from core.models import Cover, FollowUp, FollowUpStatus, Member
 from core.ports import Clock
 from core.scheduling.limits import Pacer
 from core.scheduling.notices import rows_changed
@@ -139,8 +141,8 @@ class Dispatcher:
                .where(col(FollowUp.status).in_(DUE), col(FollowUp.due_at) <= now,
                       or_(col(FollowUp.next_attempt_at).is_(None), col(FollowUp.next_attempt_at) <= now),
                       or_(col(FollowUp.claimed_until).is_(None), col(FollowUp.claimed_until) < now),
-                      col(FollowUp.member_id).not_in(in_flight),
-                      col(Member.unreachable_since).is_(None), col(Member.active).is_(True))
+                      col(FollowUp.member_id).not_in(in_flight), col(Member.active).is_(True),
+                      _recipient_reachable(now))
                .order_by(col(FollowUp.due_at), col(FollowUp.id)).limit(limit))
         if self.engine.dialect.name == "postgresql":
             # locking the member too: while one process's claim is uncommitted, another skips that member
@@ -402,9 +404,10 @@ class Dispatcher:
     def _mark_sent(self, item: Claimed) -> bool:
         now = self.clock.now()
         with Session(self.engine) as session, session.begin():
-            reachable = select(col(Member.id)).where(col(Member.unreachable_since).is_(None))
+            reachable = select(col(Member.id)).where(col(Member.id) == item.recipient_id,
+                                                     col(Member.unreachable_since).is_(None)).exists()
             result = session.execute(self._mine(item.follow_up_id)
-                                     .where(col(FollowUp.status).in_(DUE), col(FollowUp.member_id).in_(reachable))
+                                     .where(col(FollowUp.status).in_(DUE), reachable)
                                      .values(status=FollowUpStatus.sent.value, sent_at=now, sent_late=item.late,
                                              message_ref=None, message_id=None,
                                              claimed_until=now + self.lease, updated_at=now))
@@ -454,6 +457,19 @@ class Dispatcher:
         with Session(self.engine) as session, session.begin():
             session.execute(update(Member).where(col(Member.id) == member_id, col(Member.unreachable_since).is_(None))
                             .values(unreachable_since=self.clock.now()))
+
+
+def _recipient_reachable(now: datetime) -> ColumnElement[bool]:
+    """For the claim (its FROM joins the follow-up's `Member`): whoever the nudge goes to now can be reached —
+    the colleague covering the member while a cover is in force (even when the member's own chat is unreachable:
+    they are away, the cover is not), else the member. A cover whose chat is unreachable holds the nudges until
+    they write again or the cover ends; they never fall back to the absent member."""
+    covering = aliased(Member)
+    in_force = (select(col(Cover.id)).join(covering, col(covering.id) == col(Cover.cover_id))
+                .where(col(Cover.member_id) == col(Member.id), col(Cover.ended_at).is_(None),
+                       col(Cover.starts_at) <= now, col(Cover.ends_at) > now, col(covering.active).is_(True)))
+    return or_(and_(col(Member.unreachable_since).is_(None), ~in_force.exists()),
+               in_force.where(col(covering.unreachable_since).is_(None)).exists())
 
 
 def _last_error(outcome: Classified) -> str:

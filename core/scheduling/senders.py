@@ -52,6 +52,9 @@ from core.usecases.followup_cards import (
 log = logging.getLogger(__name__)
 
 NudgeRenderer = Callable[[NudgeCard, datetime], Reply]
+# a nudge going to a colleague who covers the member: (the rendered nudge, the cover's language, the covered
+# member's name) → the nudge saying whom it is for ("🤝 Covering for 陳小姐"); the chat layer's words
+CoverNote = Callable[[Reply, str, str], Reply]
 
 
 class NoticeRenderer(Protocol):
@@ -80,10 +83,13 @@ class MemberChats:
 
 class NudgeDelivery:
     """The dispatcher's sender: the member's chat (or, while a colleague covers them, the cover's:
-    `Claimed.recipient_id`), the nudge card rendered by the chat layer, sent there."""
+    `Claimed.recipient_id`, with `covering` saying whom it is for), the nudge card rendered by the chat layer,
+    sent there."""
 
-    def __init__(self, engine: Engine, chats: MemberChats, clock: Clock, render: NudgeRenderer) -> None:
+    def __init__(self, engine: Engine, chats: MemberChats, clock: Clock, render: NudgeRenderer,
+                 covering: CoverNote | None = None) -> None:
         self.engine, self.chats, self.clock, self.render = engine, chats, clock, render
+        self.covering = covering
 
     def _prepare(self, claimed: Claimed) -> tuple[ChatRef, Reply]:
         """Where the nudge goes and what it says (blocking: run off the event loop)."""
@@ -95,7 +101,12 @@ class NudgeDelivery:
             member = session.get(Member, claimed.recipient_id)  # a cover reads it in their own language and zone
             assert follow_up is not None and member is not None
             card = nudge_card(session, follow_up, member, late=claimed.late)
-        return target, self.render(card, self.clock.now())
+            covered = session.get(Member, claimed.member_id) if claimed.cover_id else None
+            covering = (member.language, covered.name) if covered is not None else None
+        reply = self.render(card, self.clock.now())
+        if covering is not None and self.covering is not None:  # the cover reads whom they act for
+            reply = self.covering(reply, *covering)
+        return target, reply
 
     async def destination(self, claimed: Claimed) -> tuple[str, str] | None:
         target = await asyncio.to_thread(self.chats.target, claimed.recipient_id)
