@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Column,
+    Computed,
     DateTime,
     Index,
     LargeBinary,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlmodel import Field, SQLModel
 
 
@@ -245,7 +247,8 @@ class Interaction(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("source_platform", "source_chat", "source_message_id", name="uq_interaction_source"),
         Index("ix_interaction_customer_time", "customer_id", "occurred_at"),
-        Index("ix_interaction_team_time", "team_id", "occurred_at"),
+        # the newest notes of a team, read from the index alone on PostgreSQL (the search walk, core.services.search)
+        Index("ix_interaction_team_time", "team_id", "occurred_at", postgresql_include=["customer_id", "id"]),
     )
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id")
@@ -264,6 +267,14 @@ class Interaction(SQLModel, table=True):
     source_message_id: str | None = None
     deleted_at: datetime | None = when()  # undo
     created_at: datetime = when(nullable=False, default_now=True)
+
+
+# PostgreSQL's stored search vector (migration 0017; GIN index `ix_interaction_search`, made in SQL): a column of the
+# table but no field of the model, so the ORM never reads or writes it and rows, audits and exports never carry it.
+# SQLite searches through FTS5 and has a virtual NULL column of that name.
+SEARCH_VECTOR = Column("search_vector", TSVECTOR().with_variant(Text(), "sqlite"),
+                       Computed("to_tsvector('simple'::regconfig, search_text)", persisted=True))
+Interaction.__table__.append_column(SEARCH_VECTOR)  # type: ignore[attr-defined]
 
 
 class ConversationMessage(SQLModel, table=True):
