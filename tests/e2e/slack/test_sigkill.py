@@ -2,7 +2,9 @@
 
 The sender behaves like Slack: an event not answered 200 (refused, cut off by the kill, or not answered within
 3 s) is sent again with the same event id and `X-Slack-Retry-Num`. The bot answers 200 only once the event is in
-its inbox, and the inbox row is marked done in the transaction of the note: 0 lost, 0 doubled.
+its inbox; the note and its reply (the outbox) commit in one transaction, and the reply is marked sent after Slack
+took it: 0 notes lost, 0 doubled, every note answered (at least once: a kill between Slack's 200 and the mark
+posts that one card again).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import aiohttp
@@ -101,7 +104,7 @@ def database(request, tmp_path):
     drop_postgres(name)
 
 
-async def test_sigkill_while_signed_events_arrive_every_note_stored_once(database, tmp_path):
+async def test_sigkill_while_signed_events_arrive_every_note_stored_once_and_answered(database, tmp_path):
     url, engine = database
     with Session(engine) as session:
         teams.found_team(session, teams.Newcomer("slack", "U1", "DU1", "Amy", workspace_id=TEAM, language="en"))
@@ -110,9 +113,12 @@ async def test_sigkill_while_signed_events_arrive_every_note_stored_once(databas
     port = free_port()
     sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
 
+    def card_counts() -> Counter[int]:
+        return Counter(int(n) - 1 for c in fake.sent("chat.postMessage")
+                       for n in re.findall(r"(\d+) units", str(c.body.get("text"))))
+
     def cards() -> set[int]:
-        return {int(n) - 1 for c in fake.sent("chat.postMessage")
-                for n in re.findall(r"(\d+) units", str(c.body.get("text")))}
+        return set(card_counts())
 
     def posted() -> int:
         return len(fake.sent("chat.postMessage"))
@@ -141,7 +147,7 @@ async def test_sigkill_while_signed_events_arrive_every_note_stored_once(databas
             with Session(engine) as session:
                 stored = session.exec(select(func.count()).select_from(Interaction)).one()
                 left = session.exec(select(func.count()).select_from(InboxItem).where(InboxItem.status != "done")).one()
-            return stored >= NOTES and not left and len(cards()) >= NOTES - KILLS
+            return stored >= NOTES and not left and len(cards()) >= NOTES
 
         await until(settled, 90)
         bot.send_signal(signal.SIGTERM)
@@ -159,8 +165,10 @@ async def test_sigkill_while_signed_events_arrive_every_note_stored_once(databas
     assert numbers == list(range(NOTES))  # every note stored, exactly once
     assert rows == NOTES and open_rows == 0  # one inbox row per event, however often it was sent; all done
     assert sender.retries > 0  # the kills did cut deliveries off, and they were sent again
-    answered = cards()
-    # a kill between a note's commit and its reply loses that reply (no outbox yet): at most one per kill
-    assert len(answered) >= NOTES - KILLS and answered <= set(range(NOTES))
+    counts = card_counts()
+    duplicates = sum(n - 1 for n in counts.values())
     print(f"{NOTES} notes, {KILLS} kills, {sender.deliveries} deliveries ({sender.retries} re-sent), "
-          f"{len(answered)} answered, {elapsed:.0f} s")
+          f"{len(counts)} answered, {duplicates} cards posted twice, {elapsed:.0f} s")
+    assert set(counts) == set(range(NOTES))  # every note answered with its own card, none for a note not sent
+    # at least once: a kill between Slack taking a card and its outbox row marked sent posts that one card again
+    assert duplicates <= KILLS
