@@ -1,0 +1,233 @@
+"""Platform limits held by every process on one PostgreSQL database: the `sendslot` table (migration 0018).
+
+`SharedPacer` has the in-process `Pacer`'s interface (wait / done / back_off / gap / rate / chat_ready_in). Two
+kinds of rows hold the next free departure on the database's clock: the platform's (chat '') and each chat's. A
+departure is reserved with ONE statement:
+
+- the chat row is locked (`FOR UPDATE`; chat before platform in every statement, so no deadlock);
+- only if the chat is free now, the platform row moves to `greatest(next_free_at, now) + spacing` (its old value,
+  or now, is the departure) and the chat row to that departure + the chat gap;
+- if the chat is not free yet, nothing changes and the answer is how long until it is: a chat waits for its gap
+  outside the platform queue, so a busy chat never pushes the others back.
+
+The caller sleeps until its departure (tasks of one process for one chat queue behind a local lock, so only one
+of them asks the database). Departures are `spacing` apart across all processes; a process that wakes more than
+`LATE` after its slot (a busy machine, a stalled loop) does not send late — bunched with the next slots — but takes
+a new slot; so the requests leaving in any one-second window stay within the platform's cap, and two to one chat
+are at least the gap apart: `spacing = (1 + LATE) / rate` and the gap is `gap + LATE`, the lateness allowed is paid
+for in the reservation. A 429 (`back_off`) moves the platform row (or the chat's) past the pause, for every
+process; this process also holds back at once. The rows are created on first use.
+
+Callers that reserve a slot before the messenger does (the dispatcher's `wait(..., then=mark)`, the notices'
+`wait`) leave a *pass* in their asyncio context: the next `wait` for the same platform and chat in that
+context — the messenger's own (adapters.telegram.rate_limit, the Slack adapter) — uses the slot already
+reserved instead of reserving a second one. A pass used later than `LATE` after its slot takes a new slot (the
+chat's gap is not waited again when no other message to it was reserved since).
+
+When the database does not answer, the process paces on its own (an in-process `Pacer`) and says so in the log.
+`done` does nothing: slots are spaced by departure, on one clock, not by answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_all
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, create_engine, text
+
+from core.scheduling.limits import PLATFORM_LIMITS, Pacer
+
+log = logging.getLogger(__name__)
+LATE = 0.04  # seconds a departure may follow its slot; later, a new slot is taken
+EARLY = 0.005  # a chat counts as free this much before its time (the event loop may wake a little early)
+PLATFORM_CHAT = ""  # the platform-wide row's chat
+LONE_CHAT = "-"  # stands for an empty chat id (the platform row's key is taken)
+
+RESERVE = text("""
+WITH chat_row AS (
+    SELECT next_free_at FROM sendslot WHERE platform = :platform AND chat = :chat FOR UPDATE
+), chat_free AS (
+    SELECT 1 FROM chat_row
+    WHERE next_free_at <= clock_timestamp() + make_interval(secs => :early) OR next_free_at = :ours
+), platform_slot AS (
+    UPDATE sendslot SET next_free_at = greatest(next_free_at, clock_timestamp()) + make_interval(secs => :spacing)
+    WHERE platform = :platform AND chat = '' AND EXISTS (SELECT 1 FROM chat_free)
+    RETURNING next_free_at - make_interval(secs => :spacing) AS departure
+), chat_slot AS (
+    UPDATE sendslot SET next_free_at = platform_slot.departure + make_interval(secs => :gap)
+    FROM platform_slot WHERE sendslot.platform = :platform AND sendslot.chat = :chat
+    RETURNING sendslot.next_free_at AS chat_free, platform_slot.departure
+)
+SELECT CAST(extract(epoch FROM coalesce((SELECT departure FROM chat_slot), (SELECT next_free_at FROM chat_row))
+                                - clock_timestamp()) AS float8) AS delay,
+       (SELECT chat_free FROM chat_slot) AS chat_free
+""")  # chat_free NULL: the chat is not free yet (delay: until it is); else the slot, and the chat row's new value
+ENSURE = text("INSERT INTO sendslot (platform, chat, next_free_at) VALUES (:platform, '', clock_timestamp()), "
+              "(:platform, :chat, clock_timestamp()) ON CONFLICT (platform, chat) DO NOTHING")
+BACK_OFF = text("UPDATE sendslot SET next_free_at = greatest(next_free_at, clock_timestamp() + make_interval(secs => "
+                ":seconds)) WHERE platform = :platform AND chat = :chat")
+
+
+@dataclass
+class _Pass:
+    """A slot reserved by a caller for the messenger's request that follows (see the module docstring)."""
+
+    pacer: int
+    platform: str
+    chat: str
+    departure: float  # time.monotonic() of the slot
+    chat_free: datetime | None  # the chat row as this reservation left it
+    used: bool = False  # mutable: a context copied into a task (asyncio.wait_for) uses the same pass
+
+
+_PASS: ContextVar[_Pass | None] = ContextVar("chatcrm_send_pass", default=None)
+
+
+class SharedPacer:
+    """`await wait(platform, chat)` returns when a message may leave now, counting every process's messages."""
+
+    def __init__(self, engine: Engine, limits: dict[str, tuple[float, float]] | None = None, *,
+                 late: float = LATE, threads: int = 4) -> None:
+        self.engine = engine
+        # its own few connections: one statement each, autocommitted, not waiting for the WAL flush (a slot lost
+        # in a database crash only means one message may leave a little early once); the app's pool is untouched
+        self._slots = create_engine(engine.url, pool_size=threads, max_overflow=0, pool_pre_ping=True,
+                                    isolation_level="AUTOCOMMIT",
+                                    connect_args={"options": "-c synchronous_commit=off"})
+        self._limits = limits if limits is not None else PLATFORM_LIMITS
+        self.late = late
+        self._local = Pacer(self._limits)  # while the database does not answer
+        self._known: set[tuple[str, str]] = set()  # rows this process has made sure exist
+        self._paused_until: dict[str, float] = defaultdict(float)
+        self._chat_free: dict[tuple[str, str], float] = defaultdict(float)  # this process's own reservations
+        self._db_thread = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="send-slots")
+        self._writes: set[Future] = set()  # back-offs on their way to the database
+        self._chat_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.reservations = self.retakes = 0  # totals since start (a retake: a new slot after a late wake-up)
+
+    # -- the Pacer interface -------------------------------------------------------------------
+    def gap(self, platform: str) -> float:
+        """Seconds between two messages to one chat on this platform (0 when unlimited)."""
+        limit = self._limits.get(platform)
+        return limit[1] + self.late if limit else 0.0
+
+    def rate(self, platform: str) -> float | None:
+        """Messages per second on this platform, all processes together."""
+        limit = self._limits.get(platform)
+        return limit[0] / (1 + self.late) if limit else None
+
+    def spacing(self, platform: str) -> float:
+        limit = self._limits.get(platform)
+        return (1 + self.late) / limit[0] if limit else 0.0
+
+    def chat_ready_in(self, platform: str, chat: str) -> float:
+        """As far as this process knows (another process may have reserved the chat since)."""
+        return max(0.0, self._chat_free[(platform, chat)] - time.monotonic())
+
+    async def wait(self, platform: str, chat: str, then: Callable[[], Awaitable[bool]] | None = None) -> bool:
+        """Wait for a slot; `then` (e.g. marking the nudge sent) runs in it, and False gives the slot up.
+
+        A caller's wait leaves a pass for the messenger's wait that follows in the same context."""
+        if platform not in self._limits:
+            return await then() if then else True
+        chat = chat or LONE_CHAT
+        ours: datetime | None = None
+        held = _PASS.get()
+        if held is not None and not held.used and held.pacer == id(self) and (held.platform, held.chat) == (platform, chat):
+            held.used = True
+            if then is None:
+                if time.monotonic() - held.departure <= self.late:
+                    return True
+                ours = held.chat_free  # late: a new slot, but not the chat's gap again for our own reservation
+        departure, chat_free = await self._slot(platform, chat, ours)
+        if then is not None and not await then():
+            return False
+        _PASS.set(_Pass(id(self), platform, chat, departure, chat_free))
+        return True
+
+    def done(self, platform: str, chat: str) -> None:
+        """Nothing to do: slots are spaced by departure (kept for the Pacer interface)."""
+
+    def back_off(self, platform: str, seconds: float, chat: str | None = None) -> None:
+        """After a 429: nothing more to this platform (or this chat) for `seconds`, from any process."""
+        if platform not in self._limits or seconds <= 0:
+            return
+        self._local.back_off(platform, seconds, chat)
+        if chat is None:
+            self._paused_until[platform] = max(self._paused_until[platform], time.monotonic() + seconds)
+        key = PLATFORM_CHAT if chat is None else (chat or LONE_CHAT)
+        write = self._db_thread.submit(self._back_off, platform, key, seconds)
+        self._writes.add(write)
+        write.add_done_callback(self._writes.discard)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Blocking: wait until the back-offs given so far are written (for others to see)."""
+        wait_all(list(self._writes), timeout=timeout)
+
+    def close(self) -> None:
+        self._db_thread.shutdown(wait=True)
+        self._slots.dispose()
+
+    # -- slots ---------------------------------------------------------------------------------
+    async def _slot(self, platform: str, chat: str, ours: datetime | None) -> tuple[float, datetime | None]:
+        """Reserve, sleep until the slot; a late wake-up (or a back-off meanwhile) takes a new one."""
+        loop = asyncio.get_running_loop()
+        async with self._chat_locks[(platform, chat)]:
+            while True:
+                try:
+                    delay, chat_free = await loop.run_in_executor(self._db_thread, self._reserve, platform, chat, ours)
+                except Exception:
+                    log.warning("send slots: the database did not answer; pacing this process alone", exc_info=True)
+                    await self._local.wait(platform, chat)
+                    return time.monotonic(), None
+                departure = time.monotonic() + delay
+                if chat_free is None:  # another message to this chat is on its way: wait for its gap, ask again
+                    await _sleep_until(departure)
+                    continue
+                self._chat_free[(platform, chat)] = departure + self.gap(platform)
+                await _sleep_until(departure)
+                if (paused := self._paused_until[platform]) > time.monotonic():
+                    await _sleep_until(paused)
+                if time.monotonic() - departure <= self.late:
+                    return departure, chat_free
+                self.retakes += 1
+                ours = chat_free
+
+    def _reserve(self, platform: str, chat: str, ours: datetime | None) -> tuple[float, datetime | None]:
+        """Blocking, one statement: (seconds until the departure, the chat row's new value), or (seconds until
+        the chat is free, None)."""
+        with self._slots.connect() as connection:
+            if (platform, chat) not in self._known:
+                connection.execute(ENSURE, {"platform": platform, "chat": chat})
+            row = connection.execute(RESERVE, {"platform": platform, "chat": chat, "ours": ours, "early": EARLY,
+                                               "spacing": self.spacing(platform), "gap": self.gap(platform)}).one()
+        self._known.add((platform, chat))
+        if row.chat_free is not None:
+            self.reservations += 1
+        return float(row.delay), row.chat_free
+
+    def _back_off(self, platform: str, chat: str, seconds: float) -> None:
+        try:
+            with self._slots.connect() as connection:
+                connection.execute(BACK_OFF, {"platform": platform, "chat": chat, "seconds": seconds})
+        except Exception:
+            log.warning("send slots: could not record a back-off of %.1f s for %s", seconds, platform, exc_info=True)
+
+
+def shared_pacer_for(engine: Engine, limits: dict[str, tuple[float, float]]) -> SharedPacer | Pacer:
+    """The pacer for this engine: shared through the database on PostgreSQL, in-process on SQLite (one process)."""
+    return SharedPacer(engine, limits) if engine.dialect.name == "postgresql" else Pacer(limits)
+
+
+async def _sleep_until(moment: float) -> None:
+    delay = moment - time.monotonic()
+    if delay > 0:
+        await asyncio.sleep(delay)
