@@ -48,7 +48,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("INSERT INTO notice (team_id, member_id, key, kind, status, attempts, created_at) "
-               "SELECT team_id, member_id, substr('lost:' || platform || ':' || update_key, 1, 200), 'lost_reply', "
+               "SELECT team_id, member_id, CASE WHEN platform = '' THEN update_key "  # a notice moved in by upgrade
+               "ELSE substr('lost:' || platform || ':' || update_key, 1, 200) END, 'lost_reply', "
                "'pending', 0, min(created_at) FROM replyoutbox "
                "WHERE status = 'lost' AND member_id IS NOT NULL AND team_id IS NOT NULL "
                "GROUP BY team_id, member_id, platform, update_key")
