@@ -15,8 +15,9 @@ from bot.render import esc, overdue_text, when
 from core.chat import SLASH_COMMANDS, Button, CommandStyle, Reply
 from core.ports import Clock, Messenger
 from core.scheduling import Dispatcher, FollowUpScheduler
-from core.scheduling.limits import Pacer, platform_limits
+from core.scheduling.limits import platform_limits
 from core.scheduling.senders import MemberChats, NoticeDelivery, NudgeDelivery
+from core.scheduling.shared_limits import shared_pacer_for
 from core.settings import Settings
 from core.usecases.followup_cards import (
     Digest,
@@ -153,10 +154,14 @@ class NoticeTexts:
 
 def create_scheduler(engine: Any, settings: Settings, messengers: dict[str, Messenger], clock: Clock,
                      **dispatcher_options: Any) -> FollowUpScheduler:
-    """The scheduler with its nudge and notice senders (`engine`: the composition root's SQLAlchemy engine)."""
+    """The scheduler with its nudge and notice senders (`engine`: the composition root's SQLAlchemy engine).
+
+    The pacer is the process's one send limiter (bot.platforms gives it to the adapters too): on PostgreSQL shared
+    by every process through the database (core.scheduling.shared_limits), on SQLite in-process."""
     chats = MemberChats(engine, messengers)
     sender = NudgeDelivery(engine, chats, clock, render_nudge)
-    dispatcher_options.setdefault("pacer", Pacer(platform_limits(settings.telegram_max_messages_per_second)))
+    if "pacer" not in dispatcher_options:
+        dispatcher_options["pacer"] = shared_pacer_for(engine, platform_limits(settings.telegram_max_messages_per_second))
     dispatcher = Dispatcher(engine, sender, clock, **dispatcher_options)
     notices = NoticeDelivery(engine, chats, clock, NoticeTexts(chats), pacer=getattr(dispatcher, "pacer", None))
     return FollowUpScheduler(dispatcher, notices, clock, interval=settings.dispatch_interval_seconds)
