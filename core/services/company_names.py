@@ -19,6 +19,7 @@ key). Trade words that are part of a name (五金行, 電子, 實業, Trading, E
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from core.text import match_key, nfkc, to_simplified
@@ -69,27 +70,49 @@ _PARENTHESISED_LEGAL = re.compile(r"[(]\s*股\s*[)]")  # 大同五金(股)公司
 _AND = re.compile(r"(?<![^\W\d_])and(?![^\W\d_])")
 
 
-def _fold(name: str) -> str:
-    text = to_simplified(nfkc(name)).casefold()
+_NON_KEY = re.compile(r"[\s\W_]+", re.UNICODE)  # as `core.text.match_key` drops them
+
+
+def _uncached_simplified(text: str) -> str:
+    return to_simplified.__wrapped__(text)
+
+
+def _uncached_match_key(text: str) -> str:
+    """`core.text.match_key` without its cache (and without filling `to_simplified`'s)."""
+    return _NON_KEY.sub("", _uncached_simplified(nfkc(text)).casefold())
+
+
+def _fold(name: str, simplified: Callable[[str], str]) -> str:
+    text = simplified(nfkc(name)).casefold()
     text = text.replace("（", "(").replace("）", ")")
     return _AND.sub("&", _PARENTHESISED_LEGAL.sub(" ", text))
 
 
-def _strip_once(text: str) -> str:
+def _strip_once(text: str, key: Callable[[str], str]) -> str:
     for pattern in (*_TRAILING, *_LEADING):
         stripped = pattern.sub("", text, count=1)
-        if stripped != text and match_key(stripped):
+        if stripped != text and key(stripped):
             return stripped
     return text
 
 
-@lru_cache(maxsize=131072)
+def _company_key(name: str, simplified: Callable[[str], str], key: Callable[[str], str]) -> str:
+    text = _fold(name, simplified)
+    while (stripped := _strip_once(text, key)) != text:
+        text = stripped
+    return key(text) or key(name)
+
+
+@lru_cache(maxsize=8192)  # small: the name index computes a whole team's keys with `company_key_uncached`
 def company_key(name: str) -> str:
     """The key two names of one company share (see the module docstring); `""` for a name with no letters."""
-    text = _fold(name)
-    while (stripped := _strip_once(text)) != text:
-        text = stripped
-    return match_key(text) or match_key(name)
+    return _company_key(name, to_simplified, match_key)
+
+
+def company_key_uncached(name: str) -> str:
+    """`company_key` filling no cache (neither this one nor `core.text`'s): for a whole team's names at once, so
+    100,000 names leave nothing behind in memory but their stored keys."""
+    return _company_key(name, _uncached_simplified, _uncached_match_key)
 
 
 def same_company(a: str, b: str) -> bool:

@@ -16,8 +16,12 @@ after taking their id). Events already applied are remembered and not applied tw
 
 from __future__ import annotations
 
+import bisect
+import gc
 import time
 import weakref
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +31,7 @@ from sqlalchemy import func as sql_func
 from sqlmodel import Session, col, select
 
 from core.models import AuditEvent, Contact, Customer, CustomerAlias
-from core.services.company_names import company_key
+from core.services.company_names import company_key, company_key_uncached
 
 if TYPE_CHECKING:
     from core.understanding import CustomerIndex
@@ -40,16 +44,72 @@ WATCHED = ("customer", "contact", "customer_list", "erasure")
 REBUILD_ON = ("customer_list", "erasure")  # an erasure: no process may keep the erased names in memory
 FUZZY_CUTOFF = 72.0
 SMALL_TEAM = 5000  # below this many names, fuzzy matching simply scans them all
+STREAM = 5000  # rows read at a time when building
+
+
+class _Strings:
+    """Strings by position, stored as one string and its offsets (those appended later in a list)."""
+
+    def __init__(self, items: Iterable[str] = ()) -> None:
+        parts: list[str] = []
+        self._offsets = array("I", [0])
+        total = 0
+        for item in items:
+            parts.append(item)
+            total += len(item)
+            self._offsets.append(total)
+        self._blob = "".join(parts)
+        self._tail: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1 + len(self._tail)
+
+    def __getitem__(self, position: int) -> str:
+        stored = len(self._offsets) - 1
+        if position < stored:
+            return self._blob[self._offsets[position]:self._offsets[position + 1]]
+        return self._tail[position - stored]
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[position] for position in range(len(self)))
+
+    def append(self, item: str) -> None:
+        self._tail.append(item)
+
+
+class _Companies:
+    """company_key → customer ids: (hash, id) pairs in arrays sorted by hash, the keys kept to confirm a match."""
+
+    def __init__(self, pairs: Iterable[tuple[str, int]]) -> None:
+        unique = sorted(dict.fromkeys(pairs), key=lambda pair: hash(pair[0]))  # stable: ids in the order read
+        self._hashes = array("q", (hash(key) for key, _ in unique))
+        self._ids = array("q", (customer_id for _, customer_id in unique))
+        self._keys = _Strings(key for key, _ in unique)
+        self._extra: dict[str, list[int]] = {}
+
+    def get(self, key: str) -> list[int]:
+        h = hash(key)
+        at = bisect.bisect_left(self._hashes, h)
+        found: list[int] = []
+        while at < len(self._hashes) and self._hashes[at] == h:
+            if self._keys[at] == key:
+                found.append(self._ids[at])
+            at += 1
+        return found + [i for i in self._extra.get(key, ()) if i not in found]
+
+    def add(self, key: str, customer_id: int) -> None:
+        if customer_id not in self.get(key):
+            self._extra.setdefault(key, []).append(customer_id)
 
 
 @dataclass
 class _TeamNames:
-    keys: list[str] = field(default_factory=list)
-    ids: list[int] = field(default_factory=list)
+    keys: _Strings = field(default_factory=_Strings)
+    ids: array[int] = field(default_factory=lambda: array("q"))
     loaded_at: float = 0.0
     index: Any = None  # core.understanding.CustomerIndex, built on first use
-    grams: dict[str, list[int]] | None = None  # bigram → positions in `keys`, built on first fuzzy lookup
-    companies: dict[str, list[int]] | None = None  # company_key → customer ids, built on first use
+    grams: dict[int, array[int]] | None = None  # bigram → positions in `keys`, built on first fuzzy lookup
+    companies: _Companies | None = None  # company_key → customer ids, built on first use
     floor: int = 0  # audit events above this id are read on every lookup
     next_floor: int = 0  # the newest audit id when `floor_at` was taken: the floor once FLOOR_LAG has passed
     floor_at: float = 0.0
@@ -63,14 +123,13 @@ class _TeamNames:
         self.ids.append(customer_id)
         if self.grams is not None:
             for gram in _bigrams(key):
-                self.grams.setdefault(gram, []).append(len(self.keys) - 1)
+                self.grams.setdefault(gram, array("i")).append(len(self.keys) - 1)
 
     def add_company(self, name: str, customer_id: int) -> None:
         if self.companies is None:
             return
-        key = company_key(name)
-        if key and customer_id not in (ids := self.companies.setdefault(key, [])):
-            ids.append(customer_id)
+        if key := company_key(name):
+            self.companies.add(key, customer_id)
 
     def candidates(self, key: str) -> dict[int, str]:
         """Keys sharing one of the query's three rarest bigrams: a one-character typo keeps one of them."""
@@ -81,16 +140,28 @@ class _TeamNames:
             grams = self.grams = {}
             for position, known in enumerate(self.keys):
                 for gram in _bigrams(known):
-                    grams.setdefault(gram, []).append(position)
+                    if (positions := grams.get(gram)) is None:
+                        positions = grams[gram] = array("i")
+                    positions.append(position)
+            _give_back()
         rarest = sorted(_bigrams(key), key=lambda gram: len(grams.get(gram, ())))[:3]
-        positions: set[int] = set()
+        found: set[int] = set()
         for gram in rarest:
-            positions.update(grams.get(gram, ()))
-        return {position: self.keys[position] for position in positions}
+            found.update(grams.get(gram, ()))
+        return {position: self.keys[position] for position in found}
 
 
-def _bigrams(key: str) -> set[str]:
-    return {key[i:i + 2] for i in range(len(key) - 1)} or {key}
+def _bigrams(key: str) -> set[int]:
+    """A key's bigrams as numbers (two code points in one int; a one-character key: its code point)."""
+    return {ord(key[i]) << 21 | ord(key[i + 1]) for i in range(len(key) - 1)} or {ord(key[0]) if key else 0}
+
+
+def _give_back() -> None:
+    """Return what building an index freed to the OS: glibc keeps freed small blocks in its heaps otherwise."""
+    from core.voice.memory import trim
+
+    gc.collect()
+    trim()
 
 
 class NameIndex:
@@ -109,15 +180,24 @@ class NameIndex:
         names = teams.get(team_id)
         if names is not None and self._sync(session, team_id, names):
             return names
+        teams.pop(team_id, None)  # the stale part goes before the new one is read
+        del names
         newest = _newest_event(session, team_id)  # before reading: whatever is written meanwhile is replayed
-        rows = session.exec(select(CustomerAlias.key, CustomerAlias.customer_id)
-                            .join(Customer, col(Customer.id) == col(CustomerAlias.customer_id))
-                            .where(CustomerAlias.team_id == team_id, col(Customer.merged_into_id).is_(None))
-                            ).all()
-        names = _TeamNames([k for k, _ in rows], [i for _, i in rows], time.monotonic(),
+        ids = array("q")
+        keys: list[str] = []
+        for key, customer_id in session.exec(select(CustomerAlias.key, CustomerAlias.customer_id)
+                                             .join(Customer, col(Customer.id) == col(CustomerAlias.customer_id))
+                                             .where(CustomerAlias.team_id == team_id,
+                                                    col(Customer.merged_into_id).is_(None))
+                                             .execution_options(yield_per=STREAM)):
+            keys.append(key)
+            ids.append(customer_id)
+        names = _TeamNames(_Strings(keys), ids, time.monotonic(),
                            floor=newest, next_floor=newest, floor_at=time.monotonic(), deep_floor=newest,
                            deep_at=time.monotonic(), history=[(time.monotonic(), newest)])
+        del keys
         teams[team_id] = names
+        _give_back()
         return names
 
     def _sync(self, session: Session, team_id: int, names: _TeamNames) -> bool:
@@ -186,15 +266,9 @@ class NameIndex:
                 names.add_company(alias, customer_id)
             if index is None or old == known:
                 continue
-            if old is None:
-                index.add(known)
-            elif old_names - {name, *known.aliases} or set(old.contacts) - set(known.contacts):
-                index.remove(customer_id)  # a name or contact went away (rare): index it afresh
-                index.add(known)
-            else:  # only additions: index just those, then keep the full record for display
-                new_contacts = tuple(c for c in known.contacts if c not in old.contacts)
-                index.add(KnownCustomer(customer_id, added[0] if added else "", tuple(added[1:]), new_contacts))
-                index._by_id[customer_id] = known
+            if old is not None:
+                index.remove(customer_id)  # its stored entries are dropped; the current record is added instead
+            index.add(known)
 
     def lookup(self, session: Session, team_id: int, key: str, *, limit: int = 6) -> list[int]:
         """Customers whose name or alias key equals `key`, else starts with it (fresh from the database)."""
@@ -228,13 +302,14 @@ class NameIndex:
             return []
         names = self._names(session, team_id)
         if names.companies is None:
-            names.companies = {}
             rows = session.exec(select(CustomerAlias.alias, CustomerAlias.customer_id)
                                 .join(Customer, col(Customer.id) == col(CustomerAlias.customer_id))
-                                .where(CustomerAlias.team_id == team_id, col(Customer.merged_into_id).is_(None)))
-            for alias, customer_id in rows:
-                names.add_company(alias, customer_id)
-        return list(names.companies.get(key, ()))
+                                .where(CustomerAlias.team_id == team_id, col(Customer.merged_into_id).is_(None))
+                                .execution_options(yield_per=STREAM))
+            names.companies = _Companies((k, customer_id) for alias, customer_id in rows
+                                         if (k := company_key_uncached(alias)))  # 100,000 names fill no cache
+            _give_back()
+        return names.companies.get(key)
 
     def customer_index(self, session: Session, team_id: int) -> CustomerIndex:
         """The note parser's index of this team's customers and contacts."""
@@ -243,6 +318,7 @@ class NameIndex:
         names = self._names(session, team_id)
         if names.index is None:
             names.index = CustomerIndex(_known(session, team_id))
+            _give_back()
         return names.index
 
     def added(self, session: Session, customer: Customer) -> None:
@@ -271,19 +347,26 @@ def _newest_event(session: Session, team_id: int) -> int:
     return session.exec(select(sql_func.max(AuditEvent.id)).where(AuditEvent.team_id == team_id)).one() or 0
 
 
-def _known(session: Session, team_id: int) -> list[Any]:
-    from core.models import Contact
+def _known(session: Session, team_id: int) -> Iterator[Any]:
+    """The team's live customers with their contacts, read in one streamed query (customer id order)."""
     from core.understanding import KnownCustomer
 
-    contacts: dict[int, list[str]] = {}
-    for customer_id, name in session.exec(select(Contact.customer_id, Contact.name)
-                                          .where(Contact.team_id == team_id)):
-        contacts.setdefault(customer_id, []).append(name)
-    rows = session.exec(select(Customer.id, Customer.name, Customer.aliases)
+    rows = session.exec(select(Customer.id, Customer.name, Customer.aliases, Contact.name)
+                        .outerjoin(Contact, col(Contact.customer_id) == col(Customer.id))
                         .where(Customer.team_id == team_id, col(Customer.merged_into_id).is_(None),
-                               col(Customer.erased_at).is_(None)))
-    return [KnownCustomer(cid, name, tuple(aliases or ()), tuple(contacts.get(cid or 0, ())))
-            for cid, name, aliases in rows]
+                               col(Customer.erased_at).is_(None))
+                        .order_by(col(Customer.id), col(Contact.id)).execution_options(yield_per=STREAM))
+    current: tuple[int | None, str, tuple[str, ...]] | None = None
+    contacts: list[str] = []
+    for customer_id, name, aliases, contact in rows:
+        if current is None or current[0] != customer_id:
+            if current is not None:
+                yield KnownCustomer(*current, tuple(contacts))
+            current, contacts = (customer_id, name, tuple(aliases or ())), []
+        if contact is not None:
+            contacts.append(contact)
+    if current is not None:
+        yield KnownCustomer(*current, tuple(contacts))
 
 
 name_index = NameIndex()
