@@ -23,14 +23,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
-from sqlmodel import select
+from sqlmodel import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.bootstrap import build
 from core.chat import ChatRef, Envelope, Sender, TextIn
 from core.db import make_engine, session_scope
-from core.models import ChatIdentity, Customer, Member
+from core.models import ChatIdentity, Customer, Interaction, Member
 from core.services.actor import Actor
 from core.services.customers import customer_card, resolve_customer
 from core.services.search import search_notes
@@ -86,6 +86,13 @@ async def bench_logging(url: str, user: str, names: list[tuple[int, str]], notes
     return samples
 
 
+def bench_notes_stored(engine) -> int:
+    """Notes stored from the bench's chat: a run whose notes failed (an error is a reply too) is refused."""
+    with session_scope(engine) as session:
+        return session.exec(select(func.count()).select_from(Interaction)
+                            .where(Interaction.source_platform == "bench")).one()
+
+
 def bench_reads(engine, actor: Actor, names: list[tuple[int, str]]) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {"resolve (exact)": [], "resolve (typo)": [], "card": [], "search": []}
     with session_scope(engine) as session:
@@ -136,8 +143,14 @@ def main() -> None:
     reads = bench_reads(engine, actor, names)
     for name, samples in reads.items():
         print(line(name, samples))
+    before = bench_notes_stored(engine)
     engine.dispose()
     samples = asyncio.run(bench_logging(url, user, names, notes))
+    engine = make_engine(url)
+    stored = bench_notes_stored(engine) - before
+    engine.dispose()
+    if stored < notes:
+        sys.exit(f"only {stored} of {notes} notes were stored: the timings are of failures, not notes")
     rate = len(samples) / sum(samples)
     print(line("log a note (bot layer)", samples) + f"   {rate:.0f} notes/s")
     if url.startswith("sqlite"):

@@ -3,12 +3,19 @@
 Each event names the customer it concerns (`AuditEvent.customer_id`) so a customer's history (`/history`,
 core.usecases.history) and a privacy export or erasure can find every event about it in one indexed query: the
 customer itself, or any row carrying a `customer_id` (interaction, follow-up, deal, contact, file, access), or the
-value passed explicitly (a row already deleted, an event named by a string)."""
+value passed explicitly (a row already deleted, an event named by a string).
+
+`record` adds the event to the session; at the session's next flush (a query's autoflush, or the commit) every
+event recorded since is written in one multi-row INSERT, in the order recorded, inside the same transaction as
+the rows it describes (`_write_events`). Nothing reads an event's id back, so no RETURNING: on SQLite the ORM
+would otherwise send one INSERT per event to learn each id."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import event, insert
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel
 
 from core.models import AuditEvent, Customer, utcnow
@@ -43,3 +50,20 @@ def record(session: Session, *, team_id: int, actor_id: int | None, action: str,
         customer_id = customer_of(entity, entity_id)
     session.add(AuditEvent(team_id=team_id, actor_id=actor_id, action=action, entity=name,
                            entity_id=entity_id, customer_id=customer_id, before=before, after=after, at=utcnow()))
+
+
+_COLUMNS = tuple(c.key for c in AuditEvent.__table__.columns if c.key != "id")  # type: ignore[attr-defined]
+
+
+@event.listens_for(Session, "before_flush")
+def _write_events(session: Session, _flush: object, _instances: object) -> None:
+    """The events recorded since the last flush, in one INSERT before the flush writes the rest; they leave the
+    session (an event is never changed nor read back by its object)."""
+    events = sorted((row for row in session.new if isinstance(row, AuditEvent)),
+                    key=lambda row: sa_inspect(row).insert_order)
+    if not events:
+        return
+    for row in events:
+        session.expunge(row)
+    session.connection().execute(insert(AuditEvent), [{key: getattr(row, key) for key in _COLUMNS}
+                                                      for row in events])

@@ -6,11 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, update
-from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import ColumnElement, delete, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from core.chat import Envelope
@@ -23,13 +20,14 @@ from core.models import (
     InteractionKind,
     utcnow,
 )
-from core.services import audit
+from core.services import audit, rows
 from core.services.actor import Actor
 from core.services.customers import get_visible
 from core.services.errors import InvalidInput, NotFound
 from core.text import search_form
 
 MAX_TEXT = 20_000
+SOURCE_KEY = ("source_platform", "source_chat", "source_message_id")  # unique: one record per message
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +44,14 @@ class Source:
         return cls(env.chat.platform, env.chat.chat_id, env.message_id)
 
 
+def of_source(source: Source) -> tuple[ColumnElement[bool], ...]:
+    """The condition of the record stored from `source` (the unique key: at most one)."""
+    return (col(Interaction.source_platform) == source.platform, col(Interaction.source_chat) == source.chat,
+            col(Interaction.source_message_id) == source.message_id)
+
+
 def find_by_source(session: Session, source: Source) -> Interaction | None:
-    return session.exec(select(Interaction).where(Interaction.source_platform == source.platform,
-                                                  Interaction.source_chat == source.chat,
-                                                  Interaction.source_message_id == source.message_id)).first()
+    return session.exec(select(Interaction).where(*of_source(source))).first()
 
 
 def log_interaction(session: Session, actor: Actor, *, text: str, kind: str = InteractionKind.note.value,
@@ -58,7 +60,10 @@ def log_interaction(session: Session, actor: Actor, *, text: str, kind: str = In
                     details: dict[str, Any] | None = None, transcript: str | None = None,
                     source: Source | None = None, source_checked: bool = False) -> tuple[Interaction, bool]:
     """Record an interaction; a source seen before returns the existing record and False.
-    `source_checked`: the caller has just looked the source up (a concurrent duplicate is still caught)."""
+    `source_checked`: no look-up first, the `INSERT … ON CONFLICT (source) DO NOTHING` is the check (the caller
+    looked the source up, or wrote nothing yet that a redelivery must not write again); a duplicate, concurrent
+    or not, still returns the stored record and False, and nothing is written. The audit event stays pending
+    (see `core.services.rows`): it goes with the update's other audit rows at the next flush."""
     if kind not in InteractionKind.__members__:
         raise InvalidInput(f"unknown kind {kind!r}")
     if len(text) > MAX_TEXT:
@@ -75,7 +80,7 @@ def log_interaction(session: Session, actor: Actor, *, text: str, kind: str = In
         source_platform=source.platform if source else None, source_chat=source.chat if source else None,
         source_message_id=source.message_id if source else None)
     if source is not None:
-        if not _insert_once(session, interaction):
+        if not rows.insert_loaded(session, interaction, unique=SOURCE_KEY):  # the source check in one round trip
             existing = find_by_source(session, source)
             if existing is None:  # pragma: no cover - the conflicting row cannot vanish inside a transaction
                 raise InvalidInput("the message was stored and removed meanwhile")
@@ -88,24 +93,6 @@ def log_interaction(session: Session, actor: Actor, *, text: str, kind: str = In
     audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="create", entity=interaction,
                  after=audit.snapshot(interaction))
     return interaction, True
-
-
-def _insert_once(session: Session, interaction: Interaction) -> bool:
-    """INSERT … ON CONFLICT (source) DO NOTHING RETURNING id, the row then attached to the session as loaded:
-    one round trip, no savepoint; False when the source was stored already (by a concurrent delivery)."""
-    dialect = session.get_bind().dialect.name
-    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = {c.key: getattr(interaction, c.key) for c in sa_inspect(Interaction).columns if c.key != "id"}
-    statement = (insert_of(Interaction).values(**values)
-                 .on_conflict_do_nothing(index_elements=["source_platform", "source_chat", "source_message_id"])
-                 .returning(col(Interaction.id)))
-    new_id = session.execute(statement).scalar()
-    if new_id is None:
-        return False
-    interaction.id = new_id
-    make_transient_to_detached(interaction)
-    session.add(interaction)
-    return True
 
 
 def _touch_customer(session: Session, customer: Customer, at: datetime) -> None:

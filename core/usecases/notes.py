@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlmodel import Session, select
+from sqlalchemy import and_, false, null
+from sqlmodel import Session, col, select
 
 from core.events import FollowUpsChanged
 from core.models import Contact, Customer, FollowUp, Interaction, Member
@@ -21,6 +22,7 @@ from core.services import customers as customer_service
 from core.services.actor import Actor
 from core.services.interactions import Source
 from core.services.name_index import name_index
+from core.text import match_key
 from core.understanding import NoteDraft, parse_note
 from core.understanding.amounts import Amount
 from core.uow import UnitOfWork
@@ -98,15 +100,23 @@ class _Filing:
 
 
 def log_note(uow: UnitOfWork, actor: Actor, now: datetime, note: NoteInput) -> NoteResult:
-    """Log `note.text` as an interaction (once per source) under the customer it is about, with its follow-up."""
+    """Log `note.text` as an interaction (once per source) under the customer it is about, with its follow-up.
+
+    The common case (a known customer and contact, a follow-up) is five statements: the name index's sync
+    read; the customer, its contact and whether the source was stored before, in one query; `INSERT
+    interaction … ON CONFLICT (source) DO NOTHING` (a concurrent delivery of the same message still stores
+    nothing twice); the follow-up's INSERT; both audit events in one INSERT at the commit."""
     session = uow.session
     draft = understand(session, actor, now, note.parse_text if note.parse_text is not None else note.text)
     if draft.is_empty and not note.transcript:
         return NoteResult(NoteStatus.NOTHING)
-    if note.source and (existing := interactions.find_by_source(session, note.source)):
-        return NoteResult(NoteStatus.DUPLICATE, view_of(session, actor, existing))
+    known, checked, stored = _read_customers(session, actor, draft, note.source)  # held: in the identity map
+    if note.source and not checked:
+        stored = interactions.find_by_source(session, note.source)
+    if stored is not None:
+        return NoteResult(NoteStatus.DUPLICATE, view_of(session, actor, stored))
     filing = _choose_customer(session, actor, draft)
-    contact, new_contact = _contact(session, actor, filing.customer, draft.contact)
+    contact, new_contact = _contact(session, actor, filing.customer, draft.contact, known)
     contact_id = contact.id if contact is not None else None
     info = {**(note.details or {}), "draft": draft.to_json(), "mention": filing.mention,
             "candidates": [c.id for c in filing.candidates][:MAX_CHOICES], "new_customer": filing.created}
@@ -118,11 +128,13 @@ def log_note(uow: UnitOfWork, actor: Actor, now: datetime, note: NoteInput) -> N
     if held and filing.customer is not None:
         info["pool"] = filing.customer.id
     seen = not held and filing.customer is not None and customer_access.can_see(session, actor, filing.customer)
-    interaction, _ = interactions.log_interaction(
+    interaction, created = interactions.log_interaction(
         session, actor, text=note.text, kind=note.kind or draft.kind,
         customer_id=filing.customer.id if filing.customer and seen else None, contact_id=contact_id,
         occurred_at=draft.occurred_at or now, amounts=[_amount(a) for a in draft.amounts], details=info,
         transcript=note.transcript, source=note.source, source_checked=True)
+    if not created:  # logged before (a redelivery, or a concurrent delivery that won): nothing was written
+        return NoteResult(NoteStatus.DUPLICATE, view_of(session, actor, interaction))
     if filing.customer is not None and not seen and not held:
         attach(session, actor, interaction, filing.customer)
     follow_up = None
@@ -264,6 +276,34 @@ def _choose_customer(session: Session, actor: Actor, draft: NoteDraft) -> _Filin
     return _Filing(team[0] if len(team) == 1 else None, team, None)
 
 
+def _read_customers(session: Session, actor: Actor, draft: NoteDraft, source: Source | None
+                    ) -> tuple[dict[int, tuple[Customer, Contact | None]], bool, Interaction | None]:
+    """The draft's known customers of the team in one query, each with its contact of the draft's contact name
+    (None: none of that name), and the record stored before from `source`; whether the source was looked up
+    (not when no customer was read). Held by the caller, the customers stay in the session's identity map,
+    where `_in_team` finds them."""
+    ids = {c.id for c in draft.customer_candidates if c.id is not None}
+    if draft.customer_id is not None:
+        ids.add(draft.customer_id)
+    if not ids:
+        return {}, False, None
+    key = match_key(draft.contact) if draft.contact else ""
+    stored = (select(Interaction.id).where(*interactions.of_source(source)).scalar_subquery() if source
+              else null())
+    named = and_(col(Contact.customer_id) == col(Customer.id), col(Contact.name_key) == key) if key else false()
+    rows = cast(Sequence[tuple[Customer, Contact | None, int | None]], session.execute(
+        select(Customer, Contact, stored).outerjoin(Contact, named)
+        .where(col(Customer.id).in_(ids), Customer.team_id == actor.team_id).order_by(col(Contact.id))).all())
+    if not rows:
+        return {}, False, None
+    found: dict[int, tuple[Customer, Contact | None]] = {}
+    for customer, contact, _ in rows:
+        if customer.id is not None and customer.id not in found:
+            found[customer.id] = (customer, contact)
+    stored_id = rows[0][2]
+    return found, source is not None, session.get(Interaction, stored_id) if stored_id is not None else None
+
+
 def _in_team(session: Session, actor: Actor, customer_id: int | None) -> Customer | None:
     customer = session.get(Customer, customer_id) if customer_id else None
     return customer if customer and customer.team_id == actor.team_id and customer.merged_into_id is None else None
@@ -275,11 +315,17 @@ def contact_for(session: Session, actor: Actor, customer: Customer | None, name:
     return contact.id if contact is not None else None
 
 
-def _contact(session: Session, actor: Actor, customer: Customer | None, name: str | None) -> tuple[Contact | None, bool]:
-    """The contact (kept at hand for the card), and whether it was added now."""
+def _contact(session: Session, actor: Actor, customer: Customer | None, name: str | None,
+             known: dict[int, tuple[Customer, Contact | None]] | None = None) -> tuple[Contact | None, bool]:
+    """The contact (kept at hand for the card), and whether it was added now; `known`: customers read with
+    their contact of that name (`_read_customers`), so that no second query is needed."""
     if customer is None or customer.id is None or not name:
         return None, False
-    if found := customer_service.find_contact(session, customer.id, name):
+    if known and customer.id in known and match_key(name):
+        found = known[customer.id][1]
+    else:
+        found = customer_service.find_contact(session, customer.id, name)
+    if found is not None:
         return found, False
     return customer_service.add_contact(session, actor, customer.id, name, team_wide=True), True
 
