@@ -111,7 +111,9 @@ def work(url: str, name: str, ready: Any, stop: Any, results: Any, profile: bool
     if profiler is not None:
         profiler.disable()
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(35)
+        profiled = pstats.Stats(profiler, stream=out)
+        profiled.sort_stats("cumulative").print_stats(r"/(core|bot|adapters)/", 30)  # where a note's time goes
+        profiled.sort_stats("tottime").print_stats(20)  # what the CPU does
         stats["profile"] = out.getvalue()
     results.put(stats)
 
@@ -156,6 +158,24 @@ async def _work(url: str, name: str, ready: Any, stop: Any) -> dict[str, Any]:
     return {"name": name, **handled, "statements": statements["n"], "cpu": time.process_time() - cpu}
 
 
+def backends_cpu(engine: Engine) -> float:
+    """CPU seconds of the PostgreSQL backends serving this database (the workers' connections, since they opened;
+    the server is on this machine)."""
+    import psutil  # type: ignore[import-untyped]
+
+    with engine.connect() as connection:
+        pids: list[int] = list(connection.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                       "AND pid <> pg_backend_pid()")).scalars())
+    total = 0.0
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def run(url: str, template: str, workers: int, items: list[tuple[str, str, dict[str, Any]]],
         profile: bool = False) -> dict[str, Any]:
     recreate(url, template=template)
@@ -186,6 +206,7 @@ def run(url: str, template: str, workers: int, items: list[tuple[str, str, dict[
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
     load_after = os.getloadavg()[0]
+    postgres_cpu = backends_cpu(engine)
     stop.set()
     stats = [results.get(timeout=120) for _ in processes]
     for process in processes:
@@ -202,16 +223,22 @@ def run(url: str, template: str, workers: int, items: list[tuple[str, str, dict[
             "handle_ms": 1000 * sum(s["handle"] for s in stats) / max(1, notes),
             "statements": sum(s["statements"] for s in stats) / max(1, notes),
             "cpu_ms": 1000 * sum(s["cpu"] for s in stats) / max(1, notes),
+            "postgres_cpu_ms": 1000 * postgres_cpu / max(1, notes),
             "profile": next((s.get("profile") for s in stats if s.get("profile")), None)}
 
 
 # -- the inbox alone (no CRM work behind a row) -------------------------------------------------------
 
-def raw_work(url: str, name: str) -> None:
+def raw_work(url: str, name: str, generic: bool, ready: Any, start: Any) -> None:
     engine = make_engine(url)
+    take = inbox._claim_each if generic else inbox.claim  # the claim before migration 0019, for comparison
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    ready.set()
+    start.wait()
     while True:
         with Session(engine) as session:
-            claims = inbox.claim(session, name, datetime.now(UTC), limit=16)
+            claims = take(session, name, datetime.now(UTC), lease=inbox.LEASE_SECONDS, limit=16, platform=None)
             session.commit()
         if not claims:
             with engine.connect() as connection:
@@ -228,23 +255,28 @@ def raw_work(url: str, name: str) -> None:
     engine.dispose()
 
 
-def raw_run(url: str, workers: int, rows: int = 6000, chats: int = 300) -> float:
+def raw_run(url: str, workers: int, generic: bool = False, rows: int = 6000, chats: int = 300) -> float:
     from core.db import upgrade
 
     recreate(url)
     engine = make_engine(url)
     upgrade(engine)
-    for start in range(0, rows, 100):
+    for offset in range(0, rows, 100):
         with Session(engine) as session:
             inbox.store(session, "telegram", [(f"u:{i}", f"telegram:{i % chats}", {"update_id": i})
-                                              for i in range(start, start + 100)], datetime.now(UTC))
+                                              for i in range(offset, offset + 100)], datetime.now(UTC))
             session.commit()
     engine.dispose()
     context = multiprocessing.get_context("spawn")
-    started = time.perf_counter()
-    processes = [context.Process(target=raw_work, args=(url, f"w{i}")) for i in range(workers)]
+    ready, start = [context.Event() for _ in range(workers)], context.Event()
+    processes = [context.Process(target=raw_work, args=(url, f"w{i}", generic, ready[i], start))
+                 for i in range(workers)]
     for process in processes:
         process.start()
+    for flag in ready:
+        flag.wait(300)
+    started = time.perf_counter()
+    start.set()
     for process in processes:
         process.join()
     return rows / (time.perf_counter() - started)
@@ -258,15 +290,20 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=300)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--interactions", type=int, default=100_000)
-    parser.add_argument("--raw", action="store_true", help="the inbox alone, no CRM work (6,000 rows, 300 chats)")
+    parser.add_argument("--raw", action="store_true", help="the inbox alone, no CRM work (6,000 rows, 300 chats), "
+                        "this claim and the earlier one in turn")
     parser.add_argument("--profile", action="store_true", help="one worker under cProfile")
     args = parser.parse_args()
     url = make_url(args.postgres).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     counts = [int(n) for n in args.workers.split(",")]
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores; load average {os.getloadavg()}")
     if args.raw:
-        for workers in counts:
-            print(f"raw: workers={workers}: claimed+finished {raw_run(url, workers):,.0f} rows/s", flush=True)
+        for workers in counts:  # the two claims in turn, under the same load
+            one = raw_run(url, workers)
+            each = raw_run(url, workers, generic=True)
+            print(f"raw: workers={workers}: claimed+finished {one:,.0f} rows/s (one statement, SKIP LOCKED); "
+                  f"{each:,.0f} rows/s (the earlier claim: NOT EXISTS, an UPDATE per row); "
+                  f"load {os.getloadavg()[0]:.1f}", flush=True)
         drop(url)
         return
     template = f"{make_url(url).database}_tpl"
@@ -282,7 +319,8 @@ def main() -> None:
             print(f"workers={workers}: {result['rate']:,.0f} notes/s ({result['notes']} notes in "
                   f"{result['elapsed']:.1f} s, stored in {result['stored']:.2f} s; {result['logged']} logged, "
                   f"{result['unsent']} replies unsent); per note: handle {result['handle_ms']:.1f} ms wall, "
-                  f"{result['statements']:.1f} SQL statements, {result['cpu_ms']:.1f} ms worker CPU; "
+                  f"{result['statements']:.1f} SQL statements, {result['cpu_ms']:.1f} ms worker CPU, "
+                  f"{result['postgres_cpu_ms']:.1f} ms PostgreSQL CPU; "
                   f"load {result['load'][0]:.1f} → {result['load'][1]:.1f}", flush=True)
             if result["profile"]:
                 print(result["profile"])

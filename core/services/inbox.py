@@ -140,6 +140,12 @@ def claim(session: Session, worker: str, now: datetime, *, lease: float = LEASE_
     """Take up to `limit` rows: per chat the oldest open one, when no other row of that chat is in flight."""
     if session.get_bind().dialect.name == "postgresql":
         return _claim_postgres(session, worker, now, lease=lease, limit=limit, platform=platform)
+    return _claim_each(session, worker, now, lease=lease, limit=limit, platform=platform)
+
+
+def _claim_each(session: Session, worker: str, now: datetime, *, lease: float, limit: int,
+                platform: str | None) -> list[Claim]:
+    """SQLite (one writer at a time): read the chats' heads, then take each with a guarded UPDATE."""
     earlier = aliased(InboxItem)
     query = (select(InboxItem)
              .where(col(InboxItem.status).in_(OPEN), _claimable(now),

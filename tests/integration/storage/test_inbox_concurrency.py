@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.db import make_engine
 from core.models import InboxItem
@@ -71,7 +71,7 @@ def store_all(engine: Engine, start: int = 0, chats: int = CHATS, per_chat: int 
 
 def ids_per_chat(engine: Engine) -> dict[str, list[int]]:
     with Session(engine) as session:
-        rows = session.exec(select(InboxItem.chat_key, InboxItem.id).order_by(InboxItem.id)).all()
+        rows = session.exec(select(InboxItem.chat_key, InboxItem.id).order_by(col(InboxItem.id))).all()
     grouped: dict[str, list[int]] = defaultdict(list)
     for chat, row_id in rows:
         grouped[chat].append(row_id or 0)
