@@ -9,6 +9,10 @@ effects (`mark_current_done`, called where the update's unit of work commits), o
 wrote nothing (`finish`). A row whose claim was taken `MAX_ATTEMPTS` times without finishing is parked with its
 error, and the claim that parks it is returned once with `parked=True` so the member is told.
 
+On PostgreSQL a claim is one statement (`FOR UPDATE SKIP LOCKED` over each chat's head, see `_claim_postgres`) and
+a store notifies the workers of every process (`Wakeups`, LISTEN/NOTIFY); on SQLite, one machine and one writer, the
+heads are read and taken one guarded UPDATE at a time, and the workers are woken in process.
+
 `Worker` is the processing loop every platform's adapter runs (`Inbox.processor`): it claims, processes with the
 claim current, renews, parks and hands rows back on stop.
 
