@@ -9,10 +9,12 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Computed,
     DateTime,
     Index,
+    Integer,
     LargeBinary,
     Numeric,
     Text,
@@ -248,7 +250,8 @@ class Interaction(SQLModel, table=True):
         UniqueConstraint("source_platform", "source_chat", "source_message_id", name="uq_interaction_source"),
         Index("ix_interaction_customer_time", "customer_id", "occurred_at"),
         # the newest notes of a team, read from the index alone on PostgreSQL (the search walk, core.services.search)
-        Index("ix_interaction_team_time", "team_id", "occurred_at", postgresql_include=["customer_id", "id"]),
+        Index("ix_interaction_team_time", "team_id", "occurred_at",
+              postgresql_include=["customer_id", "id", "search_bits"]),
     )
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id")
@@ -269,12 +272,16 @@ class Interaction(SQLModel, table=True):
     created_at: datetime = when(nullable=False, default_now=True)
 
 
-# PostgreSQL's stored search vector (migration 0017; GIN index `ix_interaction_search`, made in SQL): a column of the
-# table but no field of the model, so the ORM never reads or writes it and rows, audits and exports never carry it.
-# SQLite searches through FTS5 and has a virtual NULL column of that name.
+# PostgreSQL's stored search vector and its terms' 63-bit signature (migration 0017; GIN index
+# `ix_interaction_search` and the function `search_bloom` made in SQL): columns of the table but no fields of the
+# model, so the ORM never reads or writes them and rows, audits and exports never carry them. SQLite searches
+# through FTS5 and has virtual NULL columns of those names.
 SEARCH_VECTOR = Column("search_vector", TSVECTOR().with_variant(Text(), "sqlite"),
                        Computed("to_tsvector('simple'::regconfig, search_text)", persisted=True))
+SEARCH_BITS = Column("search_bits", BigInteger().with_variant(Integer(), "sqlite"),
+                     Computed("search_bloom(to_tsvector('simple'::regconfig, search_text))", persisted=True))
 Interaction.__table__.append_column(SEARCH_VECTOR)  # type: ignore[attr-defined]
+Interaction.__table__.append_column(SEARCH_BITS)  # type: ignore[attr-defined]
 
 
 class ConversationMessage(SQLModel, table=True):

@@ -17,17 +17,18 @@ frequencies ANALYZE keeps for that column (`pg_stats.most_common_elems`, read on
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, or_, text, true
+from sqlalchemy import BigInteger, Integer, and_, bindparam, or_, text, true
 from sqlalchemy import func as sql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
-from core.models import SEARCH_VECTOR, Customer, Interaction
+from core.models import SEARCH_BITS, SEARCH_VECTOR, Customer, Interaction
 from core.services.actor import Actor
 from core.text import has_han, search_tokens
 
@@ -121,11 +122,15 @@ def _postgres(session: Session, actor: Actor, base: Any, terms: list[str], limit
                                 .limit(RARE_CAP + 1)))
         if len(ids) <= RARE_CAP:
             return list(session.exec(base.where(_among(ids), checked).order_by(*ordered).limit(limit)))
-    # a walk over the team's newest notes: candidates from the team/time index alone, a salesperson's filtered by
-    # customer before any note is read, each then checked against its stored vector, stopping at `limit` hits
-    newest = (select(Interaction.occurred_at, Interaction.id, Interaction.customer_id)
-              .where(Interaction.team_id == actor.team_id, col(Interaction.customer_id).is_not(None))
-              .order_by(*ordered).limit(WALK).subquery("newest"))
+    # a walk over the team's newest notes: candidates from the team/time index alone (a note lacking a bit of the
+    # terms' signature cannot match), a salesperson's filtered by customer before any note is read, each then
+    # checked against its stored vector, stopping at `limit` hits
+    candidates = select(Interaction.occurred_at, Interaction.id, Interaction.customer_id).where(
+        Interaction.team_id == actor.team_id, col(Interaction.customer_id).is_not(None))
+    mask = _bloom(terms)
+    if mask:
+        candidates = candidates.where(SEARCH_BITS.op("&")(bindparam("mask", mask, type_=BigInteger)) == mask)
+    newest = candidates.order_by(*ordered).limit(WALK).subquery("newest")
     check = (select(Interaction.id).where(col(Interaction.id) == newest.c.id, checked,
                                           col(Interaction.deleted_at).is_(None))
              .offset(0).lateral("checked"))  # OFFSET 0: one primary-key lookup per candidate, in date order
@@ -137,13 +142,23 @@ def _postgres(session: Session, actor: Actor, base: Any, terms: list[str], limit
     if len(hits) >= limit:
         return hits
     # fewer hits than asked among the newest WALK notes: the GIN index below them
-    cursor = session.exec(select(Interaction.occurred_at, Interaction.id)
-                          .where(Interaction.team_id == actor.team_id, col(Interaction.customer_id).is_not(None))
-                          .order_by(*ordered).offset(WALK - 1).limit(1)).first()
+    cursor = session.exec(candidates.order_by(*ordered).offset(WALK - 1).limit(1)).first()
     if cursor is None:
         return hits
     return hits + list(session.exec(base.where(matches, _before((cursor[0], int(cursor[1] or 0)))).order_by(*ordered)
                                     .limit(limit - len(hits))))
+
+
+def _bloom(terms: list[str]) -> int:
+    """The bits every matching note has in `interaction.search_bits` (the SQL function `search_bloom`, migration
+    0017): one per term of 3 characters or more, or whole bigram, from its first 3 characters (a prefix's are
+    those of every word it starts)."""
+    mask = 0
+    for term in terms:
+        if len(term) >= 3 or _whole(term):
+            digest = hashlib.md5(term[:3].encode(), usedforsecurity=False).hexdigest()
+            mask |= 1 << (int(digest[:4], 16) % 63)
+    return mask
 
 
 def _among(ids: list) -> Any:

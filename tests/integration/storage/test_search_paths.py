@@ -97,3 +97,28 @@ def test_frequencies_come_from_analyze(engine):
         stored = session.connection().execute(select(Interaction.id).where(text("search_vector @@ '报价'"))).all()
         assert len(stored) == 50  # the generated column is filled by the server
     search._stats.clear()
+
+
+def test_the_signature_bits_of_a_note_hold_every_term_that_finds_it(engine, monkeypatch):
+    """`search_bits`, computed by PostgreSQL, holds the bit `_bloom` gives each term or prefix that matches the
+    note, so the walk never skips a match; on SQLite the column is a NULL nobody reads."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the signature is PostgreSQL's")
+    texts = ["拜訪大同五金行王總,他要A100一百件的報價", "Revised quotation for ÄRZTE GmbH: 3,500 units", "王 3 ab"]
+    with session_scope(engine) as session:
+        owner = _team(session)
+        shop = customers.create_customer(session, owner, "大同五金行")
+        for n, body in enumerate(texts):
+            interactions.log_interaction(session, owner, text=body, customer_id=shop.id,
+                                         occurred_at=NOW - timedelta(minutes=n))
+        session.flush()
+        stored = dict(session.connection().execute(text("SELECT text, search_bits FROM interaction")).all())
+        for body in texts:
+            for term in search._terms(body):
+                for probe in {term, term[:3], term[:4]}:
+                    mask = search._bloom([probe])
+                    assert stored[body] & mask == mask, (body, probe)
+        assert search._bloom(["王", "3", "ab"]) == 0  # too short to say anything: no bit, the walk reads every note
+        monkeypatch.setattr(search, "_frequencies", lambda session: {"quotation": 0.5, "ärzte": 0.5, "500": 0.5})
+        assert [i.text for i, _ in search_notes(session, owner, "quota")] == [texts[1]]  # the walk, with the bits
+        assert [i.text for i, _ in search_notes(session, owner, "ärz 500")] == [texts[1]]
