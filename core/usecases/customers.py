@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from core.models import Customer, FollowUp, Interaction, InteractionKind, Member, Role
 from core.services import customer_access, search
 from core.services import customers as customer_service
+from core.services import handover as handover_service
 from core.services.actor import Actor
 from core.services.company_names import same_company
 from core.uow import UnitOfWork
@@ -127,9 +128,7 @@ def ref(customer: Customer) -> CustomerRef:
 
 def customer_card(uow: UnitOfWork, actor: Actor, customer_id: int, *, recent: int = 5) -> CustomerCardView:
     session = uow.session
-    reader = actor  # a customer in the team's pool: its card is open to the whole team, read only
-    if customer_pool.pooled_in_team(uow, actor, customer_id) is not None:
-        reader = replace(actor, role=Role.manager.value)
+    reader = _card_reader(uow, actor, customer_id)
     card = customer_service.customer_card(session, reader, customer_id, recent=recent)
     customer = card.customer
     owner = ref(customer)
@@ -151,6 +150,20 @@ def customer_card(uow: UnitOfWork, actor: Actor, customer_id: int, *, recent: in
         tuple(f.file_name for f in attachments.files_of(uow, reader, customer_id, limit=CARD_FILES)),
         attachments.count_for(uow, reader, customer_id),
         tuple(customer.emails), customer.notes, customer_pool.history(uow, customer))
+
+
+def _card_reader(uow: UnitOfWork, actor: Actor, customer_id: int) -> Actor:
+    """Who reads the card: the actor, or (read only) the team for a customer in the pool or of a member the actor
+    covers while they are away."""
+    if actor.sees_whole_team:
+        return actor
+    if customer_pool.pooled_in_team(uow, actor, customer_id) is not None:
+        return replace(actor, role=Role.manager.value)
+    owner_id = uow.session.exec(select(Customer.owner_id).where(Customer.id == customer_id,
+                                                                Customer.team_id == actor.team_id)).first()
+    if owner_id and owner_id != actor.member_id and handover_service.covers_for(uow.session, actor.member_id, owner_id):
+        return replace(actor, role=Role.manager.value)
+    return actor
 
 
 def recent_customers(uow: UnitOfWork, actor: Actor, *, limit: int = RECENT) -> tuple[CustomerRef, ...]:

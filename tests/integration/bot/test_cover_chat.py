@@ -120,9 +120,6 @@ async def test_the_cover_acts_on_the_nudge_while_it_lasts_and_not_after(app, clo
     assert "王總" not in closed[0].text, closed[0].text
 
 
-@pytest.mark.xfail(strict=True, reason="core.usecases.customers.customer_card reads a card as the actor: a cover "
-                   "(a salesperson) is not let in; the change is reported (read it like a pool card while "
-                   "core.services.handover.covers_for(actor, owner))")
 async def test_the_cover_opens_the_covered_customers_card_while_it_lasts(app, clock, settings, owner, sales):
     wang = await joined(owner, "sales2", "王大明", "zh-TW")
     await on_leave(app, owner, sales, wang)
