@@ -35,7 +35,7 @@ from core.text import has_han, search_tokens
 MAX_TERMS = 12
 PAGE = 400
 RARE_CAP = 600  # notes a "rare" term's GIN lookup may read before it counts as common
-WALK = 20_000  # a team's newest notes walked by date before the GIN index takes what is left
+WALK = 4_000  # candidates (notes with every bit of the terms) walked by date before the GIN index takes the rest
 STATS_TTL = 300.0  # seconds a reading of pg_stats is used
 SHORT_PREFIX = 3  # a word shorter than this may be the prefix of many rare words: never "rare"
 
