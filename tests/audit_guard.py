@@ -1,10 +1,12 @@
 """The audit guarantee as a test guard: a committed transaction that wrote domain rows without an audit event.
 
 Every SQL statement the app sends (ORM flushes, bulk `update()`/`delete()`/`insert()`, raw SQL) is seen at the
-cursor (`before_cursor_execute` on every `Engine`), parsed for its verb, table and, for an UPDATE, the columns it
+cursor (`after_cursor_execute` on every `Engine`), parsed for its verb, table and, for an UPDATE, the columns it
 sets, and kept per database connection for the transaction it belongs to (savepoints rolled back drop what they
-wrote). At the commit, a transaction with domain writes and no INSERT into `auditevent` is a violation, kept with
-the app frames that made each write (innermost first) so it can be found and fixed.
+wrote; a statement the driver reports as having changed no row, such as a guarded UPDATE another process or member
+won, wrote nothing; with RETURNING the count is not known yet and the statement counts). At the commit, a
+transaction with domain writes and no INSERT into `auditevent` is a violation, kept with the app frames that made
+each write (innermost first) so it can be found and fixed.
 
 Only writes the app makes count: a write whose innermost project frame is in `core/`, `bot/` or `adapters/`
 (test code seeding rows directly, and the migrations, are not use cases).
@@ -64,6 +66,7 @@ _DELETE = re.compile(r"^\s*DELETE\s+FROM\s+" + _NAME, re.I)
 _UPDATE = re.compile(r"^\s*UPDATE\s+" + _NAME + r"\s+SET\s+(.*)$", re.I | re.S)
 _WITH_DML = re.compile(r"\)\s*(INSERT|UPDATE|DELETE)\b", re.I)
 _END_OF_SET = re.compile(r"\s(WHERE|RETURNING|FROM)\s", re.I)
+_RETURNING = re.compile(r"\bRETURNING\b", re.I)
 _COPY = re.compile(r"^\s*COPY\s+" + _NAME + r".*\bFROM\s+STDIN", re.I | re.S)
 
 
@@ -202,11 +205,11 @@ class AuditGuard:
     def _begin(self, conn: Any) -> None:
         self._open[self._raw(conn)] = _Txn()
 
-    def _execute(self, conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any,
+    def _execute(self, conn: Any, cursor: Any, statement: str, _params: Any, _context: Any,
                  _executemany: bool) -> None:
         parsed = parse(statement)
-        if parsed is None:
-            return
+        if parsed is None or (getattr(cursor, "rowcount", -1) == 0 and not _RETURNING.search(statement)):
+            return  # (-1: the driver does not know; with RETURNING, pysqlite counts rows only once fetched)
         self._write(self._txn(conn), *parsed)
 
     def _copied(self, dbapi_connection: Any, statement: str) -> None:
@@ -265,7 +268,7 @@ class AuditGuard:
     def _rollback(self, conn: Any) -> None:
         self._open.pop(self._raw(conn), None)
 
-    _EVENTS = (("begin", "_begin"), ("before_cursor_execute", "_execute"), ("savepoint", "_savepoint"),
+    _EVENTS = (("begin", "_begin"), ("after_cursor_execute", "_execute"), ("savepoint", "_savepoint"),
                ("rollback_savepoint", "_rollback_savepoint"), ("release_savepoint", "_release_savepoint"),
                ("commit", "_commit"), ("rollback", "_rollback"))
 

@@ -83,8 +83,12 @@ def file_under_typed_name(uow: UnitOfWork, actor: Actor, interaction_id: int, na
         candidates = customer_service.same_company(session, actor, name)
     if candidates:
         # offer them, and the typed name as a new customer ("same as X?" before creating anything)
-        interaction.details = {**interaction.details, "mention": name}
-        session.add(interaction)
+        before = interaction.details.get("mention")
+        if before != name:
+            interaction.details = {**interaction.details, "mention": name}
+            session.add(interaction)
+            audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="mention",
+                         entity=interaction, before={"mention": before}, after={"mention": name})
         offered = tuple(CustomerRef(c.id or 0, c.name) for c in candidates[:MAX_CHOICES])
         view = dataclasses.replace(view_of(session, actor, interaction), candidates=offered)
         return NoteResult(NoteStatus.AMBIGUOUS, view)

@@ -1,4 +1,5 @@
-"""A bot app on a real database with a fake clock and a recording messenger."""
+"""A bot app on a real database with a fake clock and a recording messenger; every test runs under the audit guard
+(tests/audit_guard.py: a committed transaction of the app that wrote domain rows without an audit event fails it)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 
 from bot.bootstrap import build
 from core.settings import load_settings
+from tests.audit_guard import audit_guard, audit_guard_everywhere  # noqa: F401
 from tests.conversation import Chat, RecordingMessenger, joined
 
 
