@@ -8,6 +8,7 @@ import re
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from core.text import nfkc, to_simplified
@@ -76,20 +77,20 @@ class _Keys:
     About 40 bytes an entry instead of a few hundred for a dict of lists of records."""
 
     def __init__(self, entries: list[tuple[str, int]]) -> None:
-        entries.sort(key=lambda entry: entry[0])  # stable: one key's rows stay in the order they were added
+        entries.sort()  # by key, then row: one key's rows in the order they were added (rows grow as added)
         self.blob = "".join(key for key, _ in entries)
         self.offsets = array("I", [0])
-        total = 0
-        for key, _ in entries:
-            total += len(key)
-            self.offsets.append(total)
+        self.offsets.extend(accumulate(len(key) for key, _ in entries))
         self.rows = array("i", (row for _, row in entries))
-        by_hash = sorted(range(len(entries)), key=lambda position: hash(entries[position][0]))
-        self.hashes = array("q", (hash(entries[position][0]) for position in by_hash))
+        hashes = [hash(key) for key, _ in entries]
+        by_hash = sorted(range(len(entries)), key=hashes.__getitem__)
+        self.hashes = array("q", (hashes[position] for position in by_hash))
         self.by_hash = array("i", by_hash)
+        del hashes, by_hash
         self.bits = bytearray(_BITS // 8)
+        size = len(self.bits)
         for h in self.hashes:
-            self.bits[(h >> 3) % len(self.bits)] |= 1 << (h & 7)
+            self.bits[(h >> 3) % size] |= 1 << (h & 7)
 
     def __len__(self) -> int:
         return len(self.rows)
