@@ -151,11 +151,12 @@ def _postgres(session: Session, actor: Actor, base: Any, terms: list[str], limit
 
 def _bloom(terms: list[str]) -> int:
     """The bits every matching note has in `interaction.search_bits` (the SQL function `search_bloom`, migration
-    0017): one per term of 3 characters or more, or whole bigram, from its first 3 characters (a prefix's are
-    those of every word it starts)."""
+    0017): one per whole Chinese bigram or ASCII term of 3 characters or more, from its first 3 characters (a
+    prefix's are those of every word it starts). Other scripts give none: PostgreSQL lower-cases lexemes by its own
+    rules, which may not give back the folded term (core.text) the hash must see."""
     mask = 0
     for term in terms:
-        if len(term) >= 3 or _whole(term):
+        if _whole(term) or (term.isascii() and len(term) >= 3):
             digest = hashlib.md5(term[:3].encode(), usedforsecurity=False).hexdigest()
             mask |= 1 << (int(digest[:4], 16) % 63)
     return mask
