@@ -84,7 +84,10 @@ def move(session: Session, *, team_id: int, actor_id: int, giver: Member, receiv
             col(FollowUp.status).in_(MOVING)).order_by(col(FollowUp.due_at))))
         deals = list(session.exec(select(Deal).where(Deal.customer_id == customer.id, Deal.owner_id == giver.id,
                                                      col(Deal.closed_at).is_(None)).order_by(col(Deal.id))))
-        customer.owner_id, customer.updated_at = receiver.id, now
+        # the pool's clock restarts for the new owner (its idle period runs from the assignment), and a claim
+        # from the pool no longer counts against the giver's claim limit
+        customer.owner_id, customer.assigned_at, customer.claimed_by_id = receiver.id, now, None
+        customer.updated_at = now
         session.add(customer)
         for follow_up in follow_ups:
             follow_up.member_id, follow_up.updated_at = receiver.id or 0, now
@@ -96,6 +99,7 @@ def move(session: Session, *, team_id: int, actor_id: int, giver: Member, receiv
                      entity_id=customer.id,
                      before={"owner_id": giver.id, "owner": giver.name},
                      after={"owner_id": receiver.id, "owner": receiver.name, **names,
+                            "assigned_at": now.isoformat(),
                             "follow_up_ids": [f.id for f in follow_ups], "deal_ids": [d.id for d in deals]})
         moved.customers.append(customer)
         moved.follow_ups.extend(follow_ups)
@@ -106,9 +110,8 @@ def move(session: Session, *, team_id: int, actor_id: int, giver: Member, receiv
                 col(FollowUp.status).in_(MOVING))):
             follow_up.member_id, follow_up.updated_at = receiver.id or 0, now
             session.add(follow_up)
-            audit.record(session, team_id=team_id, actor_id=actor_id, action="handover", entity="followup",
-                         entity_id=follow_up.id, before={"member_id": giver.id}, after={"member_id": receiver.id,
-                                                                                        **names})
+            audit.record(session, team_id=team_id, actor_id=actor_id, action="handover", entity=follow_up,
+                         before={"member_id": giver.id}, after={"member_id": receiver.id, **names})
             moved.follow_ups.append(follow_up)
     session.flush()
     return moved

@@ -125,3 +125,50 @@ def test_the_cli_hands_over_once(engine, tmp_path, monkeypatch):
     assert second.exit_code == 0 and "Already handed over" in second.output
     bad = CliRunner().invoke(build_app(), ["handover", "--from", "Nobody", "--to", "Wang"], env=env)
     assert bad.exit_code == 2
+
+
+def test_a_handed_over_customer_starts_a_new_idle_period_in_the_pool(engine):
+    from core.models import Team
+    from core.services import customer_pool as pool
+
+    owner, chen, wang = team(engine)
+    ids = seed(engine, chen)
+    long_ago = NOW - timedelta(days=90)
+    with session_scope(engine) as session:
+        row = session.get(Team, owner.team_id)
+        row.pool_enabled, row.pool_days = True, 30
+        acme = session.get(Customer, ids["Acme"])  # claimed by Chen from the pool long ago, quiet since
+        acme.created_at = acme.last_interaction_at = acme.pooled_at = acme.assigned_at = long_ago
+        acme.claimed_by_id = chen.member_id
+        session.add_all([row, acme])
+    with session_scope(engine) as session:
+        row = session.get(Team, owner.team_id)
+        assert ids["Acme"] in [c.id for c in pool.due_for_warning(session, row, NOW - timedelta(days=30))]
+    with unit_of_work(engine) as uow:
+        handover.hand_over(uow, owner, NOW, chen.member_id, wang.member_id, (ids["Acme"],))
+    with session_scope(engine) as session:
+        row = session.get(Team, owner.team_id)
+        acme = session.get(Customer, ids["Acme"])
+        assert acme.owner_id == wang.member_id and acme.assigned_at == NOW and acme.claimed_by_id is None
+        assert ids["Acme"] not in [c.id for c in pool.due_for_warning(session, row, NOW - timedelta(days=30))]
+        # the clock restarted, it did not stop: 30 days after the handover it is idle again
+        assert ids["Acme"] in [c.id for c in pool.due_for_warning(session, row, NOW + timedelta(minutes=1))]
+        assert pool.claims_since(session, chen.member_id, NOW - pool.CLAIM_WINDOW) == []
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "handover")).one()
+        assert event.customer_id == ids["Acme"] and event.after["assigned_at"] == NOW.isoformat()
+
+
+def test_a_member_s_unfiled_follow_ups_move_with_an_event_each(engine):
+    owner, chen, wang = team(engine)
+    with session_scope(engine) as session:
+        loose = followups.schedule(session, chen, due_at=NOW + timedelta(days=1), action="call back",
+                                   customer_id=None)
+        loose_id = loose.id
+    with unit_of_work(engine) as uow:
+        result = handover.hand_over(uow, owner, NOW, chen.member_id, wang.member_id)
+    assert result.status is handover.HandoverStatus.MOVED and result.follow_ups == 1
+    with session_scope(engine) as session:
+        assert session.get(FollowUp, loose_id).member_id == wang.member_id
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "handover")).one()
+        assert (event.entity, event.entity_id, event.customer_id) == ("followup", loose_id, None)
+        assert event.before == {"member_id": chen.member_id} and event.after["member_id"] == wang.member_id
