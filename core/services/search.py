@@ -8,11 +8,12 @@ PostgreSQL matches the stored `interaction.search_vector` (migration 0017) and p
 frequencies ANALYZE keeps for that column (`pg_stats.most_common_elems`, read once every few minutes):
 - a term rarer than every frequent one (a customer number, a name, a word found nowhere) drives a GIN
   lookup, bounded: at most `RARE_CAP` notes are read, or the term was not rare and the walk follows;
-- otherwise a walk over the team's newest notes by date: the candidates come from the index
-  `ix_interaction_team_time` alone (it carries `customer_id` and `id`), a salesperson's filtered to the
-  customers they see before any note row is read, then each batch's rows are checked against the stored
-  vector, in batches growing ×4 until `limit` hits or `WALK` candidates; what is left is asked of the GIN
-  index below the walked part. Either way the result is the newest visible matches.
+- otherwise a walk over the team's newest notes by date, in one statement: the candidates come from the
+  index `ix_interaction_team_time` alone (it carries `customer_id`, `id` and `search_bits`, a 63-bit
+  signature of each note's terms: a note lacking one of the query's bits cannot match), a salesperson's are
+  checked against the customers they see before any note row is read, then each remaining one against its
+  stored vector by primary key, in date order, stopping at `limit` hits; what the newest `WALK` candidates
+  did not hold is asked of the GIN index below them. Either way the result is the newest visible matches.
 """
 
 from __future__ import annotations
