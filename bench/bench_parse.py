@@ -4,7 +4,7 @@
 
 Customer names come from the seed script's generator (Chinese and English company names); notes mix
 known customers, typos, unknown names, new-customer markers and every language. The first 200 notes warm the
-caches and are not counted. Two runs: as is, and with the index frozen out of the garbage collector's sight
+caches and are not counted. The index's resident memory is printed too (RSS after − before the build). Two runs: as is, and with the index frozen out of the garbage collector's sight
 (`gc.freeze()` after building it), which is what a long-lived bot process can do with its index.
 """
 
@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.seed import customer_name
 from core.understanding import CustomerIndex, KnownCustomer, parse_note
+from core.voice.memory import trim
 
 CUSTOMERS = 100_000
 NOTES = 5_000
@@ -40,6 +41,14 @@ WARM_UP = 200
 def pct(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def _rss_mb() -> float:
+    """Resident memory (Linux /proc; 0 elsewhere)."""
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except (OSError, ValueError):
+        return 0.0
 
 
 def _machine() -> str:
@@ -79,12 +88,17 @@ def _run(notes: list[str], index: CustomerIndex) -> tuple[list[float], list[floa
 def main() -> None:
     rng = random.Random(7)
     names = [customer_name(i, rng) for i in range(CUSTOMERS)]
+    gc.collect()
+    before = _rss_mb()
     started = time.perf_counter()
     index = CustomerIndex(KnownCustomer(i, name, (), (f"{name[:1]}經理",)) for i, name in enumerate(names, 1))
     build = time.perf_counter() - started
+    gc.collect()
+    trim()  # what the name index does after a build: freed memory back to the OS
+    held = _rss_mb() - before
     notes = _notes(names, rng)
     print(f"machine: {_machine()}")
-    print(f"index of {CUSTOMERS:,} customers built in {build:.2f} s")
+    print(f"index of {CUSTOMERS:,} customers built in {build:.2f} s, holding {held:.1f} MB RSS")
     for label in ("as is", "gc.freeze()"):
         if label == "gc.freeze()":
             gc.collect()
