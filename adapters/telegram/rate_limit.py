@@ -2,8 +2,9 @@
 
 Every request that creates a message in a chat (`send*` but the chat action, `copy*`, `forward*`) waits for the
 pacer's slot for its chat (`data["chat_id"]`), so replies, nudges and notices of every process on the token
-share Telegram's 30/s and 1/s per chat. Everything else — getUpdates, answerCallbackQuery, edits, chat actions,
-getFile, setMyCommands — passes straight through. No retries here: a 429 is reported to the pacer
+share Telegram's 30/s and 1/s per chat; the chat is free again a gap after the answer (a request delayed on its
+way, on a busy machine, cannot arrive within the gap of the next one). Everything else — getUpdates,
+answerCallbackQuery, edits, chat actions, getFile, setMyCommands — passes straight through. No retries here: a 429 is reported to the pacer
 (`back_off`, for every process) and raised, and core.delivery decides what follows.
 """
 
@@ -56,10 +57,12 @@ class PacedRateLimiter(BaseRateLimiter[None]):
         chat = paced(endpoint, data)
         if chat is None:
             return await callback(*args, **kwargs)
-        await self.pacer.wait(PLATFORM, chat)
+        await self.pacer.wait(PLATFORM, chat, held=True)  # the chat stays taken until the answer (`done`)
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as error:
             wait = error.retry_after
             self.pacer.back_off(PLATFORM, wait.total_seconds() if isinstance(wait, timedelta) else float(wait))
             raise
+        finally:
+            self.pacer.done(PLATFORM, chat)

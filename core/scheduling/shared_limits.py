@@ -24,8 +24,13 @@ context — the messenger's own (adapters.telegram.rate_limit, the Slack adapter
 reserved instead of reserving a second one. A pass used later than `LATE` after its slot takes a new slot (the
 chat's gap is not waited again when no other message to it was reserved since).
 
+A request whose answer will be reported (`wait(..., then=...)`, `wait(..., held=True)`, then `done`) keeps its chat
+taken for every process until the answer — the chat row reads departure + `HOLD` — and `done` frees it a gap after
+the answer: on a starved machine a request can reach the platform long after its departure, and the next one to
+that chat must not arrive within the gap of it. Without `done` (a process killed in flight) the chat is free
+`HOLD` after the departure. Other processes look at a taken chat every `BUSY_POLL`.
+
 When the database does not answer, the process paces on its own (an in-process `Pacer`) and says so in the log.
-`done` does nothing: slots are spaced by departure, on one clock, not by answers.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from concurrent.futures import wait as wait_all
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
@@ -47,6 +53,8 @@ from core.scheduling.limits import PLATFORM_LIMITS, Pacer
 
 log = logging.getLogger(__name__)
 LATE = 0.04  # seconds a departure may follow its slot; later, a new slot is taken
+HOLD = 10.0  # seconds a chat stays taken by a request awaiting its answer (`held`), unless `done` frees it sooner
+BUSY_POLL = 0.1  # seconds between looks at a chat taken by a request in flight
 EARLY = 0.005  # a chat counts as free this much before its time (the event loop may wake a little early)
 PLATFORM_CHAT = ""  # the platform-wide row's chat
 LONE_CHAT = "-"  # stands for an empty chat id (the platform row's key is taken)
@@ -72,6 +80,8 @@ SELECT CAST(extract(epoch FROM coalesce((SELECT departure FROM chat_slot), (SELE
 """)  # chat_free NULL: the chat is not free yet (delay: until it is); else the slot, and the chat row's new value
 ENSURE = text("INSERT INTO sendslot (platform, chat, next_free_at) VALUES (:platform, '', clock_timestamp()), "
               "(:platform, :chat, clock_timestamp()) ON CONFLICT (platform, chat) DO NOTHING")
+ANSWERED = text("UPDATE sendslot SET next_free_at = clock_timestamp() + make_interval(secs => :gap) "
+                "WHERE platform = :platform AND chat = :chat AND next_free_at = :held")
 BACK_OFF = text("UPDATE sendslot SET next_free_at = greatest(next_free_at, clock_timestamp() + make_interval(secs => "
                 ":seconds)) WHERE platform = :platform AND chat = :chat")
 
@@ -110,6 +120,7 @@ class SharedPacer:
         self._chat_free: dict[tuple[str, str], float] = defaultdict(float)  # this process's own reservations
         self._db_thread = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="send-slots")
         self._writes: set[Future] = set()  # back-offs on their way to the database
+        self._holds: dict[tuple[str, str], datetime] = {}  # chats taken until their request is answered
         self._chat_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self.reservations = self.retakes = 0  # totals since start (a retake: a new slot after a late wake-up)
 
@@ -132,29 +143,38 @@ class SharedPacer:
         """As far as this process knows (another process may have reserved the chat since)."""
         return max(0.0, self._chat_free[(platform, chat)] - time.monotonic())
 
-    async def wait(self, platform: str, chat: str, then: Callable[[], Awaitable[bool]] | None = None) -> bool:
+    async def wait(self, platform: str, chat: str, then: Callable[[], Awaitable[bool]] | None = None, *,
+                   held: bool = False) -> bool:
         """Wait for a slot; `then` (e.g. marking the nudge sent) runs in it, and False gives the slot up.
 
-        A caller's wait leaves a pass for the messenger's wait that follows in the same context."""
+        With `then` or `held`, the chat stays taken (for every process) until `done(platform, chat)` reports the
+        answer, and is free `gap` after it — a request slowed on its way cannot arrive within the gap of the
+        next one — or, if no answer is reported, `HOLD` after the departure. A caller's wait leaves a pass for the
+        messenger's wait that follows in the same context."""
         if platform not in self._limits:
             return await then() if then else True
         chat = chat or LONE_CHAT
         ours: datetime | None = None
-        held = _PASS.get()
-        if held is not None and not held.used and held.pacer == id(self) and (held.platform, held.chat) == (platform, chat):
-            held.used = True
+        given = _PASS.get()
+        if given is not None and not given.used and given.pacer == id(self) and (given.platform, given.chat) == (platform, chat):
+            given.used = True
             if then is None:
-                if time.monotonic() - held.departure <= self.late:
+                if time.monotonic() - given.departure <= self.late:
                     return True
-                ours = held.chat_free  # late: a new slot, but not the chat's gap again for our own reservation
-        departure, chat_free = await self._slot(platform, chat, ours)
+                ours = given.chat_free  # late: a new slot, but not the chat's gap again for our own reservation
+        departure, chat_free = await self._slot(platform, chat, ours, held or then is not None)
         if then is not None and not await then():
+            self.done(platform, chat)
             return False
         _PASS.set(_Pass(id(self), platform, chat, departure, chat_free))
         return True
 
     def done(self, platform: str, chat: str) -> None:
-        """Nothing to do: slots are spaced by departure (kept for the Pacer interface)."""
+        """The request a held wait let go was answered (or failed): its chat is free `gap` from now."""
+        held = self._holds.pop((platform, chat or LONE_CHAT), None)
+        if held is not None:
+            self._write(ANSWERED, {"platform": platform, "chat": chat or LONE_CHAT, "held": held,
+                                   "gap": self.gap(platform)})
 
     def back_off(self, platform: str, seconds: float, chat: str | None = None) -> None:
         """After a 429: nothing more to this platform (or this chat) for `seconds`, from any process."""
@@ -164,7 +184,11 @@ class SharedPacer:
         if chat is None:
             self._paused_until[platform] = max(self._paused_until[platform], time.monotonic() + seconds)
         key = PLATFORM_CHAT if chat is None else (chat or LONE_CHAT)
-        write = self._db_thread.submit(self._back_off, platform, key, seconds)
+        self._write(BACK_OFF, {"platform": platform, "chat": key, "seconds": seconds})
+
+    def _write(self, statement: Any, values: dict[str, Any]) -> None:
+        """On the database threads, without waiting (back-offs and answers)."""
+        write = self._db_thread.submit(self._execute, statement, values)
         self._writes.add(write)
         write.add_done_callback(self._writes.discard)
 
@@ -177,21 +201,25 @@ class SharedPacer:
         self._slots.dispose()
 
     # -- slots ---------------------------------------------------------------------------------
-    async def _slot(self, platform: str, chat: str, ours: datetime | None) -> tuple[float, datetime | None]:
+    async def _slot(self, platform: str, chat: str, ours: datetime | None,
+                    held: bool = False) -> tuple[float, datetime | None]:
         """Reserve, sleep until the slot; a late wake-up (or a back-off meanwhile) takes a new one."""
         loop = asyncio.get_running_loop()
         async with self._chat_locks[(platform, chat)]:
             while True:
                 try:
-                    delay, chat_free = await loop.run_in_executor(self._db_thread, self._reserve, platform, chat, ours)
+                    delay, chat_free = await loop.run_in_executor(self._db_thread, self._reserve, platform, chat, ours,
+                                                                  held)
                 except Exception:
                     log.warning("send slots: the database did not answer; pacing this process alone", exc_info=True)
                     await self._local.wait(platform, chat)
                     return time.monotonic(), None
                 departure = time.monotonic() + delay
                 if chat_free is None:  # another message to this chat is on its way: wait for its gap, ask again
-                    await _sleep_until(departure)
+                    await _sleep_until(min(departure, time.monotonic() + BUSY_POLL))  # (freed early by `done`)
                     continue
+                if held:
+                    self._holds[(platform, chat)] = chat_free
                 self._chat_free[(platform, chat)] = departure + self.gap(platform)
                 await _sleep_until(departure)
                 if (paused := self._paused_until[platform]) > time.monotonic():
@@ -201,25 +229,27 @@ class SharedPacer:
                 self.retakes += 1
                 ours = chat_free
 
-    def _reserve(self, platform: str, chat: str, ours: datetime | None) -> tuple[float, datetime | None]:
+    def _reserve(self, platform: str, chat: str, ours: datetime | None,
+                 held: bool = False) -> tuple[float, datetime | None]:
         """Blocking, one statement: (seconds until the departure, the chat row's new value), or (seconds until
         the chat is free, None)."""
         with self._slots.connect() as connection:
             if (platform, chat) not in self._known:
                 connection.execute(ENSURE, {"platform": platform, "chat": chat})
             row = connection.execute(RESERVE, {"platform": platform, "chat": chat, "ours": ours, "early": EARLY,
-                                               "spacing": self.spacing(platform), "gap": self.gap(platform)}).one()
+                                               "spacing": self.spacing(platform),
+                                               "gap": HOLD if held else self.gap(platform)}).one()
         self._known.add((platform, chat))
         if row.chat_free is not None:
             self.reservations += 1
         return float(row.delay), row.chat_free
 
-    def _back_off(self, platform: str, chat: str, seconds: float) -> None:
+    def _execute(self, statement: Any, values: dict[str, Any]) -> None:
         try:
             with self._slots.connect() as connection:
-                connection.execute(BACK_OFF, {"platform": platform, "chat": chat, "seconds": seconds})
+                connection.execute(statement, values)
         except Exception:
-            log.warning("send slots: could not record a back-off of %.1f s for %s", seconds, platform, exc_info=True)
+            log.warning("send slots: could not record %s", values, exc_info=True)
 
 
 def shared_pacer_for(engine: Engine, limits: dict[str, tuple[float, float]]) -> SharedPacer | Pacer:

@@ -160,3 +160,32 @@ def test_a_refused_slot_is_not_a_pass(database):
         return pacer.reservations
 
     assert in_threads(database, [work]) == [2]
+
+
+def test_a_chat_in_flight_is_taken_for_every_pacer_until_its_answer(database):
+    """A held request (python-telegram-bot's limiter) keeps its chat until `done`; the next message to that chat,
+    from another pacer, leaves a gap after the answer, however slow the first one was on its way."""
+    answered = threading.Event()
+    waiting = threading.Event()
+
+    async def slow_request(pacer: SharedPacer) -> float:
+        await pacer.wait("telegram", "chat-a", held=True)
+        while not waiting.is_set():  # the other pacer is waiting for the chat…
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(1.5)  # …while this request is still on its way (longer than the gap)
+        pacer.done("telegram", "chat-a")
+        pacer.flush()
+        at = time.monotonic()
+        answered.set()
+        return at
+
+    async def next_message(pacer: SharedPacer) -> float:
+        await pacer.wait("telegram", "chat-b")  # warm: rows and connections ready
+        await asyncio.sleep(0.2)  # the slow request has reserved chat-a by now
+        waiting.set()
+        await pacer.wait("telegram", "chat-a")
+        assert answered.is_set()
+        return time.monotonic()
+
+    answered_at, sent_at = in_threads(database, [slow_request, next_message])
+    assert sent_at >= answered_at + GAP

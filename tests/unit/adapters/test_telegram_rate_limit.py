@@ -15,10 +15,15 @@ class RecordingPacer:
     def __init__(self) -> None:
         self.waits: list[tuple[str, str]] = []
         self.back_offs: list[tuple[str, float]] = []
+        self.answered: list[tuple[str, str]] = []
 
-    async def wait(self, platform: str, chat: str) -> bool:
+    async def wait(self, platform: str, chat: str, *, held: bool = False) -> bool:
+        assert held  # the chat stays taken until `done`
         self.waits.append((platform, chat))
         return True
+
+    def done(self, platform: str, chat: str) -> None:
+        self.answered.append((platform, chat))
 
     def back_off(self, platform: str, seconds: float) -> None:
         self.back_offs.append((platform, seconds))
@@ -53,7 +58,7 @@ async def test_a_message_waits_for_its_chat_and_the_rest_pass():
     assert await limiter.process_request(callback, ("answered",), {}, "answerCallbackQuery",
                                          {"callback_query_id": "q"}, None) == {"ok": "answered"}
     assert calls == ["sent", "answered"]
-    assert pacer.waits == [("telegram", "42")]
+    assert pacer.waits == pacer.answered == [("telegram", "42")]
 
 
 async def test_a_429_backs_every_process_off_and_is_raised():
@@ -65,3 +70,4 @@ async def test_a_429_backs_every_process_off_and_is_raised():
     with pytest.raises(RetryAfter):
         await PacedRateLimiter(pacer).process_request(refused, (), {}, "sendMessage", {"chat_id": 1}, None)
     assert pacer.back_offs == [("telegram", 5.0)]
+    assert pacer.answered == [("telegram", "1")]  # a refused request frees its chat too
