@@ -65,6 +65,8 @@ class FakeTelegram:
     overall_per_second: int = 30
     chat_gap: float = 1.0
     rate_limited: int = 0  # 429s answered because a limit was exceeded
+    overall_violations: int = 0  # of those: more than `overall_per_second` in one second
+    chat_violations: int = 0  # of those: a second message to one chat within `chat_gap`
     _accepted: deque = field(default_factory=deque)  # arrival times of accepted sends in the last second
     _chat_last: dict[str, float] = field(default_factory=dict)
     never_started: set[int] = field(default_factory=set)  # user ids that never opened a private chat
@@ -143,8 +145,10 @@ class FakeTelegram:
         wait = 0.0
         if len(self._accepted) >= self.overall_per_second:
             wait = self._accepted[0] + 1.0 - now
+            self.overall_violations += 1
         if chat in self._chat_last and now - self._chat_last[chat] < self.chat_gap:
             wait = max(wait, self._chat_last[chat] + self.chat_gap - now)
+            self.chat_violations += 1
         if wait <= 0:
             self._accepted.append(now)
             self._chat_last[chat] = now
