@@ -1,15 +1,17 @@
 """One new row written in one round trip, the session's other pending changes left for its next flush.
 
-`insert_loaded` sends `INSERT … RETURNING id` (optionally `ON CONFLICT (…) DO NOTHING`) without flushing the
-session first and then attaches the row as loaded. What a use case recorded before (its audit events) stays
-pending, so the audit rows of a whole update go to the database together in one multi-row INSERT at the next
-flush or at the commit, in the same transaction as the rows they describe."""
+`insert_loaded` sends `INSERT … RETURNING id` (optionally `ON CONFLICT (…) DO NOTHING`) on the session's
+connection without flushing the session first, then attaches the row as loaded. What a use case recorded
+before (its audit events) stays pending, so the audit rows of a whole update go to the database together at
+the next flush or at the commit (`core.services.audit`), in the same transaction as the rows they describe.
+The statement is built once per table and key, so each call only binds its values."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
-from sqlalchemy import Insert, insert
+from sqlalchemy import Insert, Table, insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
@@ -25,15 +27,22 @@ def insert_loaded(session: Session, row: SQLModel, *, unique: Sequence[str] = ()
     mapper = sa_inspect(type(row))
     (key,) = mapper.primary_key
     values = {c.key: getattr(row, c.key) for c in mapper.columns if c is not key}
-    statement: Insert = insert(type(row)).values(**values)
-    if unique:
-        dialect = session.get_bind().dialect.name
-        insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert_of(type(row)).values(**values).on_conflict_do_nothing(index_elements=list(unique))
-    new_id = session.execute(statement.returning(key).execution_options(autoflush=False)).scalar()
+    connection = session.connection()
+    statement = _statement(mapper.local_table, tuple(unique), connection.dialect.name)
+    new_id = connection.execute(statement, values).scalar()
     if new_id is None:
         return False
     setattr(row, key.key, new_id)
     make_transient_to_detached(row)
     session.add(row)
     return True
+
+
+@cache
+def _statement(table: Table, unique: tuple[str, ...], dialect: str) -> Insert:
+    """The INSERT of `table`'s columns (those bound) returning its key; ON CONFLICT (`unique`) DO NOTHING."""
+    (key,) = table.primary_key
+    if not unique:
+        return insert(table).returning(key)
+    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_of(table).on_conflict_do_nothing(index_elements=list(unique)).returning(key)

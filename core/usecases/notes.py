@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import and_, false, null
+from sqlalchemy import Executable, and_, bindparam, false, null
 from sqlmodel import Session, col, select
 
 from core.events import FollowUpsChanged
@@ -288,12 +289,11 @@ def _read_customers(session: Session, actor: Actor, draft: NoteDraft, source: So
     if not ids:
         return {}, False, None
     key = match_key(draft.contact) if draft.contact else ""
-    stored = (select(Interaction.id).where(*interactions.of_source(source)).scalar_subquery() if source
-              else null())
-    named = and_(col(Contact.customer_id) == col(Customer.id), col(Contact.name_key) == key) if key else false()
-    rows = cast(Sequence[tuple[Customer, Contact | None, int | None]], session.execute(
-        select(Customer, Contact, stored).outerjoin(Contact, named)
-        .where(col(Customer.id).in_(ids), Customer.team_id == actor.team_id).order_by(col(Contact.id))).all())
+    params: dict[str, Any] = {"ids": sorted(ids), "team": actor.team_id, "key": key}
+    if source is not None:
+        params |= {"platform": source.platform, "chat": source.chat, "message": source.message_id}
+    rows = cast(Sequence[tuple[Customer, Contact | None, int | None]],
+                session.execute(_customers_query(bool(key), source is not None), params).all())
     if not rows:
         return {}, False, None
     found: dict[int, tuple[Customer, Contact | None]] = {}
@@ -302,6 +302,20 @@ def _read_customers(session: Session, actor: Actor, draft: NoteDraft, source: So
             found[customer.id] = (customer, contact)
     stored_id = rows[0][2]
     return found, source is not None, session.get(Interaction, stored_id) if stored_id is not None else None
+
+
+@cache
+def _customers_query(named: bool, sourced: bool) -> Executable:
+    """`_read_customers`' query, built once (each note binds its values): customers by id in the team, their
+    contact of a name key (when `named`), the id of the record of a source (when `sourced`)."""
+    stored = select(Interaction.id).where(
+        col(Interaction.source_platform) == bindparam("platform"), col(Interaction.source_chat) == bindparam("chat"),
+        col(Interaction.source_message_id) == bindparam("message")).scalar_subquery() if sourced else null()
+    contact = and_(col(Contact.customer_id) == col(Customer.id),
+                   col(Contact.name_key) == bindparam("key")) if named else false()
+    return (select(Customer, Contact, stored).outerjoin(Contact, contact)
+            .where(col(Customer.id).in_(bindparam("ids", expanding=True)), Customer.team_id == bindparam("team"))
+            .order_by(col(Contact.id)))
 
 
 def _in_team(session: Session, actor: Actor, customer_id: int | None) -> Customer | None:

@@ -150,3 +150,33 @@ def test_a_source_stored_meanwhile_returns_the_stored_record_without_a_savepoint
         session.flush()  # the transaction goes on: nothing half-written, no error pending
         assert session.exec(select(func.count()).select_from(Interaction)).one() == 1
         session.rollback()
+
+
+def test_audit_events_are_written_in_the_order_recorded_and_a_savepoint_rolled_back_takes_its_own(engine):
+    from core.services import audit
+
+    actor = founder(engine)
+
+    def record(session, action: str) -> None:
+        audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action=action, entity="customer",
+                     entity_id=1)
+
+    with unit_of_work(engine) as uow:
+        session = uow.session
+        for action in ("a1", "a2"):
+            record(session, action)
+        savepoint = session.begin_nested()  # the session flushes a1, a2 first
+        record(session, "b1")
+        session.flush()  # written inside the savepoint
+        savepoint.rollback()
+        savepoint = session.begin_nested()
+        record(session, "b2")  # still pending: leaves with its savepoint
+        savepoint.rollback()
+        record(session, "a3")
+        assert session.exec(select(AuditEvent.action).order_by(col(AuditEvent.id))).all()[-3:] == [
+            "a1", "a2", "a3"]  # the query's autoflush wrote a3
+    with unit_of_work(engine) as uow:
+        actions = uow.session.exec(select(AuditEvent.action).where(AuditEvent.entity == "customer",
+                                                                   AuditEvent.entity_id == 1)
+                                   .order_by(col(AuditEvent.id))).all()
+    assert actions == ["a1", "a2", "a3"]
