@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import bisect
 import gc
+import io
 import time
 import weakref
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
@@ -60,6 +62,7 @@ class _Strings:
             self._offsets.append(total)
         self._blob = "".join(parts)
         self._tail: list[str] = []
+        self._building: io.StringIO | None = None
 
     def __len__(self) -> int:
         return len(self._offsets) - 1 + len(self._tail)
@@ -75,6 +78,20 @@ class _Strings:
 
     def append(self, item: str) -> None:
         self._tail.append(item)
+
+    def extend(self, item: str) -> None:
+        """Store one more string in the buffer being built (a large buffer grows, no small object is kept)."""
+        assert not self._tail, "extend only while building"
+        if self._building is None:
+            self._building = io.StringIO()
+            self._building.write(self._blob)
+        self._offsets.append(self._offsets[-1] + self._building.write(item))
+
+    def done(self) -> _Strings:
+        """The strings stored with `extend`, as one string."""
+        if self._building is not None:
+            self._blob, self._building = self._building.getvalue(), None
+        return self
 
 
 class _Companies:
@@ -102,13 +119,47 @@ class _Companies:
             self._extra.setdefault(key, []).append(customer_id)
 
 
+class _Grams:
+    """Bigram → positions of the keys holding it, in three arrays (sorted bigrams, where each one's positions
+    start, the positions), counted in a first pass and filled in a second; keys appended later beside them."""
+
+    def __init__(self, keys: _Strings) -> None:
+        counts: dict[int, int] = {}
+        for known in keys:
+            for gram in _bigrams(known):
+                counts[gram] = counts.get(gram, 0) + 1
+        self._grams = array("q", sorted(counts))
+        self._starts = array("I", [0])
+        self._starts.extend(accumulate(counts[gram] for gram in self._grams))
+        del counts
+        self._positions = array("i", bytes(4 * self._starts[-1]))
+        filled = dict(zip(self._grams, self._starts[:-1], strict=True))  # each bigram's next free slot
+        for position, known in enumerate(keys):
+            for gram in _bigrams(known):
+                self._positions[filled[gram]] = position
+                filled[gram] += 1
+        del filled
+        self._extra: dict[int, list[int]] = {}
+
+    def get(self, gram: int) -> Sequence[int]:
+        at = bisect.bisect_left(self._grams, gram)
+        stored = self._positions[self._starts[at]:self._starts[at + 1]] \
+            if at < len(self._grams) and self._grams[at] == gram else array("i")
+        extra = self._extra.get(gram)
+        return [*stored, *extra] if extra else stored
+
+    def add(self, key: str, position: int) -> None:
+        for gram in _bigrams(key):
+            self._extra.setdefault(gram, []).append(position)
+
+
 @dataclass
 class _TeamNames:
     keys: _Strings = field(default_factory=_Strings)
     ids: array[int] = field(default_factory=lambda: array("q"))
     loaded_at: float = 0.0
     index: Any = None  # core.understanding.CustomerIndex, built on first use
-    grams: dict[int, array[int]] | None = None  # bigram → positions in `keys`, built on first fuzzy lookup
+    grams: _Grams | None = None  # bigram → positions in `keys`, built on first fuzzy lookup
     companies: _Companies | None = None  # company_key → customer ids, built on first use
     floor: int = 0  # audit events above this id are read on every lookup
     next_floor: int = 0  # the newest audit id when `floor_at` was taken: the floor once FLOOR_LAG has passed
@@ -122,8 +173,7 @@ class _TeamNames:
         self.keys.append(key)
         self.ids.append(customer_id)
         if self.grams is not None:
-            for gram in _bigrams(key):
-                self.grams.setdefault(gram, array("i")).append(len(self.keys) - 1)
+            self.grams.add(key, len(self.keys) - 1)
 
     def add_company(self, name: str, customer_id: int) -> None:
         if self.companies is None:
@@ -137,17 +187,12 @@ class _TeamNames:
             return dict(enumerate(self.keys))
         grams = self.grams
         if grams is None:
-            grams = self.grams = {}
-            for position, known in enumerate(self.keys):
-                for gram in _bigrams(known):
-                    if (positions := grams.get(gram)) is None:
-                        positions = grams[gram] = array("i")
-                    positions.append(position)
+            grams = self.grams = _Grams(self.keys)
             _give_back()
-        rarest = sorted(_bigrams(key), key=lambda gram: len(grams.get(gram, ())))[:3]
+        rarest = sorted(_bigrams(key), key=lambda gram: len(grams.get(gram)))[:3]
         found: set[int] = set()
         for gram in rarest:
-            found.update(grams.get(gram, ()))
+            found.update(grams.get(gram))
         return {position: self.keys[position] for position in found}
 
 
@@ -184,18 +229,17 @@ class NameIndex:
         del names
         newest = _newest_event(session, team_id)  # before reading: whatever is written meanwhile is replayed
         ids = array("q")
-        keys: list[str] = []
+        keys = _Strings()
         for key, customer_id in session.exec(select(CustomerAlias.key, CustomerAlias.customer_id)
                                              .join(Customer, col(Customer.id) == col(CustomerAlias.customer_id))
                                              .where(CustomerAlias.team_id == team_id,
                                                     col(Customer.merged_into_id).is_(None))
                                              .execution_options(yield_per=STREAM)):
-            keys.append(key)
+            keys.extend(key)
             ids.append(customer_id)
-        names = _TeamNames(_Strings(keys), ids, time.monotonic(),
+        names = _TeamNames(keys.done(), ids, time.monotonic(),
                            floor=newest, next_floor=newest, floor_at=time.monotonic(), deep_floor=newest,
                            deep_at=time.monotonic(), history=[(time.monotonic(), newest)])
-        del keys
         teams[team_id] = names
         _give_back()
         return names
