@@ -28,7 +28,7 @@ import psutil  # type: ignore[import-untyped]
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
-import asyncio, gc, logging, sys, time
+import asyncio, gc, logging, random, sys, time
 from datetime import UTC, datetime
 sys.path.insert(0, {root!r})
 TRACE = {trace!r}
@@ -63,9 +63,11 @@ print("started", flush=True); sys.stdin.readline()
 
 stamp = time.time_ns()
 typo_en = en[:3] + en[4:]
+# a new company unlike any earlier run's (a name close to one would be offered as that customer instead)
+new_name = "".join(random.Random(stamp).sample("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥春夏秋冬梅蘭竹菊松柏桃李", 6))
 NOTES = [f"拜訪{{zh[0]}}王總,要報價", f"打電話給{{zh[1][:2] + zh[1][3:]}}陳小姐,月結30天OK,明天下午3點再確認",
          f"Call with {{typo_en}}: price too high, send revised quote next week", "打電話給陳經理,他說下週再談",
-         f"新客戶 聯旺光電{{stamp % 1000000}} 張協理 要 5,000 片,提醒我週五前寄樣品"]
+         f"新客戶 {{new_name}}光電 張協理 要 5,000 片,提醒我週五前寄樣品"]
 
 async def notes():
     chat, sender = ChatRef("bench", "bench"), Sender(user, "Bench")
@@ -74,6 +76,11 @@ async def notes():
 started = time.perf_counter()
 asyncio.run(notes())
 gc.collect()
+from core.services.name_index import name_index
+team = next(iter(name_index._engines.values()), {{}})
+built = [part for part in ("index", "grams", "companies") if all(getattr(t, part) is not None for t in team.values())]
+if not team or len(built) < 3:
+    errors.append("name index parts built: " + ", ".join(built))
 print("noted %d %.2f %d" % (len(NOTES), time.perf_counter() - started, len(errors)), flush=True)
 if TRACE:
     for stat in tracemalloc.take_snapshot().statistics("lineno")[:25]:
