@@ -158,24 +158,6 @@ async def _work(url: str, name: str, ready: Any, stop: Any) -> dict[str, Any]:
     return {"name": name, **handled, "statements": statements["n"], "cpu": time.process_time() - cpu}
 
 
-def backends_cpu(engine: Engine) -> float:
-    """CPU seconds of the PostgreSQL backends serving this database (the workers' connections, since they opened;
-    the server is on this machine)."""
-    import psutil  # type: ignore[import-untyped]
-
-    with engine.connect() as connection:
-        pids: list[int] = list(connection.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                                       "AND pid <> pg_backend_pid()")).scalars())
-    total = 0.0
-    for pid in pids:
-        try:
-            times = psutil.Process(pid).cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
-
-
 def run(url: str, template: str, workers: int, items: list[tuple[str, str, dict[str, Any]]],
         profile: bool = False) -> dict[str, Any]:
     recreate(url, template=template)
@@ -206,7 +188,6 @@ def run(url: str, template: str, workers: int, items: list[tuple[str, str, dict[
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
     load_after = os.getloadavg()[0]
-    postgres_cpu = backends_cpu(engine)
     stop.set()
     stats = [results.get(timeout=120) for _ in processes]
     for process in processes:
@@ -223,7 +204,6 @@ def run(url: str, template: str, workers: int, items: list[tuple[str, str, dict[
             "handle_ms": 1000 * sum(s["handle"] for s in stats) / max(1, notes),
             "statements": sum(s["statements"] for s in stats) / max(1, notes),
             "cpu_ms": 1000 * sum(s["cpu"] for s in stats) / max(1, notes),
-            "postgres_cpu_ms": 1000 * postgres_cpu / max(1, notes),
             "profile": next((s.get("profile") for s in stats if s.get("profile")), None)}
 
 
@@ -316,11 +296,11 @@ def main() -> None:
     try:
         for workers in [1] if args.profile else counts:
             result = run(url, template, workers, items, profile=args.profile)
-            print(f"workers={workers}: {result['rate']:,.0f} notes/s ({result['notes']} notes in "
+            print(f"workers={workers}: {result['rate']:,.0f} notes/s ({len(items)} notes in "
                   f"{result['elapsed']:.1f} s, stored in {result['stored']:.2f} s; {result['logged']} logged, "
+                  f"{result['notes'] - len(items)} taken twice, "
                   f"{result['unsent']} replies unsent); per note: handle {result['handle_ms']:.1f} ms wall, "
-                  f"{result['statements']:.1f} SQL statements, {result['cpu_ms']:.1f} ms worker CPU, "
-                  f"{result['postgres_cpu_ms']:.1f} ms PostgreSQL CPU; "
+                  f"{result['statements']:.1f} SQL statements, {result['cpu_ms']:.1f} ms worker CPU; "
                   f"load {result['load'][0]:.1f} → {result['load'][1]:.1f}", flush=True)
             if result["profile"]:
                 print(result["profile"])

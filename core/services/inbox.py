@@ -26,6 +26,8 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import threading
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -46,6 +48,7 @@ from core.uow import UnitOfWork
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 LEASE_SECONDS = 10.0
+STALLED_SECONDS = 60.0  # a worker loop with no progress for this long stops renewing its leases (see Worker)
 PENDING, PROCESSING, DONE, PARKED = "pending", "processing", "done", "parked"
 OPEN = (PENDING, PROCESSING)
 # the predicate of the partial index ix_inboxitem_open, written as literals so that a prepared (generic) plan still
@@ -269,8 +272,12 @@ class Inbox:
                                                                   limit=limit, platform=platform))
 
     async def renew(self, ids: Sequence[int]) -> None:
+        await asyncio.to_thread(self.renew_now, ids)
+
+    def renew_now(self, ids: Sequence[int]) -> None:
+        """Renew from any thread (the worker's heartbeat thread)."""
         until = self.clock.now() + timedelta(seconds=self.lease)
-        await asyncio.to_thread(self._run, lambda s: renew(s, self.worker, ids, until))
+        self._run(lambda s: renew(s, self.worker, ids, until))
 
     async def finish(self, claim_id: int) -> None:
         await asyncio.to_thread(self._run, lambda s: finish(s, self.worker, claim_id))
@@ -401,8 +408,17 @@ class Subscription:
 class Worker:
     """Processes one platform's inbox rows in this process: claims rows (per chat in order, at most `concurrency`
     in flight), runs `process(claim)` for each with the claim current (so the update's unit of work marks it done
-    with its effects), renews the leases of the rows in flight every lease/3, and gives a parked row to
-    `parked(claim)` once (the member is told). `wake()` makes it look at once: a receiver in this process stored
+    with its effects), renews the leases of the rows in flight every lease/3 from a thread of its own, and gives
+    a parked row to
+    `parked(claim)` once (the member is told).
+
+    Why a thread: the CRM's database calls are synchronous, so while the loop works through a batch of claimed
+    rows one by one (each handled without yielding) an asyncio heartbeat would wait behind all of them, and with
+    32 rows at some 0.4 s each on a loaded machine the leases of the last ones ran out and other processes took
+    them again (bench/bench_inbox.py). The thread renews only while the loop shows progress (a row started or
+    ended, a claim loop turn) within `STALLED_SECONDS`, so the rows of a hung process are still taken over.
+
+    `wake()` makes it look at once: a receiver in this process stored
     rows, or, on PostgreSQL, a receiver in any process did (`Wakeups`, LISTEN/NOTIFY); otherwise, and whenever
     the LISTEN connection is down, it looks every `idle_seconds`."""
 
@@ -416,6 +432,9 @@ class Worker:
         self._tasks: list[asyncio.Task] = []
         self._stopping = False  # the loops end on it even where a cancellation was lost
         self.wakeups: Subscription | None = None
+        self._progress = time.monotonic()  # the loop's last sign of life, read by the heartbeat thread
+        self._beat_stop = threading.Event()
+        self._beat: threading.Thread | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -423,8 +442,10 @@ class Worker:
     async def start(self) -> None:
         if self.inbox.engine.dialect.name == "postgresql":
             self.wakeups = Wakeups.subscribe(self.inbox.engine, self.platform, self.wake)
-        self._tasks = [asyncio.create_task(self._work(), name=f"inbox-work-{self.platform}"),
-                       asyncio.create_task(self._heartbeat(), name=f"inbox-heartbeat-{self.platform}")]
+        self._tasks = [asyncio.create_task(self._work(), name=f"inbox-work-{self.platform}")]
+        self._beat_stop.clear()
+        self._beat = threading.Thread(target=self._heartbeat, name=f"inbox-heartbeat-{self.platform}", daemon=True)
+        self._beat.start()
 
     async def stop(self, grace: float = 3.0) -> None:
         """Stop claiming, let the rows in flight finish for `grace` seconds, then cancel them and hand them back."""
@@ -441,6 +462,10 @@ class Worker:
         self._tasks.clear()
         if self.inflight:
             await asyncio.wait(list(self.inflight.values()), timeout=grace)
+        self._beat_stop.set()
+        if self._beat is not None:
+            await asyncio.to_thread(self._beat.join, 5.0)
+            self._beat = None
         left = dict(self.inflight)
         for task in left.values():
             task.cancel()
@@ -454,6 +479,7 @@ class Worker:
 
     async def _work(self) -> None:
         while not self._stopping:
+            self._progress = time.monotonic()
             free = self.concurrency - len(self.inflight)
             self._wake.clear()
             claims: list[Claim] = []
@@ -473,16 +499,22 @@ class Worker:
                     async with asyncio.timeout(self.idle_seconds):
                         await self._wake.wait()
 
-    async def _heartbeat(self) -> None:
-        while not self._stopping:
-            await asyncio.sleep(self.inbox.lease / 3)
-            if self.inflight:
-                try:
-                    await self.inbox.renew(list(self.inflight))
-                except Exception:
-                    log.warning("could not renew inbox leases", exc_info=True)
+    def _heartbeat(self) -> None:
+        while not self._beat_stop.wait(self.inbox.lease / 3):
+            ids = list(self.inflight)  # one C-level copy of the keys; the loop thread adds and removes
+            if not ids:
+                continue
+            if time.monotonic() - self._progress > STALLED_SECONDS:
+                log.warning("inbox worker %s made no progress for %.0f s; its %d leases are left to run out",
+                            self.platform, time.monotonic() - self._progress, len(ids))
+                continue
+            try:
+                self.inbox.renew_now(ids)
+            except Exception:
+                log.warning("could not renew inbox leases", exc_info=True)
 
     async def _one(self, claim: Claim) -> None:
+        self._progress = time.monotonic()
         try:
             if claim.parked:
                 log.error("inbox row %s (%s) parked: %s", claim.id, claim.key, claim.last_error)
@@ -501,4 +533,5 @@ class Worker:
                 await self.inbox.failed(claim.id, f"{type(exc).__name__}: {exc}")
         finally:
             self.inflight.pop(claim.id, None)
+            self._progress = time.monotonic()
             self._wake.set()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -164,6 +165,32 @@ def test_a_dead_claimers_rows_are_taken_over_after_its_lease(engine):
     with Session(engine) as session:
         attempts = {row.id: row.attempts for row in session.exec(select(InboxItem)).all()}
     assert {attempts[row] for row in held} == {2}
+
+
+async def test_leases_hold_while_the_loop_is_held_longer_than_a_lease(engine):
+    """The CRM's database calls block the event loop; the heartbeat (a thread) still renews every claimed row."""
+    store_all(engine, chats=2, per_chat=1)
+    done = {"u:0": asyncio.Event(), "u:1": asyncio.Event()}
+    seen: dict[str, list[inbox.Claim]] = {}
+
+    async def process(claim: inbox.Claim) -> None:
+        if not seen:
+            time.sleep(2.5)  # synchronous work holding the loop for 2.5 leases, the other row waiting behind it
+            with Session(engine) as session:  # another process tries to take over
+                seen["other"] = inbox.claim(session, "w2", datetime.now(UTC))
+                session.commit()
+        done[claim.key].set()
+
+    worker = inbox.Inbox(engine, "w1", lease=1.0).processor("telegram", process, concurrency=2, idle_seconds=0.05)
+    await worker.start()
+    try:
+        async with asyncio.timeout(60):
+            for event in done.values():
+                await event.wait()
+    finally:
+        await worker.stop()
+    assert seen["other"] == []  # both rows were still leased to w1: neither is processed twice
+    assert statuses(engine) == {"done": 2}
 
 
 # -- wake-ups (PostgreSQL) --------------------------------------------------------------------------
