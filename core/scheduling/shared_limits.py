@@ -19,10 +19,11 @@ for in the reservation. A 429 (`back_off`) moves the platform row (or the chat's
 process; this process also holds back at once. The rows are created on first use.
 
 Callers that reserve a slot before the messenger does (the dispatcher's `wait(..., then=mark)`, the notices'
-`wait`) leave a *pass* in their asyncio context: the next `wait` for the same platform and chat in that
-context — the messenger's own (adapters.telegram.rate_limit, the Slack adapter) — uses the slot already
-reserved instead of reserving a second one. A pass used later than `LATE` after its slot takes a new slot (the
-chat's gap is not waited again when no other message to it was reserved since).
+`wait`) leave a *pass* in their asyncio context: the messenger's own `wait(..., held=True)` that follows for the
+same platform and chat in that context (adapters.telegram.rate_limit) uses the slot already reserved instead of
+reserving a second one; a pass is used once, and only by a held wait. A pass used later than `LATE` after its
+slot takes a new slot (the chat's gap is not waited again when no other message to it was reserved since). The
+Slack adapter's plain `wait` takes a slot of its own (a nudge to Slack reserves twice: slower, never too fast).
 
 A request whose answer will be reported (`wait(..., then=...)`, `wait(..., held=True)`, then `done`) keeps its chat
 taken for every process until the answer — the chat row reads departure + `HOLD` — and `done` frees it a gap after
@@ -156,17 +157,18 @@ class SharedPacer:
         chat = chat or LONE_CHAT
         ours: datetime | None = None
         given = _PASS.get()
-        if given is not None and not given.used and given.pacer == id(self) and (given.platform, given.chat) == (platform, chat):
-            given.used = True
-            if then is None:
-                if time.monotonic() - given.departure <= self.late:
-                    return True
-                ours = given.chat_free  # late: a new slot, but not the chat's gap again for our own reservation
+        if held and given is not None and not given.used and given.pacer == id(self) \
+                and (given.platform, given.chat) == (platform, chat):
+            given.used = True  # the messenger's request for the slot its caller reserved
+            if time.monotonic() - given.departure <= self.late:
+                return True
+            ours = given.chat_free  # late: a new slot, but not the chat's gap again for our own reservation
         departure, chat_free = await self._slot(platform, chat, ours, held or then is not None)
         if then is not None and not await then():
             self.done(platform, chat)
             return False
-        _PASS.set(_Pass(id(self), platform, chat, departure, chat_free))
+        if not held:  # a caller's slot: the messenger's held wait that follows in this context uses it
+            _PASS.set(_Pass(id(self), platform, chat, departure, chat_free))
         return True
 
     def done(self, platform: str, chat: str) -> None:

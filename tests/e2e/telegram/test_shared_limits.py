@@ -50,6 +50,15 @@ def start(fake: FakeTelegram, url: str, tmp_path: Path, log, role: str, port: in
                             cwd=tmp_path, env=env, stdout=log, stderr=log)
 
 
+def timeline(fake: FakeTelegram) -> None:
+    """LIMITS_DEBUG=1: every message call, with its time, chat, status and text."""
+    if os.environ.get("LIMITS_DEBUG"):
+        start = fake.calls[0].at
+        for c in fake.calls:
+            if c.method not in ("setWebhook", "getMe", "setMyCommands", "deleteWebhook"):
+                print(f"{c.at - start:8.3f} {c.method} {c.body.get('chat_id')} {c.status} {str(c.body.get('text'))[:40]!r}")
+
+
 async def until(condition, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -114,12 +123,14 @@ async def test_two_receivers_and_four_workers_keep_telegrams_limits_together(pos
         try:
             await until(settled, 90 + total / 20)
         except AssertionError:
+            timeline(fake)
             with Session(engine) as session:
                 stored = session.exec(select(func.count()).select_from(Interaction)).one()
                 states = session.exec(select(InboxItem.status, func.count()).group_by(InboxItem.status)).all()
             log.flush()
             raise AssertionError(f"not settled: {stored}/{total} stored, inbox {states}, "
-                                 f"{len(fake.sent('sendMessage'))} sendMessage, {fake.rate_limited} 429s; log: "
+                                 f"{len(fake.sent('sendMessage'))} sendMessage, {fake.rate_limited} 429s (overall {fake.overall_violations}, "
+                                 f"per chat {fake.chat_violations}); log: "
                                  + (tmp_path / "bots.log").read_text()[-3000:]) from None
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -142,11 +153,7 @@ async def test_two_receivers_and_four_workers_keep_telegrams_limits_together(pos
     print(f"{total} notes over {CHATS} chats, 2 receivers + 4 workers: {len(sends)} messages accepted at "
           f"{rate:.1f}/s ({rate / 30:.0%} of 30/s); 429s {fake.rate_limited} (overall {fake.overall_violations}, "
           f"per chat {fake.chat_violations})")
-    if os.environ.get("LIMITS_DEBUG"):
-        start0 = fake.calls[0].at
-        for c in fake.calls:
-            if c.method not in ("setWebhook", "getMe", "setMyCommands", "deleteWebhook"):
-                print(f"{c.at - start0:8.3f} {c.method} {c.body.get('chat_id')} {c.status} {str(c.body.get('text'))[:40]!r}")
+    timeline(fake)
     assert stored == total  # every note stored once
     assert sorted(count for _, count in customers) == [1] * CHATS  # one Acme per team: no duplicate customer
     assert not [c for c in fake.calls if c.status == 409 or c.method == "getUpdates"]  # webhooks only: no Conflict

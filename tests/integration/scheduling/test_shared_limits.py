@@ -136,7 +136,8 @@ def test_a_callers_slot_is_the_messengers(database):
 
         async def deliver(chat: str) -> None:
             assert await pacer.wait("telegram", chat, then=mark)  # core.scheduling.dispatch
-            await pacer.wait("telegram", chat)  # adapters.telegram.rate_limit, in the same task
+            await pacer.wait("telegram", chat, held=True)  # adapters.telegram.rate_limit, in the same task
+            pacer.done("telegram", chat)  # answered
 
         await deliver("chat-a")
         once = pacer.reservations
@@ -189,3 +190,18 @@ def test_a_chat_in_flight_is_taken_for_every_pacer_until_its_answer(database):
 
     answered_at, sent_at = in_threads(database, [slow_request, next_message])
     assert sent_at >= answered_at + GAP
+
+
+def test_the_messengers_own_slot_is_no_pass(database):
+    """Two messages in a row to one chat from one task (a reply in two parts): the second waits its gap."""
+    async def work(pacer: SharedPacer) -> tuple[int, float]:
+        await pacer.wait("telegram", "chat-a", held=True)
+        pacer.done("telegram", "chat-a")
+        first = time.monotonic()
+        await pacer.wait("telegram", "chat-a", held=True)
+        pacer.done("telegram", "chat-a")
+        return pacer.reservations, time.monotonic() - first
+
+    [(reservations, waited)] = in_threads(database, [work])
+    assert reservations == 2
+    assert waited >= GAP
