@@ -106,18 +106,20 @@ def take_into_pool(session: Session, team: Team, customer: Customer, now: dateti
 
 
 def _cancel_follow_ups(session: Session, customer: Customer, now: datetime) -> None:
-    """Its open follow-ups are cancelled: nobody is to be nudged about a customer nobody owns."""
-    rows = session.exec(select(FollowUp.id).where(FollowUp.customer_id == customer.id,
-                                                  col(FollowUp.status).in_(OPEN_FOLLOW_UPS))).all()
-    for follow_up_id in rows:
+    """Its open follow-ups are cancelled: nobody is to be nudged about a customer nobody owns (each event names
+    the customer, so its history shows what was cancelled)."""
+    rows = session.exec(select(FollowUp.id, FollowUp.status, FollowUp.action, FollowUp.due_at)
+                        .where(FollowUp.customer_id == customer.id, col(FollowUp.status).in_(OPEN_FOLLOW_UPS))).all()
+    for follow_up_id, status, action, due_at in rows:
         done = session.execute(update(FollowUp).where(col(FollowUp.id) == follow_up_id,
                                                       col(FollowUp.status).in_(OPEN_FOLLOW_UPS))
                                .values(status=FollowUpStatus.cancelled.value, claimed_by=None, claimed_until=None,
                                        updated_at=now).execution_options(synchronize_session=False))
         if done.rowcount == 1:  # type: ignore[attr-defined]
             audit.record(session, team_id=customer.team_id, actor_id=None, action="cancel", entity="followup",
-                         entity_id=follow_up_id, after={"status": FollowUpStatus.cancelled.value,
-                                                        "reason": "pool_return"})
+                         entity_id=follow_up_id, customer_id=customer.id,
+                         before={"status": status, "action": action, "due_at": due_at.isoformat()},
+                         after={"status": FollowUpStatus.cancelled.value, "reason": "pool_return"})
 
 
 def _clear_deal_owners(session: Session, customer: Customer, owner_id: int, now: datetime) -> None:

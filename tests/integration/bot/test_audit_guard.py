@@ -1,9 +1,10 @@
 """The audit guarantee (issue 16): every transaction the app commits with a domain write carries an audit event.
 
 `tests.audit_guard` watches every statement at the cursor; here it is shown to catch an unaudited write (and to
-let bookkeeping and rolled-back savepoints pass), then a broad conversation drives every kind of write the chat
-makes — notes, buttons, forwards, a chat import, a customer list, merge / rename / delete, undo, deals,
-payments, access requests, settings, history — and the guard must have seen them all audited."""
+let bookkeeping, rolled-back savepoints and statements that changed no row pass), then a broad conversation
+drives every kind of write the chat makes — notes, buttons, forwards, a chat import, a customer list, merge /
+rename / delete, undo, deals, payments, access requests, settings, history — and the guard must have seen them
+all audited."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlmodel import func, select
 from core.chat import ForwardOrigin
 from core.db import session_scope
 from core.models import AuditEvent, Customer, FollowUp, Interaction
-from core.services import audit, chat_import
+from core.services import audit, chat_import, customer_pool
 from core.services.actor import Actor
 from core.uow import UnitOfWork
 from core.usecases import chat_state
@@ -70,8 +71,12 @@ async def test_the_guard_catches_a_write_without_an_audit_event_and_passes_bookk
             nested.rollback()
         with session_scope(engine) as session:  # bookkeeping: what the bot waits for in a chat
             chat_state.await_answer(UnitOfWork(session), actor, "test:dm-owner", record.occurred_at, "k", {})
+        with session_scope(engine) as session:  # a guarded UPDATE that changed no row (not in the pool) wrote nothing
+            acme = session.exec(select(Customer).where(Customer.name == "Acme")).one()
+            assert not customer_pool.give(session, acme, member_id, record.occurred_at, actor_id=member_id,
+                                          claimed=True)
         assert len(guard.violations) == 1
-        assert guard.transactions >= 4
+        assert guard.transactions >= 5
     finally:
         guard.remove()
         audit_guard.violations.clear()  # the deliberate write above is this test's, not the app's

@@ -111,6 +111,9 @@ def test_the_owner_is_warned_once_then_the_customer_returns_with_its_follow_ups_
         deal = session.exec(select(Deal).where(Deal.customer_id == acme)).one()
     assert follow_up.status == "cancelled" and deal.owner_id is None
     assert len(actions(engine, "pool_warn")) == 2 and len(actions(engine, "pool_return")) == 3  # 2 customers, 1 deal
+    cancelled = actions(engine, "cancel")  # in the customer's history, with what was cancelled
+    assert [(e.entity_id, e.customer_id, e.before["action"], e.after["reason"]) for e in cancelled] == [
+        (follow_up.id, acme, "call back", "pool_return")]
     assert run(engine, taipei(11, 5, 10, 0)) == (0, [])  # in the pool: nothing more to do
     with unit_of_work(engine) as uow:
         page = customer_pool.pool_page(uow, sales)
