@@ -24,8 +24,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psutil
-from sqlmodel import func, select
+import psutil  # type: ignore[import-untyped]
+from sqlalchemy import Engine
+from sqlmodel import col, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -52,9 +53,11 @@ def line(name: str, samples: list[float]) -> str:
     return f"{name:<22} p50 {pct(samples, .5):7.2f} ms   p99 {pct(samples, .99):7.2f} ms   n={len(samples)}"
 
 
-def sales_actor(engine) -> tuple[Actor, str]:
+def sales_actor(engine: Engine) -> tuple[Actor, str]:
     with session_scope(engine) as session:
-        member = session.exec(select(Member).where(Member.role == "sales").order_by(Member.id)).first()
+        member = session.exec(select(Member).where(Member.role == "sales").order_by(col(Member.id))).first()
+        if member is None or member.id is None:
+            sys.exit("no salesperson in this database: seed it first (bench/seed.py)")
         identity = session.exec(select(ChatIdentity).where(ChatIdentity.member_id == member.id)).first()
         if identity is None:
             session.add(ChatIdentity(team_id=member.team_id, member_id=member.id, platform="bench",
@@ -62,10 +65,10 @@ def sales_actor(engine) -> tuple[Actor, str]:
         return Actor.of(member), f"bench-{member.id}"
 
 
-def visible_names(engine, actor: Actor, n: int) -> list[tuple[int, str]]:
+def visible_names(engine: Engine, actor: Actor, n: int) -> list[tuple[int, str]]:
     with session_scope(engine) as session:
         rows = session.exec(select(Customer.id, Customer.name).where(actor.customer_filter()).limit(5000)).all()
-    return random.Random(1).sample(list(rows), n)
+    return random.Random(1).sample([(cid or 0, name) for cid, name in rows], n)
 
 
 async def bench_logging(url: str, user: str, names: list[tuple[int, str]], notes: int,
@@ -93,14 +96,14 @@ async def bench_logging(url: str, user: str, names: list[tuple[int, str]], notes
     return samples
 
 
-def bench_notes_stored(engine) -> int:
+def bench_notes_stored(engine: Engine) -> int:
     """Notes stored from the bench's chat: a run whose notes failed (an error is a reply too) is refused."""
     with session_scope(engine) as session:
         return session.exec(select(func.count()).select_from(Interaction)
                             .where(Interaction.source_platform == "bench")).one()
 
 
-def bench_reads(engine, actor: Actor, names: list[tuple[int, str]]) -> dict[str, list[float]]:
+def bench_reads(engine: Engine, actor: Actor, names: list[tuple[int, str]]) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {"resolve (exact)": [], "resolve (typo)": [], "card": [], "search": []}
     with session_scope(engine) as session:
         resolve_customer(session, actor, "warm")
