@@ -81,6 +81,7 @@ team = next(iter(name_index._engines.values()), {{}})
 built = [part for part in ("index", "grams", "companies") if all(getattr(t, part) is not None for t in team.values())]
 if not team or len(built) < 3:
     errors.append("name index parts built: " + ", ".join(built))
+    print(errors[-1], file=sys.stderr)
 print("noted %d %.2f %d" % (len(NOTES), time.perf_counter() - started, len(errors)), flush=True)
 if TRACE:
     for stat in tracemalloc.take_snapshot().statistics("lineno")[:25]:

@@ -94,18 +94,23 @@ class _Strings:
         return self
 
 
+def _hash32(key: str) -> int:
+    """32 bits of the string's hash: enough to find the few candidates, which are then compared as strings."""
+    return hash(key) & 0xFFFFFFFF
+
+
 class _Companies:
     """company_key → customer ids: (hash, id) pairs in arrays sorted by hash, the keys kept to confirm a match."""
 
     def __init__(self, pairs: Iterable[tuple[str, int]]) -> None:
-        unique = sorted(dict.fromkeys(pairs), key=lambda pair: hash(pair[0]))  # stable: ids in the order read
-        self._hashes = array("q", (hash(key) for key, _ in unique))
-        self._ids = array("q", (customer_id for _, customer_id in unique))
+        unique = sorted(dict.fromkeys(pairs), key=lambda pair: _hash32(pair[0]))  # stable: ids in the order read
+        self._hashes = array("I", (_hash32(key) for key, _ in unique))
+        self._ids = array("i", (customer_id for _, customer_id in unique))
         self._keys = _Strings(key for key, _ in unique)
         self._extra: dict[str, list[int]] = {}
 
     def get(self, key: str) -> list[int]:
-        h = hash(key)
+        h = _hash32(key)
         at = bisect.bisect_left(self._hashes, h)
         found: list[int] = []
         while at < len(self._hashes) and self._hashes[at] == h:
@@ -156,7 +161,7 @@ class _Grams:
 @dataclass
 class _TeamNames:
     keys: _Strings = field(default_factory=_Strings)
-    ids: array[int] = field(default_factory=lambda: array("q"))
+    ids: array[int] = field(default_factory=lambda: array("i"))
     loaded_at: float = 0.0
     index: Any = None  # core.understanding.CustomerIndex, built on first use
     grams: _Grams | None = None  # bigram → positions in `keys`, built on first fuzzy lookup
@@ -228,7 +233,7 @@ class NameIndex:
         teams.pop(team_id, None)  # the stale part goes before the new one is read
         del names
         newest = _newest_event(session, team_id)  # before reading: whatever is written meanwhile is replayed
-        ids = array("q")
+        ids = array("i")  # customer ids are 32-bit (INTEGER)
         keys = _Strings()
         for key, customer_id in session.exec(select(CustomerAlias.key, CustomerAlias.customer_id)
                                              .join(Customer, col(Customer.id) == col(CustomerAlias.customer_id))

@@ -71,6 +71,11 @@ _FIELD, _GROUP = "\x1f", "\x1e"  # separators inside a stored record (control ch
 _BITS = 1 << 21  # the prefilter's bits: a piece of a note whose bit is clear is no known key, without a lookup
 
 
+def _hash32(key: str) -> int:
+    """32 bits of the string's hash: enough to find the few candidates, which are then compared as strings."""
+    return hash(key) & 0xFFFFFFFF
+
+
 class _Keys:
     """(key, row) entries in one string, sorted by key: exact lookups by hash, prefix lookups by bisection.
 
@@ -82,9 +87,9 @@ class _Keys:
         self.offsets = array("I", [0])
         self.offsets.extend(accumulate(len(key) for key, _ in entries))
         self.rows = array("i", (row for _, row in entries))
-        hashes = [hash(key) for key, _ in entries]
+        hashes = [_hash32(key) for key, _ in entries]
         by_hash = sorted(range(len(entries)), key=hashes.__getitem__)
-        self.hashes = array("q", (hashes[position] for position in by_hash))
+        self.hashes = array("I", (hashes[position] for position in by_hash))
         self.by_hash = array("i", by_hash)
         del hashes, by_hash
         self.bits = bytearray(_BITS // 8)
@@ -99,11 +104,11 @@ class _Keys:
         return self.blob[self.offsets[position]:self.offsets[position + 1]]
 
     def maybe(self, key: str) -> bool:
-        h = hash(key)
+        h = _hash32(key)
         return bool(self.bits[(h >> 3) % len(self.bits)] >> (h & 7) & 1)
 
     def rows_of(self, key: str) -> list[int]:
-        h = hash(key)
+        h = _hash32(key)
         if not self.bits[(h >> 3) % len(self.bits)] >> (h & 7) & 1:
             return []
         found = []
@@ -128,7 +133,7 @@ class _Pending:
 
     def __init__(self) -> None:
         self._names = io.StringIO()
-        self._ids = array("q")
+        self._ids = array("i")
 
     def append(self, name: str, customer_id: int) -> None:
         self._names.write(name)
@@ -255,8 +260,8 @@ class CustomerIndex:
         self._objects: dict[int, KnownCustomer] = {}  # rows whose record cannot be one string
         self._lengths: set[int] = set()
         self._latin = _LatinNames()
-        self._latin_ids = array("q")  # Latin-name ref → customer id (_NONE: none or removed)
-        ids = array("q")
+        self._latin_ids = array("i")  # Latin-name ref → customer id (_NONE: none or removed)
+        ids = array("i")  # customer ids are 32-bit (INTEGER) in the database
         total = 0
         for row, customer in enumerate(customers):
             ids.append(_NONE if customer.id is None else customer.id)
@@ -277,7 +282,7 @@ class CustomerIndex:
         self._id_rows: array[int] | None = None
         if any(ids[row] >= ids[row + 1] for row in range(len(ids) - 1)) or _NONE in ids:
             unique = {i: row for i, row in sorted((i, row) for row, i in enumerate(ids) if i != _NONE)}
-            self._id_sorted = array("q", unique)  # the last row of an id given twice
+            self._id_sorted = array("i", unique)  # the last row of an id given twice
             self._id_rows = array("i", unique.values())
             del unique
         del ids
