@@ -121,7 +121,7 @@ async def test_two_receivers_and_four_workers_keep_telegrams_limits_together(pos
             return stored >= total and not left and len(fake.sent("sendMessage")) >= total + 2
 
         try:
-            await until(settled, 90 + total / 20)
+            await until(settled, 120 + total)  # a loaded machine processes slowly; the limits are what is tested
         except AssertionError:
             timeline(fake)
             with Session(engine) as session:
