@@ -114,8 +114,8 @@ async def test_sigkill_while_signed_events_arrive_every_note_stored_once_and_ans
     sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
 
     def card_counts() -> Counter[int]:
-        return Counter(int(n) - 1 for c in fake.sent("chat.postMessage")
-                       for n in re.findall(r"(\d+) units", str(c.body.get("text"))))
+        return Counter(int(n.replace(",", "")) - 1 for c in fake.sent("chat.postMessage")  # "1,000 units"
+                       for n in re.findall(r"(\d[\d,]*) units", str(c.body.get("text"))))
 
     def cards() -> set[int]:
         return set(card_counts())
@@ -149,7 +149,8 @@ async def test_sigkill_while_signed_events_arrive_every_note_stored_once_and_ans
                 left = session.exec(select(func.count()).select_from(InboxItem).where(InboxItem.status != "done")).one()
             return stored >= NOTES and not left and len(cards()) >= NOTES
 
-        await until(settled, 90)
+        # a kill while a note's card is being sent holds that chat until the dead worker's lease (10 s) runs out
+        await until(settled, 90 + 10 * KILLS)
         bot.send_signal(signal.SIGTERM)
         assert bot.wait(10) == 0
     finally:
