@@ -429,6 +429,9 @@ class InboxItem(SQLModel, table=True):
                       Index("ix_inboxitem_status_claimed", "status", "claimed_until"),
                       Index("ix_inboxitem_open", "chat_key", "id",  # the open rows only (migration 0019)
                             postgresql_where=sql_text("status IN ('pending', 'processing')"),
+                            sqlite_where=sql_text("status IN ('pending', 'processing')")),
+                      Index("ix_inboxitem_open_id", "id",
+                            postgresql_where=sql_text("status IN ('pending', 'processing')"),
                             sqlite_where=sql_text("status IN ('pending', 'processing')")))
     id: int | None = Field(default=None, primary_key=True)
     platform: str

@@ -9,7 +9,7 @@ effects (`mark_current_done`, called where the update's unit of work commits), o
 wrote nothing (`finish`). A row whose claim was taken `MAX_ATTEMPTS` times without finishing is parked with its
 error, and the claim that parks it is returned once with `parked=True` so the member is told.
 
-On PostgreSQL a claim is one statement (`FOR UPDATE SKIP LOCKED` over each chat's head, see `_claim_postgres`) and
+On PostgreSQL a claim is one statement (`FOR UPDATE SKIP LOCKED` over the chats' heads, see `_claim_postgres`) and
 a store notifies the workers of every process (`Wakeups`, LISTEN/NOTIFY); on SQLite, one machine and one writer, the
 heads are read and taken one guarded UPDATE at a time, and the workers are woken in process.
 
@@ -54,6 +54,7 @@ OPEN = (PENDING, PROCESSING)
 # the predicate of the partial index ix_inboxitem_open, written as literals so that a prepared (generic) plan still
 # proves it and uses the index
 OPEN_ROWS = text("inboxitem.status IN ('pending', 'processing')")
+EARLIER_OPEN = text("earlier.status IN ('pending', 'processing')")
 POLL_LOCK = 0x63726D02  # the PostgreSQL advisory lock of the one getUpdates poller (next to core.db.SCHEMA_LOCK)
 CHANNEL = "chatcrm_inbox"  # NOTIFY channel: a row of the platform named in the payload was stored
 
@@ -153,11 +154,11 @@ def claim(session: Session, worker: str, now: datetime, *, lease: float = LEASE_
 def _claim_each(session: Session, worker: str, now: datetime, *, lease: float, limit: int,
                 platform: str | None) -> list[Claim]:
     """SQLite (one writer at a time): read the chats' heads, then take each with a guarded UPDATE."""
-    earlier = aliased(InboxItem)
+    earlier = aliased(InboxItem, name="earlier")
     query = (select(InboxItem)
-             .where(col(InboxItem.status).in_(OPEN), _claimable(now),
-                    ~exists().where(col(earlier.chat_key) == col(InboxItem.chat_key),
-                                    col(earlier.status).in_(OPEN), col(earlier.id) < col(InboxItem.id)))
+             .where(OPEN_ROWS, _claimable(now),  # literals: the partial indexes hold
+                    ~exists().where(col(earlier.chat_key) == col(InboxItem.chat_key), EARLIER_OPEN,
+                                    col(earlier.id) < col(InboxItem.id)))
              .order_by(col(InboxItem.id)).limit(limit))
     if platform is not None:
         query = query.where(col(InboxItem.platform) == platform)
@@ -186,20 +187,23 @@ def _claimable(now: datetime) -> Any:
 
 def _claim_postgres(session: Session, worker: str, now: datetime, *, lease: float, limit: int,
                     platform: str | None) -> list[Claim]:
-    """The claim in one statement: each chat's head (its oldest open row, `DISTINCT ON` over the partial index
-    `ix_inboxitem_open`), those heads that are claimable locked with `FOR UPDATE SKIP LOCKED`, then updated.
+    """The claim in one statement: open rows walked oldest first (the partial index `ix_inboxitem_open_id`), kept
+    when claimable and the head of their chat (no earlier open row: `ix_inboxitem_open`), locked with `FOR UPDATE
+    SKIP LOCKED` up to `limit`, then updated `… RETURNING`. The walk stops after `limit` rows, so its cost follows
+    the rows skipped (chats in flight), not the backlog.
 
-    Why one chat's rows are never in flight twice or out of order: only a chat's head is ever taken, and the
-    heads come from the statement's snapshot, in which a row another claimer is taking is still open (rows never
-    go from closed back to open), so its chat's next row is not a head; the head itself is locked by that claimer
+    Why one chat's rows are never in flight twice or out of order: only a chat's head is ever taken, and "head" is
+    judged in the statement's snapshot, in which a row another claimer is taking is still open (rows never go from
+    closed back to open), so its chat's next row is not a head; the head itself is locked by that claimer
     (skipped) or, once it committed, re-checked under our lock against its newest version (no longer claimable)."""
     item = InboxItem.__table__  # type: ignore[attr-defined]
-    heads = (select(item.c.id).where(OPEN_ROWS)
-             .ext(postgresql.distinct_on(item.c.chat_key)).order_by(item.c.chat_key, item.c.id).subquery("heads"))
-    picked = (select(item.c.id).where(item.c.id.in_(select(heads.c.id)), _claimable(now)))
+    earlier = item.alias("earlier")
+    picked = select(item.c.id).where(
+        OPEN_ROWS, _claimable(now),
+        ~exists().where(earlier.c.chat_key == item.c.chat_key, EARLIER_OPEN, earlier.c.id < item.c.id))
     if platform is not None:
         picked = picked.where(item.c.platform == platform)
-    picked_cte = picked.order_by(item.c.id).limit(limit).with_for_update(skip_locked=True).cte("picked")
+    picked_cte = picked.order_by(item.c.id).limit(limit).with_for_update(skip_locked=True, of=item).cte("picked")
     spent = item.c.attempts >= MAX_ATTEMPTS
     statement = (update(item).where(item.c.id == picked_cte.c.id)
                  .values(status=case((spent, PARKED), else_=PROCESSING),
