@@ -12,6 +12,11 @@ The floor trails the newest audit id by at least `FLOOR_LAG` seconds (advanced b
 every `FLOOR_LAG`), so a writer whose id was taken before a slower writer's commit is still seen; every
 `DEEP_EVERY` seconds the read starts from a floor `DEEP_LAG` seconds old instead (writes committing long
 after taking their id). Events already applied are remembered and not applied twice.
+
+Memory (100,000 customers, `bench/bench_memory.py`): every part is kept in a few large strings and arrays
+(`_Strings`, `_Grams`, `_Companies`; the parser's `CustomerIndex` likewise), each build streams its rows and
+keeps no small object per customer while they stream in, then gives the freed memory back (`_give_back`);
+a team's company keys fill no cache (`company_key_uncached`).
 """
 
 from __future__ import annotations
