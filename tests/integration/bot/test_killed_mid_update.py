@@ -22,20 +22,21 @@ CHILD = textwrap.dedent('''
     from datetime import UTC, datetime
     from bot.bootstrap import build
     from core.chat import ChatRef, Envelope, Sender, TextIn
-    from core.services import inbox
+    from core.services import inbox, outbox
     from core.settings import load_settings
 
     url, mode = sys.argv[1], sys.argv[2]
     app = build(load_settings(None, database_url=url, default_language="en"))
-    original = inbox.mark_current_done
+    original_store = outbox.store
 
-    def dying(uow):
-        original(uow)
-        uow.session.flush()  # every effect of the update is written, only the commit is missing
+    def dying(session, *args, **kwargs):
+        rows = original_store(session, *args, **kwargs)  # the replies go into the outbox last, before the commit
+        session.flush()  # every effect of the update is written, only the commit is missing
         if mode == "kill":
             os.kill(os.getpid(), signal.SIGKILL)
+        return rows
 
-    inbox.mark_current_done = dying
+    outbox.store = dying
 
     async def main():
         await app.start(with_scheduler=False)
