@@ -191,7 +191,10 @@ class ChatCRM:
         former = former_member(uow, env.chat.platform, env.sender.platform_user_id)
         if former is None:
             return None
-        return [Reply(t(former.language, "team.no_longer_member", team=esc(former.team_name)))]
+        text = t(former.language, "team.no_longer_member", team=esc(former.team_name))
+        if isinstance(incoming, ButtonIn):  # a toast only they see; in a group nothing is posted there
+            return [Reply("", notice=text)] if env.is_group else [Reply(text, notice=text)]
+        return [Reply(text, private=env.is_group)]  # in a group: said in their own chat, nothing of the team there
 
     async def undelivered(self, incoming: Incoming, replies: Sequence[Reply]) -> None:
         """The adapter could not deliver the replies to `incoming` (its retries spent): their outbox rows are

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 
-import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -17,10 +16,6 @@ from tests.conversation import Chat
 GROUP = ChatRef("test", "group-sales")
 REFUSAL = "You are no longer a member of Amy Lin's team. Ask its owner for an invite if you should be back."
 _ids = itertools.count(1)
-REFUSED_IN_THE_GROUP = pytest.mark.xfail(strict=True, reason=(
-    "bot.bootstrap.ChatCRM._refuse_former answers a plain Reply, posted in the group with the team's name; the "
-    "fix (reported for bot/bootstrap.py): a toast for a button in a group, Reply(text, private=env.is_group) else"))
-
 
 def in_group(chat: Chat) -> Envelope:
     sender = Sender(chat.user_id, chat.name, language_code=chat.language)
@@ -45,7 +40,6 @@ async def removed(owner: Chat, bob: Chat) -> None:
     assert owner.text.startswith("✅ Bob Wu was removed from the team.")
 
 
-@REFUSED_IN_THE_GROUP
 async def test_a_removed_member_writing_in_a_group_is_refused_privately_and_nothing_is_stored(app, owner, bob):
     await bob.say("Visited Acme, Mr. Lee wants a quote, follow up Friday")
     await removed(owner, bob)
@@ -60,7 +54,6 @@ async def test_a_removed_member_writing_in_a_group_is_refused_privately_and_noth
     assert counts(app) == before
 
 
-@REFUSED_IN_THE_GROUP
 async def test_a_removed_member_pressing_an_old_group_button_gets_a_toast_only(app, owner, bob):
     await bob.say("Visited Acme, Mr. Lee wants a quote, follow up Friday")
     await removed(owner, bob)
