@@ -82,6 +82,7 @@ class ChatCRM:
             await self.scheduler.stop()
             self._scheduler_running = False
         self.forward_summaries.cancel_all()
+        getattr(self.scheduler.dispatcher.pacer, "close", lambda: None)()  # the shared pacer's connections
 
     def context(self, uow: UnitOfWork, incoming: Incoming, member: Actor | None) -> Ctx:
         return Ctx(self.deps, uow, incoming, self.clock.now(), member, self.language_for(incoming, member))

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.commands import CommandForms
+from bot.handover_messages import covering_note
 from bot.i18n import t
 from bot.render import esc, overdue_text, when
 from core.chat import SLASH_COMMANDS, Button, CommandStyle, Reply
@@ -159,7 +160,7 @@ def create_scheduler(engine: Any, settings: Settings, messengers: dict[str, Mess
     The pacer is the process's one send limiter (bot.platforms gives it to the adapters too): on PostgreSQL shared
     by every process through the database (core.scheduling.shared_limits), on SQLite in-process."""
     chats = MemberChats(engine, messengers)
-    sender = NudgeDelivery(engine, chats, clock, render_nudge)
+    sender = NudgeDelivery(engine, chats, clock, render_nudge, covering=covering_note)
     if "pacer" not in dispatcher_options:
         dispatcher_options["pacer"] = shared_pacer_for(engine, platform_limits(settings.telegram_max_messages_per_second))
     dispatcher = Dispatcher(engine, sender, clock, **dispatcher_options)

@@ -294,14 +294,27 @@ class SlackAdapter:
     async def send(self, to: ChatRef, reply: Reply) -> str:
         if reply.image is not None or reply.file is not None:
             return await self._upload(to, reply)
-        if self.pacer is not None:
-            await self.pacer.wait(PLATFORM, to.chat_id)
-        response = await self._api(self.client.chat_postMessage, channel=to.chat_id, text=plain(reply.text)[:3000],
-                                   blocks=blocks(reply), thread_ts=to.thread_id)
+        response = await self._paced(to, lambda: self._api(self.client.chat_postMessage, channel=to.chat_id,
+                                                            text=plain(reply.text)[:3000], blocks=blocks(reply),
+                                                            thread_ts=to.thread_id))
         ts = str(response.get("ts", ""))
         if reply.extra.get("status") and ts and (pending := _statuses.get()) is not None:
             pending.append(ts)
         return ts
+
+    async def _paced(self, to: ChatRef, post: Callable[[], Awaitable[Any]]) -> Any:
+        """`post()` under the shared send limiter (PostgreSQL): the channel stays taken for every process until
+        Slack answered, and a 429 pauses every process's Slack messages."""
+        if self.pacer is None:
+            return await post()
+        await self.pacer.wait(PLATFORM, to.chat_id, held=True)
+        try:
+            return await post()
+        except RateLimited as limited:
+            self.pacer.back_off(PLATFORM, limited.retry_after)
+            raise
+        finally:
+            self.pacer.done(PLATFORM, to.chat_id)
 
     async def _upload(self, to: ChatRef, reply: Reply) -> str:
         """An image or a document through Slack's external upload flow (`files.getUploadURLExternal`, the bytes

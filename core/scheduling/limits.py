@@ -31,8 +31,7 @@ UNLIMITED_RATE = 1000.0  # a local Bot API server: no overall cap, the per-chat 
 
 def platform_limits(telegram_per_second: float = TELEGRAM_DOCUMENTED_RATE) -> dict[str, tuple[float, float]]:
     """The limits with Telegram's overall rate as configured (TELEGRAM_MAX_MESSAGES_PER_SECOND; 0 = none).
-
-    Several bot processes on one token share Telegram's 30/s: give each 30/N.
+    (On PostgreSQL every process shares these limits through core.scheduling.shared_limits.)
     """
     rate, gap = PLATFORM_LIMITS["telegram"]
     if telegram_per_second <= 0:

@@ -27,9 +27,7 @@ COVERING = {"en": "🤝 Covering for 陳小姐", "zh-TW": "🤝 代 陳小姐 �
 
 def scheduler_for(app, settings):
     scheduler = create_scheduler(app.engine, settings, app.messengers, app.clock, pacer=None)
-    sender = scheduler.dispatcher.sender
-    if sender.covering is None:  # until bot.notifier.create_scheduler passes covering=covering_note itself
-        sender.covering = covering_note
+    assert scheduler.dispatcher.sender.covering is covering_note  # the cover's line on its nudges
     return scheduler
 
 
