@@ -15,6 +15,7 @@ in a template database (`<db>_tpl`) and each run starts from a copy of it (`<db>
     .venv/bin/python -m bench.bench_inbox --postgres postgresql://postgres@127.0.0.1:5432/bench_g
     .venv/bin/python -m bench.bench_inbox --postgres … --raw          # the inbox alone: claim + finish, no CRM
     .venv/bin/python -m bench.bench_inbox --postgres … --profile      # one worker under cProfile, top functions
+    .venv/bin/python -m bench.bench_inbox --postgres … --claim-latency  # the claim's select against a backlog
 """
 
 from __future__ import annotations
@@ -262,6 +263,51 @@ def raw_run(url: str, workers: int, generic: bool = False, rows: int = 6000, cha
     return rows / (time.perf_counter() - started)
 
 
+def claim_latency(url: str) -> None:
+    """The claim's select alone against the backlog: 300 chats, 128 of them in flight, over 100,000 done rows
+    (vacuumed), 6,000 and 60,000 open rows; this claim's walk and a `DISTINCT ON (chat_key)` over all open rows."""
+    from core.db import upgrade
+
+    recreate(url)
+    engine = make_engine(url)
+    upgrade(engine)
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        for offset in range(0, 100_000, 5000):
+            inbox.store(session, "telegram", [(f"d{i}", f"telegram:{i % 300}", {"n": i})
+                                              for i in range(offset, offset + 5000)], now)
+        session.execute(text("UPDATE inboxitem SET status = 'done'"))
+        session.commit()
+    walk = text("SELECT i.id FROM inboxitem i WHERE i.status IN ('pending', 'processing') AND (i.status = 'pending' "
+                "OR i.claimed_until < now()) AND NOT EXISTS (SELECT 1 FROM inboxitem earlier WHERE earlier.chat_key "
+                "= i.chat_key AND earlier.status IN ('pending', 'processing') AND earlier.id < i.id) ORDER BY i.id "
+                "LIMIT 16 FOR UPDATE SKIP LOCKED")
+    heads = text("SELECT DISTINCT ON (chat_key) id FROM inboxitem WHERE status IN ('pending', 'processing') "
+                 "ORDER BY chat_key, id")
+    for backlog in (6000, 60_000):
+        with Session(engine) as session:
+            session.execute(text("DELETE FROM inboxitem WHERE status <> 'done'"))
+            inbox.store(session, "telegram", [(f"p{backlog}:{i}", f"telegram:{i % 300}", {"n": i})
+                                              for i in range(backlog)], now)
+            session.execute(text("UPDATE inboxitem SET status = 'processing', claimed_until = now() + interval "
+                                 "'1 hour' WHERE id IN (SELECT DISTINCT ON (chat_key) id FROM inboxitem WHERE "
+                                 "status = 'pending' ORDER BY chat_key, id LIMIT 128)"))
+            session.commit()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE inboxitem"))
+        for name, query in (("oldest-first walk (this claim)", walk), ("DISTINCT ON over open rows", heads)):
+            samples = []
+            for _ in range(15):
+                with engine.connect() as connection:
+                    started = time.perf_counter()
+                    connection.execute(query).all()
+                    samples.append(time.perf_counter() - started)
+                    connection.rollback()
+            print(f"claim select, {backlog:,} open rows: {name} p50 {sorted(samples)[7] * 1000:.1f} ms", flush=True)
+    engine.dispose()
+    drop(url)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", required=True, help="a PostgreSQL URL (its database is created and dropped)")
@@ -273,10 +319,14 @@ def main() -> None:
     parser.add_argument("--raw", action="store_true", help="the inbox alone, no CRM work (6,000 rows, 300 chats), "
                         "this claim and the earlier one in turn")
     parser.add_argument("--profile", action="store_true", help="one worker under cProfile")
+    parser.add_argument("--claim-latency", action="store_true", help="the claim's select against a backlog")
     args = parser.parse_args()
     url = make_url(args.postgres).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     counts = [int(n) for n in args.workers.split(",")]
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores; load average {os.getloadavg()}")
+    if args.claim_latency:
+        claim_latency(url)
+        return
     if args.raw:
         for workers in counts:  # the two claims in turn, under the same load
             one = raw_run(url, workers)
