@@ -17,10 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
-from openpyxl.styles import Font  # type: ignore[import-untyped]
-
 from core.chat import OutFile
 from core.usecases.privacy import PersonalExport
 
@@ -51,7 +47,10 @@ def _sheet_title(text: str) -> str:
     return "".join(ch for ch in text if ch not in "[]:*?/\\")[:31] or "-"
 
 
-def _write(book: Workbook, title: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> int:
+def _write(book: Any, title: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> int:
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+    from openpyxl.styles import Font  # type: ignore[import-untyped]
+
     sheet = book.create_sheet(_sheet_title(title))
     bold = Font(bold=True)
     heading = []
@@ -69,6 +68,8 @@ def _write(book: Workbook, title: str, header: Iterable[str], rows: Iterable[Ite
 
 def personal_zip(export: PersonalExport, tr: Translate) -> OutFile:
     """The subject's zip: `<name>.xlsx`, `<name>.json` and the attached files and clips."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]  # on the first export only
+
     stem = file_stem(export.subject.name)
     book = Workbook(write_only=True)
     for kind, rows in export.sheets:
@@ -89,6 +90,8 @@ def personal_zip(export: PersonalExport, tr: Translate) -> OutFile:
 def team_xlsx(sheets: Iterable[tuple[str, tuple[str, ...], Iterable[tuple[Any, ...]]]], out: Path,
               tr: Translate) -> dict[str, int]:
     """Write the team's sheets to `out` row by row; returns the number of rows per sheet."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+
     book = Workbook(write_only=True)
     counts = {kind: _write(book, tr(f"privacy.sheet_{kind}"), header, rows) for kind, header, rows in sheets}
     book.save(out)

@@ -7,10 +7,6 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from bot.report_text import Translate, period_label, stage_name
 from core.usecases.reports import Report
 
@@ -19,6 +15,8 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def report_xlsx(report: Report, language: str, tr: Translate, *, tz: str, past: bool = False) -> bytes:
     from zoneinfo import ZoneInfo
+
+    from openpyxl import Workbook  # imported on the first workbook: an idle bot carries none of it
 
     zone = ZoneInfo(tz)
     book = Workbook()
@@ -72,6 +70,9 @@ def _title(text: str) -> str:
 
 
 def _rows(sheet: Any, header: list[str], rows: Sequence[Sequence[Any]]) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)

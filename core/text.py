@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import opencc
 
-_T2S = opencc.OpenCC("t2s")
-_S2T = opencc.OpenCC("s2twp")
-_S2HK = opencc.OpenCC("s2hk")
+_T2S = opencc.OpenCC("t2s")  # ~3 MB; the Simplified → Traditional tables (~40 MB each) load on first use
 _NON_KEY = re.compile(r"[\s\W_]+", re.UNICODE)
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -25,8 +23,13 @@ def to_simplified(text: str) -> str:
     return _T2S.convert(text)
 
 
+@cache
+def _to_traditional(region: str) -> opencc.OpenCC:
+    return opencc.OpenCC("s2hk" if region == "HK" else "s2twp")
+
+
 def to_traditional(text: str, region: str = "TW") -> str:
-    return (_S2HK if region.upper() == "HK" else _S2T).convert(text)
+    return _to_traditional("HK" if region.upper() == "HK" else "TW").convert(text)
 
 
 def to_script(text: str, language: str) -> str:
@@ -81,7 +84,7 @@ def guess_language(text: str) -> str | None:
     if not has_han(text):
         return "en" if re.search(r"[A-Za-z]{2,}", text) else None
     simplified = to_simplified(text)
-    traditional = _S2T.convert(text)
+    traditional = to_traditional(text)
     if simplified != text and traditional == text:
         return "zh-Hant"
     if simplified == text and traditional != text:

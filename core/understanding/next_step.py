@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from core.text import guess_language, to_script
+from core.text import guess_language, to_simplified
 from core.understanding.people import EN_TITLE
 from core.understanding.when import Moment
 
@@ -139,11 +139,16 @@ def next_step(text: str, moment: Moment, customer: str | None = None, contact: s
     strong = next((names[0] if chinese else names[1] for names, pattern in STRONG_ACTIONS if pattern.search(text)),
                   None)
     if strong and chinese:
-        strong = to_script(strong, guess_language(text) or "zh-Hant")
+        strong = _in_script(strong, text)
     if len(action) >= 2 and not re.fullmatch(r"[\W\d]+", action):
         if strong and len(action) <= 4 and not any(pattern.search(action) for _, pattern in STRONG_ACTIONS):
             return f"{action}{strong}" if _HAN.search(action) else f"{action} ({strong})"  # 聯絡 → 聯絡報價
         return _shorten(action)
     if strong:
         return f"{action}{strong}" if action and _HAN.search(action) else strong
-    return to_script("跟進", guess_language(text) or "zh-Hant") if chinese else "follow up"
+    return _in_script("跟進", text) if chinese else "follow up"
+
+
+def _in_script(word: str, text: str) -> str:
+    """A Traditional action word (報價, 跟進…) in the note's script: Simplified only for a Simplified note."""
+    return to_simplified(word) if guess_language(text) == "zh-Hans" else word
