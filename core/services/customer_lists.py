@@ -174,6 +174,7 @@ class _Team:
         self.touched: set[int] = set()  # ids this import has already counted (created, or updated once)
         self.created: set[int] = set()
         self.created_name_keys: set[str] = set()
+        self._keys: dict[str, str] = {}  # company_key per name, for this import only (its cache is small)
         keyed: tuple[Any, ...] = (Customer.id, Customer.name, Customer.aliases, Customer.phones)
         query = (select_columns(*keyed)
                  .where(col(Customer.team_id) == actor.team_id, col(Customer.merged_into_id).is_(None))
@@ -183,7 +184,7 @@ class _Team:
         for cid, name, aliases, phones in rows:
             live.add(cid)
             for alias in (name, *aliases):
-                self.by_key.setdefault(company_key(alias), cid)
+                self.by_key.setdefault(self.key(alias), cid)
             for phone in phones:
                 self.by_phone.setdefault(phone, cid)
         phoned: tuple[Any, ...] = (Contact.customer_id, Contact.phones)
@@ -198,6 +199,13 @@ class _Team:
         members = session.exec(select(Member.id, Member.name).where(Member.team_id == actor.team_id)).all()
         self.members = {mid: name for mid, name in members if mid is not None}
         self.member_keys = {match_key(name): mid for mid, name in self.members.items() if match_key(name)}
+
+    def key(self, name: str) -> str:
+        """`company_key(name)`, computed once per import."""
+        found = self._keys.get(name)
+        if found is None:
+            found = self._keys[name] = company_key(name)
+        return found
 
     def find(self, key: str, phones: list[str]) -> int | None:
         return self.by_key.get(key) or next((self.by_phone[p] for p in phones if p in self.by_phone), None)
@@ -283,7 +291,7 @@ def plan_chunk(session: Session, actor: Actor, team: _Team, plan: ImportPlan, ro
     wanted: set[int] = set()
     for row in rows:
         name = clean(row.cells.get("name"))
-        key = company_key(name) if name else ""
+        key = team.key(name) if name else ""
         if not key:
             plan.skipped.append((row.number, "no_name"))
             continue
@@ -330,13 +338,13 @@ def _start(team: _Team, actor: Actor, row: ListRow, name: str, known: _Known | N
            default_owner: int) -> PlannedCustomer:
     if known is None:
         return PlannedCustomer(row.number, name, owner_id=_owner(team, actor, row) or default_owner,
-                               aliases=[name], changed={"new"}, created_here=True, key=company_key(name),
+                               aliases=[name], changed={"new"}, created_here=True, key=team.key(name),
                                alias_keys={_person_key(name)})
     emails = list(dict.fromkeys([*known.emails, *([known.email] if known.email else [])]))
     planned = PlannedCustomer(row.number, known.name, known.id, team.visible(actor, known), list(known.phones),
                               emails, known.address, known.region, list(known.tags), known.notes, known.owner_id,
                               [known.name, *known.aliases], created_here=known.id in team.created,
-                              key=company_key(known.name))
+                              key=team.key(known.name))
     planned.alias_keys = {_person_key(alias) for alias in planned.aliases}
     planned.before = {"phones": list(known.phones), "emails": list(known.emails), "email": known.email,
                       "address": known.address, "region": known.region, "tags": list(known.tags),
