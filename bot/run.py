@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from typing import Any
@@ -92,6 +93,8 @@ async def serve(settings: Settings, role: str = "all", **console_io: Any) -> Non
     try:
         for adapter in adapters:
             await adapter.start()
+        gc.collect()
+        gc.freeze()  # what start-up built lives as long as the process: later full collections skip it (~100–250 ms)
         if console is not None:
             await console.start()
             runner = asyncio.create_task(console.run())
