@@ -12,7 +12,8 @@ Only writes the app makes count: a write whose innermost project frame is in `co
 (test code seeding rows directly, and the migrations, are not use cases).
 
 Exempt, explicitly (bookkeeping, not CRM data):
-- tables `processedupdate` (idempotency keys), `inboxitem` (the durable inbox's delivery state), `chatstate`
+- tables `processedupdate` (idempotency keys), `inboxitem` (the durable inbox's delivery state), `replyoutbox`
+  (replies held until sent: delivery state), `sendslot` (the shared send limiter's pacing), `chatstate`
   (what the bot waits for in a chat), `notice` (digest/alert/summary delivery), `auditevent` itself,
   `alembic_version`, `interaction_fts*` (the SQLite search index, kept with interactions) and `procrastinate_*`
   (the voice job queue);
@@ -47,7 +48,8 @@ NOT_APP = ("core/migrations/",)
 PLUMBING = ("core/db.py", "core/uow.py")  # a flush at commit: the write is whoever's called them
 GUARD = str(Path(__file__).resolve())
 
-EXEMPT_TABLES = frozenset({"processedupdate", "inboxitem", "chatstate", "notice", "auditevent", "alembic_version"})
+EXEMPT_TABLES = frozenset({"processedupdate", "inboxitem", "replyoutbox", "sendslot", "chatstate", "notice",
+                           "auditevent", "alembic_version"})
 EXEMPT_PREFIXES = ("interaction_fts", "procrastinate_")
 DELIVERY = frozenset({"claimed_by", "claimed_until", "attempts", "next_attempt_at", "last_error", "last_failure",
                       "sent_at", "sent_late", "message_ref", "message_id"})
