@@ -37,11 +37,10 @@ from typing import Any
 
 from sqlalchemy import Engine, String, and_, case, cast, exists, func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from core.models import InboxItem, ProcessedUpdate
+from core.models import InboxItem, ProcessedUpdate, utcnow
 from core.ports import Clock, SystemClock
 from core.uow import UnitOfWork
 
@@ -70,13 +69,20 @@ def seen_before(uow: UnitOfWork, platform: str, keys: Sequence[str]) -> bool:
 
 
 def mark_handled(uow: UnitOfWork, platform: str, keys: Sequence[str]) -> None:
-    """Record the keys in the update's own transaction; a concurrent delivery that got there first raises."""
-    for key in keys:
-        try:
-            with uow.session.begin_nested():
-                uow.session.add(ProcessedUpdate(platform=platform, key=key))
-        except IntegrityError as exc:
-            raise Redelivered(key) from exc
+    """Record the keys in the update's own transaction (one `INSERT … ON CONFLICT DO NOTHING`); a concurrent
+    delivery that got there first raises `Redelivered`, and the caller's transaction is rolled back."""
+    unique = list(dict.fromkeys(keys))
+    if not unique:
+        return
+    connection = uow.session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = (insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["platform", "key"])
+                 .returning(col(ProcessedUpdate.key)))
+    now = utcnow()
+    stored = set(connection.execute(statement, [{"platform": platform, "key": key, "at": now}
+                                                for key in unique]).scalars())
+    if missing := [key for key in unique if key not in stored]:
+        raise Redelivered(missing[0])
 
 
 # -- the inbox -------------------------------------------------------------------------------------

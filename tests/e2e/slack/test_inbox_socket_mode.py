@@ -66,7 +66,7 @@ async def test_envelopes_are_acked_after_the_insert_and_an_unstored_one_is_not_a
         failures["left"] = 1
         note = envelope(dm("Visited Acme, wants a quote, follow up Friday", ts="1763430003.000100"), "EvSock2")
         await fake.push("events_api", note, "env-2")  # the database refuses it: no ack
-        await asyncio.sleep(0.5)
+        await until(lambda: failures["left"] == 0)  # the insert was tried and refused
         assert fake.socket_acks == ["env-1"] and count(url, InboxItem) == 1
         await fake.push("events_api", {**note, "retry_attempt": 1}, "env-3")  # Slack's redelivery
         await fake.push("events_api", {**note, "retry_attempt": 2}, "env-4")  # and one more, already stored
