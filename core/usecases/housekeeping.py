@@ -4,6 +4,8 @@
   than `processed_update_days` (30 by default: long past any platform redelivery — Telegram keeps an update
   for 24 h, Slack retries within minutes). Inbox rows still `pending`, `processing` or `parked` are never
   touched.
+- **Settled replies** (`replyoutbox` rows `sent` or `told`) created before the same cut-off: a reply still
+  `pending` (its update not finished) or `lost` (the member not told yet) is never touched.
 - **Stored audio** (`audioclip`) of interactions created more than `audio_keep_days` ago (0: kept forever). The
   interaction keeps its transcript and text; `details["audio_removed_at"]` says when its recording went.
 - **Abandoned import spool files** (`import_spool_dir`): an export parked while the member chose the day/month
@@ -34,7 +36,7 @@ from typing import Any
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
-from core.models import AudioClip, ChatState, InboxItem, Interaction, ProcessedUpdate
+from core.models import AudioClip, ChatState, InboxItem, Interaction, ProcessedUpdate, ReplyOutbox
 from core.services import audit
 from core.uow import Database
 
@@ -43,10 +45,12 @@ log = logging.getLogger(__name__)
 BATCH = 5_000
 SPOOL_IDLE = timedelta(days=1)
 DONE = "done"  # core.services.inbox.DONE
+SETTLED = ("sent", "told")  # core.services.outbox: a reply that went out, or whose loss the member was told of
 _SPOOLED = re.compile(r"^\d+-(?P<token>[0-9A-Za-z]+)\.(bin|json)$")  # chat_import_spool's names
 
 PROCESSED_KEYS, INBOX_ROWS, AUDIO, SPOOL_FILES = "processed_update_keys", "inbox_rows", "audio", "spool_files"
-KINDS = (PROCESSED_KEYS, INBOX_ROWS, AUDIO, SPOOL_FILES)
+REPLIES = "sent_replies"
+KINDS = (PROCESSED_KEYS, INBOX_ROWS, REPLIES, AUDIO, SPOOL_FILES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +95,13 @@ def run(database: Database, now: datetime, retention: Retention) -> JanitorRun:
     removed = (
         processed_keys(database, keys_before, retention.batch),
         done_inbox_rows(database, keys_before, retention.batch),
+        settled_replies(database, keys_before, retention.batch),
         old_audio(database, now, now - timedelta(days=retention.audio_days), retention.batch)
         if retention.audio_days > 0 else Removed(AUDIO, 0, 0),
         abandoned_spool_files(database, now, retention.spool_dir) if retention.spool_dir else Removed(SPOOL_FILES, 0, 0),
     )
     days = {PROCESSED_KEYS: retention.processed_update_days, INBOX_ROWS: retention.processed_update_days,
+            REPLIES: retention.processed_update_days,
             AUDIO: retention.audio_days, SPOOL_FILES: SPOOL_IDLE.days}
     for item in removed:
         size = "" if item.bytes is None else f", {item.bytes} bytes"
@@ -213,6 +219,18 @@ def _strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list | tuple):
         for item in value:
             yield from _strings(item)
+
+
+def settled_replies(database: Database, before: datetime, batch: int = BATCH) -> Removed:
+    """Delete the outbox rows of replies sent (or told lost) and created before `before`."""
+    def one(session: Session, after: int) -> tuple[int, int | None, bool]:
+        rows = session.exec(select(ReplyOutbox.id, ReplyOutbox.created_at, ReplyOutbox.status)
+                            .where(col(ReplyOutbox.id) > after).order_by(col(ReplyOutbox.id)).limit(batch)).all()
+        old = [row_id for row_id, at, status in rows if at < before and status in SETTLED]
+        gone = _deleted(session, delete(ReplyOutbox).where(col(ReplyOutbox.id).in_(old),
+                                                           col(ReplyOutbox.status).in_(SETTLED))) if old else 0
+        return gone, _last(rows, batch), _more([(r[0], r[1]) for r in rows], batch, before)
+    return Removed(REPLIES, sum(n for n, _ in _batches(database, one)))
 
 
 def _deleted(session: Session, statement: Any) -> int:

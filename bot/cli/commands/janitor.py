@@ -1,7 +1,8 @@
 """`chatcrm janitor [--json]`: run the janitor once now (the bot runs it every hour) and print what it removed.
 
 Text: one line per kind. `--json` prints exactly {"processed_update_keys": {"count", "bytes"}, "inbox_rows": {…},
-"audio": {…}, "spool_files": {…}} — `bytes` null where the size is not measured (keys and inbox rows).
+"sent_replies": {…}, "audio": {…}, "spool_files": {…}} — `bytes` null where the size is not measured (keys, inbox
+rows and replies).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import typer
 from core.usecases.housekeeping import KINDS, JanitorRun
 
 LABELS = {"processed_update_keys": "processed-update keys", "inbox_rows": "done inbox rows",
-          "audio": "stored recordings", "spool_files": "abandoned import spool files"}
+          "sent_replies": "sent replies", "audio": "stored recordings", "spool_files": "abandoned import spool files"}
 
 
 def janitor_json(result: JanitorRun) -> dict[str, Any]:
@@ -24,7 +25,7 @@ def janitor_json(result: JanitorRun) -> dict[str, Any]:
 def register(app: typer.Typer) -> None:
     @app.command("janitor")
     def janitor(as_json: bool = typer.Option(False, "--json", help="Print what was removed as JSON.")) -> None:
-        """Remove old update keys and done inbox rows, old stored audio and abandoned import files, now."""
+        """Remove old update keys, done inbox rows and sent replies, old stored audio and abandoned import files, now."""
         from bot.bootstrap import build
         from core.schema import upgrade_schema
         from core.settings import SettingsError, load_settings

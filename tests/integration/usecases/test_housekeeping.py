@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from bot.cli import build_app
 from core.db import make_engine, session_scope
-from core.models import AudioClip, AuditEvent, ChatState, InboxItem, Interaction, ProcessedUpdate
+from core.models import AudioClip, AuditEvent, ChatState, InboxItem, Interaction, ProcessedUpdate, ReplyOutbox
 from core.uow import Database, unit_of_work
 from core.usecases import chat_import_spool, housekeeping
 from core.usecases.housekeeping import Retention
@@ -65,6 +65,21 @@ def test_old_update_keys_and_done_inbox_rows_go_in_batches_and_open_rows_stay(en
         ("u:7", "pending"), ("u:8", "processing"), ("u:9", "parked"), ("u:new", "done")]
     again = housekeeping.run(Database(engine), now, Retention(spool_dir=None, batch=5))
     assert again.total == 0
+
+
+def test_settled_replies_go_and_unsent_or_untold_ones_stay(engine, clock):
+    now = clock.now()
+    old, recent = now - 31 * DAY, now - 29 * DAY
+    statuses = ["sent"] * 6 + ["told", "pending", "lost"]
+    add(engine, *[ReplyOutbox(platform="telegram", update_key=f"u:{i}", reply={"text": "ok"}, status=s,
+                              created_at=old) for i, s in enumerate(statuses)],
+        ReplyOutbox(platform="telegram", update_key="u:new", reply={"text": "ok"}, status="sent", created_at=recent))
+    batches = deletes(engine)
+    result = housekeeping.run(Database(engine), now, Retention(processed_update_days=30, spool_dir=None, batch=4))
+    assert result.of("sent_replies").count == 7
+    assert max(batches) <= 4 and sum(batches) == 7  # 4 + 3: one transaction each
+    assert sorted((row.update_key, row.status) for row in all_of(engine, ReplyOutbox)) == [
+        ("u:7", "pending"), ("u:8", "lost"), ("u:new", "sent")]
 
 
 def voice_note(engine, actor, created, text: str, audio: bytes) -> int:
@@ -188,9 +203,11 @@ def test_chatcrm_janitor_prints_what_it_removed(engine, clock, cli_env):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"processed_update_keys": {"count": 1, "bytes": None},
                                          "inbox_rows": {"count": 0, "bytes": None},
+                                         "sent_replies": {"count": 0, "bytes": None},
                                          "audio": {"count": 1, "bytes": 2048}, "spool_files": {"count": 0, "bytes": 0}}
     text = CliRunner().invoke(build_app(), ["janitor"], env=cli_env)
     assert text.exit_code == 0, text.output
     assert text.output.splitlines() == ["processed-update keys: 0 removed", "done inbox rows: 0 removed",
+                                        "sent replies: 0 removed",
                                         "stored recordings: 0 removed (0 bytes)",
                                         "abandoned import spool files: 0 removed (0 bytes)"]
