@@ -162,8 +162,13 @@ def attach(session: Session, actor: Actor, interaction: Interaction, customer: C
     interaction.customer_id = customer.id
     session.add(interaction)
     for follow_up in session.exec(select(FollowUp).where(FollowUp.source_interaction_id == interaction.id)):
+        if follow_up.customer_id == customer.id:
+            continue
+        moved = {"customer_id": follow_up.customer_id}
         follow_up.customer_id = customer.id
         session.add(follow_up)
+        audit.record(session, team_id=actor.team_id, actor_id=actor.member_id, action="file", entity=follow_up,
+                     before=moved, after={"customer_id": customer.id})
     if interaction.deleted_at is None and (customer.last_interaction_at is None
                                            or interaction.occurred_at > customer.last_interaction_at):
         customer.last_interaction_at, customer.silent_alerted_at = interaction.occurred_at, None

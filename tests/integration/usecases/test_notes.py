@@ -160,6 +160,24 @@ def test_a_typed_name_files_the_note_or_asks_among_close_ones(engine):
     assert created.status is NoteStatus.CHANGED and created.note.customer.name == "Globex"
 
 
+def test_filing_a_note_on_a_colleagues_customer_moves_its_follow_up_with_an_audit_event(engine):
+    amy = founder(engine)
+    bob = colleague(engine, amy, "2")
+    initech = new_customer(engine, amy, "Initech Corp")  # Amy's: Bob does not see it
+    asked, _ = log(engine, bob, "Called the client about pricing, follow up Friday")
+    assert asked.note.customer is None and asked.note.follow_up is not None
+    filed, _ = run(engine, lambda uow: file_under_typed_name(uow, bob, asked.note.id, "Initech Corp"))
+    assert filed.status is NoteStatus.CHANGED
+    with unit_of_work(engine) as uow:
+        follow_up = uow.session.exec(select(FollowUp).where(FollowUp.source_interaction_id == asked.note.id)).one()
+        events = uow.session.exec(select(AuditEvent).where(AuditEvent.entity == "followup",
+                                                           AuditEvent.entity_id == follow_up.id,
+                                                           AuditEvent.action == "file")).all()
+    assert follow_up.customer_id == initech
+    assert [(e.before, e.after, e.customer_id) for e in events] == [({"customer_id": None},
+                                                                      {"customer_id": initech}, initech)]
+
+
 def test_the_follow_up_moves_to_a_choice_or_a_typed_time_and_a_bad_time_changes_nothing(engine):
     amy = founder(engine)
     logged, _ = log(engine, amy, "Visited Acme, Mr. Lee wants a quote for 100 units, follow up Friday")
