@@ -262,7 +262,9 @@ def customer_card(session: Session, actor: Actor, customer_id: int, *, recent: i
 
 
 def list_customers(session: Session, actor: Actor, *, limit: int = 20) -> list[Customer]:
-    query = (select(Customer).where(visible_filter(actor), col(Customer.merged_into_id).is_(None))
+    """The customers the actor sees, most recently in touch first (not merged ones, not erased shells)."""
+    query = (select(Customer).where(visible_filter(actor), col(Customer.merged_into_id).is_(None),
+                                    col(Customer.erased_at).is_(None))
              .order_by(col(Customer.last_interaction_at).desc().nulls_last(), col(Customer.id).desc()))
     return list(session.exec(query.limit(limit)))
 

@@ -158,6 +158,7 @@ def test_an_erased_customer_leaves_nothing_findable_in_any_row(engine):
             assert customer_views.search_notes(uow, manager, query) == ()
         assert customer_views.find_customer(uow, manager, NAME).customer is None
         assert customer_views.find_customer(uow, manager, NAME).candidates == ()
+        assert ids["customer"] not in {c.id for c in customer_views.recent_customers(uow, manager)}  # not offered
         card = customer_views.customer_card(uow, manager, ids["customer"])
         assert card.customer.name == f"已刪除個資的客戶 #{ids['customer']}"
         assert card.contacts == () and card.phones == () and card.emails == () and card.notes is None
