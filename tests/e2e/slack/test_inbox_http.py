@@ -6,7 +6,6 @@ and its member told; Socket Mode acks an envelope only after the insert."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from sqlalchemy import func
@@ -20,6 +19,7 @@ from core.services import teams
 from tests.conftest import drop_postgres, fresh_postgres
 from tests.e2e.slack.conftest import slack_settings
 from tests.fakes.slack_api import TEAM, channel_message, dm, event, slash
+from tests.waiting import until
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -81,14 +81,6 @@ async def bots(fake, tmp_path, database_url):
     running = Bots(fake, tmp_path, database_url)
     yield running
     await running.stop()
-
-
-async def until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await asyncio.sleep(0.02)
 
 
 async def test_an_event_is_stored_before_its_200_and_a_retried_one_is_no_second_row(fake, bots):

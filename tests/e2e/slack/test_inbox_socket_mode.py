@@ -3,7 +3,6 @@ not acked (Slack delivers it again) and its redelivery is stored once."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from sqlalchemy import func
@@ -15,6 +14,7 @@ from core.db import make_engine
 from core.models import InboxItem, Interaction
 from tests.e2e.slack.conftest import slack_settings
 from tests.fakes.slack_api import TEAM, dm
+from tests.waiting import until
 
 
 def envelope(event: dict, event_id: str) -> dict:
@@ -29,14 +29,6 @@ def count(url: str, model, *where) -> int:
             return session.exec(select(func.count()).select_from(model).where(*where)).one()
     finally:
         engine.dispose()
-
-
-async def until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await asyncio.sleep(0.02)
 
 
 async def test_envelopes_are_acked_after_the_insert_and_an_unstored_one_is_not_acked(fake, tmp_path):

@@ -31,6 +31,7 @@ from core.models import InboxItem, Interaction
 from core.services import teams
 from tests.conftest import drop_postgres, fresh_postgres
 from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, TEAM, FakeSlack, dm, signed_headers
+from tests.waiting import until
 
 pytestmark = pytest.mark.slow
 
@@ -51,14 +52,6 @@ def start_bot(fake: FakeSlack, url: str, port: int, tmp_path: Path, log, *args: 
     env.pop("TELEGRAM_BOT_TOKEN", None)
     return subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "run", *args], cwd=tmp_path, env=env,
                             stdout=log, stderr=log)
-
-
-async def until(condition, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await asyncio.sleep(0.02)
 
 
 class SlackSender:

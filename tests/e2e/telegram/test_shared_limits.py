@@ -24,6 +24,7 @@ from core.models import Customer, InboxItem, Interaction
 from core.services import teams
 from tests.conftest import drop_postgres, fresh_postgres
 from tests.fakes.telegram_api import FakeTelegram, message, user
+from tests.waiting import until
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -57,14 +58,6 @@ def timeline(fake: FakeTelegram) -> None:
         for c in fake.calls:
             if c.method not in ("setWebhook", "getMe", "setMyCommands", "deleteWebhook"):
                 print(f"{c.at - start:8.3f} {c.method} {c.body.get('chat_id')} {c.status} {str(c.body.get('text'))[:40]!r}")
-
-
-async def until(condition, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await asyncio.sleep(0.1)
 
 
 async def deliver(session: aiohttp.ClientSession, hook: str, update: dict, timeout: float = 60) -> None:
@@ -121,7 +114,7 @@ async def test_two_receivers_and_four_workers_keep_telegrams_limits_together(pos
             return stored >= total and not left and len(fake.sent("sendMessage")) >= total + 2
 
         try:
-            await until(settled, 120 + total)  # a loaded machine processes slowly; the limits are what is tested
+            await until(settled, 120 + total, every=0.1)  # a loaded machine processes slowly; the limits are what is tested
         except AssertionError:
             timeline(fake)
             with Session(engine) as session:

@@ -15,7 +15,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from core.models import InboxItem, Interaction
 from core.services import teams
 from tests.conftest import drop_postgres, fresh_postgres
 from tests.fakes.telegram_api import FakeTelegram, message
+from tests.waiting import until
 
 pytestmark = pytest.mark.slow
 
@@ -41,14 +41,6 @@ def start_bot(fake: FakeTelegram, url: str, tmp_path: Path, log, *args: str) -> 
            "TELEGRAM_POLL_TIMEOUT": "1", "DEFAULT_LANGUAGE": "en", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "run", *args], cwd=tmp_path, env=env,
                             stdout=log, stderr=log)
-
-
-async def until(condition, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import time
 
 import aiohttp
 import pytest
@@ -22,6 +21,7 @@ from core.services import teams
 from tests.conftest import drop_postgres, fresh_postgres
 from tests.e2e.telegram.conftest import telegram_settings
 from tests.fakes.telegram_api import message
+from tests.waiting import until
 
 SECRET = "s3cret-token-for-tests"
 
@@ -103,14 +103,6 @@ async def post(url: str, update: dict, secret: str | None = SECRET) -> int:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
     async with aiohttp.ClientSession() as session, session.post(url, data=json.dumps(update), headers=headers) as r:
         return r.status
-
-
-async def until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await asyncio.sleep(0.02)
 
 
 async def test_webhook_update_is_stored_then_answered_and_a_redelivery_is_stored_once(fake, bots):
