@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -54,6 +55,16 @@ from core.scheduling.limits import PLATFORM_LIMITS, Pacer
 
 log = logging.getLogger(__name__)
 LATE = 0.04  # seconds a departure may follow its slot; later, a new slot is taken
+# a request that leaves the pacer may still reach the platform late (its process's event loop busy with the CRM's
+# own work in between: measured up to ~0.5 s), so spacing alone lets stragglers bunch with the next slots in one of
+# the platform's one-second windows (8 of 322 messages over Telegram's 30/s). Hence the lanes: `floor(rate)` rows
+# per platform ('#0', '#1', …); a message takes the lane free soonest, and its lane stays taken until one second
+# after its answer (`done`; `HOLD` if none comes, `1 s + ARRIVAL` after the departure for a wait that reports no
+# answer). A request reaches the platform after its departure and before its answer, so two on one lane are more
+# than a second apart at the platform: at most `floor(rate)` in any one-second window, however late they travel.
+ARRIVAL = 0.5
+LANE_POLL = 0.02  # seconds between looks while every lane is in flight
+# the lanes' chats start with '#' (no Telegram or Slack chat id does)
 HOLD = 10.0  # seconds a chat stays taken by a request awaiting its answer (`held`), unless `done` frees it sooner
 BUSY_POLL = 0.1  # seconds between looks at a chat taken by a request in flight
 EARLY = 0.005  # a chat counts as free this much before its time (the event loop may wake a little early)
@@ -66,10 +77,20 @@ WITH chat_row AS (
 ), chat_free AS (
     SELECT 1 FROM chat_row
     WHERE next_free_at <= clock_timestamp() + make_interval(secs => :early) OR next_free_at = :ours
+), lane AS (
+    SELECT chat, next_free_at FROM sendslot
+    WHERE platform = :platform AND chat LIKE '#%' AND EXISTS (SELECT 1 FROM chat_free)
+      AND next_free_at <= clock_timestamp() + make_interval(secs => :lane_soon)
+    ORDER BY next_free_at LIMIT 1 FOR UPDATE SKIP LOCKED
 ), platform_slot AS (
-    UPDATE sendslot SET next_free_at = greatest(next_free_at, clock_timestamp()) + make_interval(secs => :spacing)
-    WHERE platform = :platform AND chat = '' AND EXISTS (SELECT 1 FROM chat_free)
-    RETURNING next_free_at - make_interval(secs => :spacing) AS departure
+    UPDATE sendslot SET next_free_at = greatest(sendslot.next_free_at, clock_timestamp(), lane.next_free_at)
+                                       + make_interval(secs => :spacing)
+    FROM lane WHERE sendslot.platform = :platform AND sendslot.chat = ''
+    RETURNING sendslot.next_free_at - make_interval(secs => :spacing) AS departure
+), lane_slot AS (
+    UPDATE sendslot SET next_free_at = platform_slot.departure + make_interval(secs => :lane_hold)
+    FROM platform_slot, lane WHERE sendslot.platform = :platform AND sendslot.chat = lane.chat
+    RETURNING sendslot.chat AS lane, sendslot.next_free_at AS lane_until
 ), chat_slot AS (
     UPDATE sendslot SET next_free_at = platform_slot.departure + make_interval(secs => :gap)
     FROM platform_slot WHERE sendslot.platform = :platform AND sendslot.chat = :chat
@@ -77,14 +98,31 @@ WITH chat_row AS (
 )
 SELECT CAST(extract(epoch FROM coalesce((SELECT departure FROM chat_slot), (SELECT next_free_at FROM chat_row))
                                 - clock_timestamp()) AS float8) AS delay,
-       (SELECT chat_free FROM chat_slot) AS chat_free
-""")  # chat_free NULL: the chat is not free yet (delay: until it is); else the slot, and the chat row's new value
-ENSURE = text("INSERT INTO sendslot (platform, chat, next_free_at) VALUES (:platform, '', clock_timestamp()), "
-              "(:platform, :chat, clock_timestamp()) ON CONFLICT (platform, chat) DO NOTHING")
+       (SELECT chat_free FROM chat_slot) AS chat_free,
+       (SELECT lane FROM lane_slot) AS lane, (SELECT lane_until FROM lane_slot) AS lane_until,
+       EXISTS (SELECT 1 FROM chat_free) AND NOT EXISTS (SELECT 1 FROM lane) AS lanes_busy
+""")  # chat_free NULL: the chat is not free yet (delay: until it is) or no lane is free soon — all in flight, or
+# locked by other reservations this instant (lanes_busy): ask again; else the slot, the chat row's new value and
+# the lane taken
+ENSURE = text("INSERT INTO sendslot (platform, chat, next_free_at) "
+              "SELECT :platform, chat, clock_timestamp() FROM (VALUES (''), (:chat)) AS rows (chat) "
+              "UNION ALL SELECT :platform, '#' || lane, clock_timestamp() FROM generate_series(0, :lanes - 1) AS lane "
+              "ON CONFLICT (platform, chat) DO NOTHING")
 ANSWERED = text("UPDATE sendslot SET next_free_at = clock_timestamp() + make_interval(secs => :gap) "
                 "WHERE platform = :platform AND chat = :chat AND next_free_at = :held")
+LANE_FREE = text("UPDATE sendslot SET next_free_at = clock_timestamp() + make_interval(secs => :after) "
+                 "WHERE platform = :platform AND chat = :lane AND next_free_at = :held")
 BACK_OFF = text("UPDATE sendslot SET next_free_at = greatest(next_free_at, clock_timestamp() + make_interval(secs => "
                 ":seconds)) WHERE platform = :platform AND chat = :chat")
+
+
+@dataclass(frozen=True)
+class _Hold:
+    """What one request in flight holds: its chat row's and its lane row's reserved values."""
+
+    chat_free: datetime
+    lane: str | None
+    lane_until: datetime | None
 
 
 @dataclass
@@ -121,7 +159,7 @@ class SharedPacer:
         self._chat_free: dict[tuple[str, str], float] = defaultdict(float)  # this process's own reservations
         self._db_thread = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="send-slots")
         self._writes: set[Future] = set()  # back-offs on their way to the database
-        self._holds: dict[tuple[str, str], datetime] = {}  # chats taken until their request is answered
+        self._holds: dict[tuple[str, str], _Hold] = {}  # chats (and their lanes) taken until the answer
         self._chat_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self.reservations = self.retakes = 0  # totals since start (a retake: a new slot after a late wake-up)
 
@@ -139,6 +177,10 @@ class SharedPacer:
     def spacing(self, platform: str) -> float:
         limit = self._limits.get(platform)
         return (1 + self.late) / limit[0] if limit else 0.0
+
+    def lanes(self, platform: str) -> int:
+        limit = self._limits.get(platform)
+        return max(1, math.floor(limit[0])) if limit else 1
 
     def chat_ready_in(self, platform: str, chat: str) -> float:
         """As far as this process knows (another process may have reserved the chat since)."""
@@ -175,8 +217,13 @@ class SharedPacer:
         """The request a held wait let go was answered (or failed): its chat is free `gap` from now."""
         held = self._holds.pop((platform, chat or LONE_CHAT), None)
         if held is not None:
-            self._write(ANSWERED, {"platform": platform, "chat": chat or LONE_CHAT, "held": held,
+            self._write(ANSWERED, {"platform": platform, "chat": chat or LONE_CHAT, "held": held.chat_free,
                                    "gap": self.gap(platform)})
+            self._free_lane(platform, held.lane, held.lane_until, 1.0)  # counted in the platform's second
+
+    def _free_lane(self, platform: str, lane: str | None, until: datetime | None, after: float) -> None:
+        if lane is not None and until is not None:
+            self._write(LANE_FREE, {"platform": platform, "lane": lane, "held": until, "after": after})
 
     def back_off(self, platform: str, seconds: float, chat: str | None = None) -> None:
         """After a 429: nothing more to this platform (or this chat) for `seconds`, from any process."""
@@ -210,8 +257,8 @@ class SharedPacer:
         async with self._chat_locks[(platform, chat)]:
             while True:
                 try:
-                    delay, chat_free = await loop.run_in_executor(self._db_thread, self._reserve, platform, chat, ours,
-                                                                  held)
+                    delay, chat_free, lane, lane_until = await loop.run_in_executor(
+                        self._db_thread, self._reserve, platform, chat, ours, held)
                 except Exception:
                     log.warning("send slots: the database did not answer; pacing this process alone", exc_info=True)
                     await self._local.wait(platform, chat)
@@ -221,7 +268,7 @@ class SharedPacer:
                     await _sleep_until(min(departure, time.monotonic() + BUSY_POLL))  # (freed early by `done`)
                     continue
                 if held:
-                    self._holds[(platform, chat)] = chat_free
+                    self._holds[(platform, chat)] = _Hold(chat_free, lane, lane_until)
                 self._chat_free[(platform, chat)] = departure + self.gap(platform)
                 await _sleep_until(departure)
                 if (paused := self._paused_until[platform]) > time.monotonic():
@@ -229,22 +276,28 @@ class SharedPacer:
                 if time.monotonic() - departure <= self.late:
                     return departure, chat_free
                 self.retakes += 1
+                self._holds.pop((platform, chat), None)
+                self._free_lane(platform, lane, lane_until, 0.0)  # nothing left on it: free again at once
                 ours = chat_free
 
     def _reserve(self, platform: str, chat: str, ours: datetime | None,
-                 held: bool = False) -> tuple[float, datetime | None]:
-        """Blocking, one statement: (seconds until the departure, the chat row's new value), or (seconds until
-        the chat is free, None)."""
+                 held: bool = False) -> tuple[float, datetime | None, str | None, datetime | None]:
+        """Blocking, one statement: (seconds until the departure, the chat row's new value, the lane and its new
+        value), or (seconds until the chat is free, None, None, None)."""
         with self._slots.connect() as connection:
             if (platform, chat) not in self._known:
-                connection.execute(ENSURE, {"platform": platform, "chat": chat})
+                connection.execute(ENSURE, {"platform": platform, "chat": chat, "lanes": self.lanes(platform)})
             row = connection.execute(RESERVE, {"platform": platform, "chat": chat, "ours": ours, "early": EARLY,
                                                "spacing": self.spacing(platform),
-                                               "gap": HOLD if held else self.gap(platform)}).one()
+                                               "gap": HOLD if held else self.gap(platform),
+                                               "lane_hold": HOLD if held else 1.0 + ARRIVAL,
+                                               "lane_soon": 1.0 + ARRIVAL}).one()
         self._known.add((platform, chat))
+        if row.lanes_busy:  # every lane in flight (or locked this instant): ask again shortly
+            return LANE_POLL, None, None, None
         if row.chat_free is not None:
             self.reservations += 1
-        return float(row.delay), row.chat_free
+        return float(row.delay), row.chat_free, row.lane, row.lane_until
 
     def _execute(self, statement: Any, values: dict[str, Any]) -> None:
         try:
