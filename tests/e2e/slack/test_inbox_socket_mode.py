@@ -65,7 +65,7 @@ async def test_envelopes_are_acked_after_the_insert_and_an_unstored_one_is_not_a
         card = (await fake.wait_for("chat.postMessage", 2))[-1].body
         assert "Acme" in card["text"] and card["channel"] == "DU1"
         await until(lambda: len(fake.socket_acks) >= 3)
-        assert fake.socket_acks == ["env-1", "env-3", "env-4"]
+        assert fake.socket_acks[0] == "env-1" and sorted(fake.socket_acks) == ["env-1", "env-3", "env-4"]  # 3, 4 in any order
         # each envelope was in the inbox before its ack went out
         assert acked_when_stored[:2] == [("e:EvSock1", 0), ("e:EvSock2", 1)]
         await until(lambda: count(url, InboxItem, InboxItem.status != "done") == 0)
