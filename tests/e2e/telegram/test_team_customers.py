@@ -114,7 +114,7 @@ async def test_another_form_of_the_name_is_asked_and_done_numbers_hold(fake, run
     refused = await say(fake, BOB, "/new 大同五金行")
     assert refused["text"] == "🔒 大同五金行股份有限公司 is 陳美玲's customer. Ask for access to see it."
     assert [label for label, _ in buttons(refused)] == ["🔑 Ask for access"]  # not a second one, and whose
-    question = await say(fake, BOB, "Visited 大同五金行公司, Mr. Lee wants samples, follow up Friday")
+    question = await say(fake, BOB, "Visited 大同五金行公司, Mr. Lee wants samples, follow up tomorrow")  # before Monday, any day
     assert buttons(question)[0][0] == "大同五金行股份有限公司"
     filed = await press(fake, BOB, buttons(question)[0][1])
     assert "<b>大同五金行股份有限公司</b>" in filed["text"] and "陳美玲" in filed["text"]
