@@ -102,9 +102,13 @@ class ForwardSummaries:
             return (self._render(uow, end.summary, chat) if end.summary is not None else None), None
 
     def _render(self, uow: UnitOfWork, summary: BurstSummary, chat: ChatRef) -> Reply:
-        ctx = _context(self.deps, uow, summary.actor, chat)
-        reply = card_for(ctx, summary.note)
-        return Reply(f"{ctx.t('forwards.saved', n=summary.messages)}\n{reply.text}", buttons=reply.buttons)
+        return summary_reply(_context(self.deps, uow, summary.actor, chat), summary)
+
+
+def summary_reply(ctx: Ctx, summary: BurstSummary) -> Reply:
+    """The burst's one summary: how many messages were saved, then the record's card."""
+    reply = card_for(ctx, summary.note)
+    return Reply(f"{ctx.t('forwards.saved', n=summary.messages)}\n{reply.text}", buttons=reply.buttons)
 
 
 def _context(deps: Deps, uow: UnitOfWork, actor: Actor, chat: ChatRef) -> Ctx:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.context import Ctx
+from bot.forward_summaries import summary_reply
 from core.chat import ForwardOrigin, Reply, TextIn
-from core.usecases.forwards import ForwardedMessage, append_forward
+from core.usecases.forwards import ForwardedMessage, ForwardResult, append_forward
 
 
 def forward_of(ctx: Ctx, text: str) -> ForwardedMessage:
@@ -24,5 +25,11 @@ def burst_window(ctx: Ctx) -> timedelta:
 def forwarded_text(ctx: Ctx) -> list[Reply]:
     """Store a forwarded text at once; nothing is answered until the burst's summary."""
     assert isinstance(ctx.incoming, TextIn)
-    append_forward(ctx.uow, ctx.actor, ctx.now, forward_of(ctx, ctx.incoming.text), window=burst_window(ctx))
-    return []
+    return ended_burst(ctx, append_forward(ctx.uow, ctx.actor, ctx.now, forward_of(ctx, ctx.incoming.text),
+                                           window=burst_window(ctx)))
+
+
+def ended_burst(ctx: Ctx, joined: ForwardResult) -> list[Reply]:
+    """The summary of the chat's previous burst when this message found it over but not yet summarised; else
+    nothing (this message's own burst is summarised when it ends)."""
+    return [summary_reply(ctx, joined.ended)] if joined.ended is not None else []

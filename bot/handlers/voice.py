@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from bot.context import Ctx
-from bot.forwards import burst_window, forward_of
+from bot.forwards import burst_window, ended_burst, forward_of
 from bot.group_privacy import own_chat
 from bot.note_cards import note_replies
 from bot.router import content
@@ -85,4 +85,4 @@ async def voice_note(ctx: Ctx) -> list[Reply]:
     forwarded = ctx.incoming.env.forwarded is not None  # the customer's words, not the salesperson's note
     result = record_voice_note(ctx.uow, ctx.actor, ctx.now, clip, forward=forward_of(ctx, "") if forwarded else None,
                                window=burst_window(ctx))
-    return note_replies(ctx, result) if isinstance(result, NoteResult) else []
+    return note_replies(ctx, result) if isinstance(result, NoteResult) else ended_burst(ctx, result)

@@ -132,6 +132,12 @@ def mark_current_done(uow: UnitOfWork) -> None:
     claim.done = True  # a rollback after this point is the update failing: `finish`/`failed` settle the row
 
 
+def chat_has_open(session: Session, chat_key: str) -> bool:
+    """Whether an update of this chat is stored but not yet processed (or being processed right now)."""
+    return session.exec(select(InboxItem.id).where(InboxItem.chat_key == chat_key, OPEN_ROWS).limit(1)).first() \
+        is not None
+
+
 def store(session: Session, platform: str, items: Sequence[tuple[str, str, dict[str, Any]]], now: datetime) -> int:
     """Insert the updates (key, chat key, payload) not stored yet; returns how many were new."""
     if not items:

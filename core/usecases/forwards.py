@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 from core.chat import ChatRef, ForwardOrigin
 from core.events import ForwardBurstGrew
 from core.models import ChatState, ConversationMessage, Customer, Interaction, InteractionKind, Member
-from core.services import audit, interactions
+from core.services import audit, inbox, interactions
 from core.services import customers as customer_service
 from core.services.actor import Actor
 from core.services.interactions import Source
@@ -65,6 +65,7 @@ class ForwardResult:
     note_id: int
     customer: CustomerRef | None
     started_burst: bool
+    ended: BurstSummary | None = None  # the chat's previous burst, over but not yet summarised: summarise it now
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,8 @@ def append_forward(uow: UnitOfWork, actor: Actor, now: datetime, message: Forwar
     sender = origin.name or message.unknown_sender
     line = f"[{sent_at.astimezone(actor.zone):%Y-%m-%d %H:%M}] {sender}: {message.text}"
     chat = str(message.chat)
-    interaction = _open_burst(uow, actor, chat, now)
+    claim = inbox.current()
+    interaction, ended = _open_burst(uow, actor, chat, now, message.arrived_at, window)
     started = interaction is None
     if interaction is None:
         customer_id, contact_id = _customer_of(uow, actor, message.chat.platform, origin)
@@ -108,9 +110,10 @@ def append_forward(uow: UnitOfWork, actor: Actor, now: datetime, message: Forwar
     session.add(ConversationMessage(team_id=actor.team_id, interaction_id=interaction.id or 0,
                                     customer_key=f"i{interaction.id}", sender=sender, from_member=False,
                                     sent_at=sent_at, kind=message.kind, text=message.text, dedup_key=dedup))
-    _keep_burst_open(uow, actor, chat, interaction, now + window)
+    _keep_burst_open(uow, actor, chat, interaction, until=now + window, last_at=message.arrived_at,
+                     inbox_chat=claim.chat_key if claim is not None else None)
     uow.publish(ForwardBurstGrew(message.chat, actor.member_id, interaction.id or 0))
-    return ForwardResult(interaction.id or 0, _customer_ref(session, interaction.customer_id), started)
+    return ForwardResult(interaction.id or 0, _customer_ref(session, interaction.customer_id), started, ended)
 
 
 PERSONS = ("user", "hidden_user", "slack_message")  # origins that are a person (a channel or group is not)
@@ -155,7 +158,13 @@ def _customer_ref(session: Session, customer_id: int | None) -> CustomerRef | No
     return CustomerRef(customer.id or 0, customer.name) if customer is not None else None
 
 
-def _open_burst(uow: UnitOfWork, actor: Actor, chat: str, now: datetime) -> Interaction | None:
+def _open_burst(uow: UnitOfWork, actor: Actor, chat: str, now: datetime, arrived_at: datetime,
+                window: timedelta) -> tuple[Interaction | None, BurstSummary | None]:
+    """The chat's open burst this message joins, if any; and the chat's previous burst when it is over but its
+    summary was not sent yet (its timer is late: the message starts a new burst, the old one is summarised now).
+
+    A message joins while the burst's quiet period runs, or when it was sent within `window` of the burst's last
+    message however late it is processed (a busy worker, a restart: the platform's times decide, not ours)."""
     session = uow.session
     query = select(ChatState).where(ChatState.member_id == actor.member_id, ChatState.chat == chat)
     if session.get_bind().dialect.name == "postgresql":
@@ -165,19 +174,33 @@ def _open_burst(uow: UnitOfWork, actor: Actor, chat: str, now: datetime) -> Inte
             expires_at=now).on_conflict_do_nothing(index_elements=["member_id", "chat"]))
         query = query.with_for_update()
     row = session.exec(query).first()
-    if row is None or row.kind != BATCH_STATE or row.expires_at <= now:
+    if row is None or row.kind != BATCH_STATE or not row.payload.get("interaction"):
+        return None, None
+    found = session.get(Interaction, row.payload["interaction"])
+    if found is None or found.deleted_at is not None:
+        return None, None
+    last_at = _moment(row.payload.get("last_at"))
+    if row.expires_at > now or (last_at is not None and abs(arrived_at - last_at) <= window):
+        return found, None
+    return None, burst_summary(uow, actor.member_id, found.id or 0)
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
         return None
-    found = uow.session.get(Interaction, row.payload.get("interaction"))
-    return found if found is not None and found.deleted_at is None else None
 
 
-def _keep_burst_open(uow: UnitOfWork, actor: Actor, chat: str, interaction: Interaction, until: datetime) -> None:
+def _keep_burst_open(uow: UnitOfWork, actor: Actor, chat: str, interaction: Interaction, *, until: datetime,
+                     last_at: datetime, inbox_chat: str | None) -> None:
     session = uow.session
     row = session.exec(select(ChatState).where(ChatState.member_id == actor.member_id,
                                                ChatState.chat == chat)).first()
     row = row or ChatState(team_id=actor.team_id, member_id=actor.member_id, chat=chat, kind=BATCH_STATE,
                            expires_at=until)
-    row.kind, row.payload, row.expires_at = BATCH_STATE, {"interaction": interaction.id}, until
+    row.kind, row.expires_at = BATCH_STATE, until
+    row.payload = {"interaction": interaction.id, "last_at": last_at.isoformat(), "inbox": inbox_chat}
     session.add(row)
 
 
@@ -211,6 +234,8 @@ def end_burst(uow: UnitOfWork, member_id: int, chat: ChatRef, now: datetime) -> 
     the others get nothing, or `open_for` while the burst is still open."""
     session = uow.session
     key = str(chat)
+    if (waiting := _stored_unprocessed(session, member_id, key)) is not None:
+        return BurstEnd(open_for=waiting)
     claimed: list[Any] = list(session.execute(delete(ChatState).where(
         col(ChatState.member_id) == member_id, col(ChatState.chat) == key, col(ChatState.kind) == BATCH_STATE,
         col(ChatState.expires_at) <= now).returning(col(ChatState.payload))).scalars().all())
@@ -223,6 +248,20 @@ def end_burst(uow: UnitOfWork, member_id: int, chat: ChatRef, now: datetime) -> 
     if row is not None and row.payload.get("interaction") and row.expires_at > now:
         return BurstEnd(open_for=row.expires_at - now)
     return BurstEnd()
+
+
+UNPROCESSED_LOOK = timedelta(seconds=0.5)  # how soon to look again while the chat has updates not yet processed
+
+
+def _stored_unprocessed(session: Session, member_id: int, chat: str) -> timedelta | None:
+    """`UNPROCESSED_LOOK` when the chat's burst came through the inbox and the chat has updates stored there but not
+    yet processed (a forward of this burst may be among them: the summary waits for it); else None."""
+    row = session.exec(select(ChatState).where(ChatState.member_id == member_id, ChatState.chat == chat,
+                                               ChatState.kind == BATCH_STATE)).first()
+    inbox_chat = row.payload.get("inbox") if row is not None else None
+    if isinstance(inbox_chat, str) and inbox.chat_has_open(session, inbox_chat):
+        return UNPROCESSED_LOOK
+    return None
 
 
 def overdue_bursts(uow: UnitOfWork, ended_before: datetime) -> list[tuple[int, ChatRef]]:
