@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The PostgreSQL advisory lock every chatcrm process takes around a schema upgrade (any fixed bigint
@@ -70,19 +71,44 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def alembic_config(engine: Engine) -> Config:
+    # Alembic (with Mako) is imported only when a schema is upgraded: ~10 MB a bot at head does not keep
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
+def newest_revision() -> str | None:
+    """The newest migration's revision, by this tree's rule: the file `NNNN_what.py` holds revision "NNNN"."""
+    numbers = sorted(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    return numbers[-1] if numbers else None
+
+
+def at_newest(engine: Engine) -> bool:
+    """Whether the database's schema is already at the newest migration (one query; no Alembic needed)."""
+    newest = newest_revision()
+    try:
+        with engine.connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except DBAPIError:  # no schema yet
+        return False
+    return newest is not None and versions == [newest]
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (run at start and by `chatcrm migrate`).
 
-    On PostgreSQL the upgrade runs under an advisory lock held on a connection of its own, so processes
-    starting at once upgrade one after the other: the first migrates, the others find the schema at head.
-    SQLite serialises writers itself (one file, one embedded process).
+    A database already there is left as it is without loading Alembic (`at_newest`). On PostgreSQL the upgrade runs
+    under an advisory lock held on a connection of its own, so processes starting at once upgrade one after the
+    other: the first migrates, the others find the schema at head. SQLite serialises writers itself (one file, one
+    embedded process).
     """
+    if at_newest(engine):
+        return
+    from alembic import command
+
     if engine.dialect.name != "postgresql":
         command.upgrade(alembic_config(engine), "head")
         return

@@ -7,7 +7,13 @@ import unicodedata
 from functools import cache, lru_cache
 
 import opencc
+from zhon import cedict
 
+# the characters each script writes that the other does not (CC-CEDICT's headwords, by zhon): ~2,700 and ~2,300
+_TRADITIONAL_ONLY = frozenset(cedict.traditional) - frozenset(cedict.simplified)
+# and five CC-CEDICT also lists as Traditional, for rare words only (万俟, 么麽, 厂 as a cliff…), while Traditional
+# text writes 萬 麼 廠 豐 葉: seen in a note, they are Simplified
+_SIMPLIFIED_ONLY = frozenset(cedict.simplified) - frozenset(cedict.traditional) | frozenset("万么厂丰叶")
 _T2S = opencc.OpenCC("t2s")  # ~3 MB; the Simplified → Traditional tables (~40 MB each) load on first use
 _NON_KEY = re.compile(r"[\s\W_]+", re.UNICODE)
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -80,14 +86,19 @@ def has_han(text: str) -> bool:
 
 
 def guess_language(text: str) -> str | None:
-    """zh-Hant, zh-Hans or en from the text itself; None when it cannot tell."""
+    """zh-Hant, zh-Hans or en from the text itself; None when it cannot tell.
+
+    Chinese by its characters' votes: a character written only in Traditional (`說`, `經`, `們`) is one for
+    zh-Hant, one written only in Simplified (`说`, `经`, `们`) one for zh-Hans; characters both scripts share
+    (`台`, `吃`, `面`, `王`) do not vote. The larger side wins (a stray character of the other script, as people
+    type, does not decide); a tie, shared characters only included, is None."""
     if not has_han(text):
         return "en" if re.search(r"[A-Za-z]{2,}", text) else None
-    simplified = to_simplified(text)
-    traditional = to_traditional(text)
-    if simplified != text and traditional == text:
+    traditional = sum(1 for char in text if char in _TRADITIONAL_ONLY)
+    simplified = sum(1 for char in text if char in _SIMPLIFIED_ONLY)
+    if traditional > simplified:
         return "zh-Hant"
-    if simplified == text and traditional != text:
+    if simplified > traditional:
         return "zh-Hans"
     return None
 
