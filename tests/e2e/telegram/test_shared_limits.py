@@ -1,6 +1,7 @@
 """Issue 17: 2 webhook receivers + 4 workers, real `chatcrm run --role …` processes on one PostgreSQL database,
 against a fake Bot API that holds Telegram's limits (30 in any second, 1 s per chat, 429 beyond), with updates
-spread round-robin over the receivers: every note stored once, 0 duplicate customers, 0 Conflicts, 0 429s; the
+spread round-robin over the receivers: every note stored once, 0 duplicate customers, 0 Conflicts, 0 429s, each
+forwarded burst one record with one summary though its messages reached different receivers and workers; the
 combined send rate is printed (a figure for bench/RESULTS.md, not an assertion)."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from core.models import Customer, InboxItem, Interaction
+from core.models import ConversationMessage, Customer, InboxItem, Interaction
 from core.services import teams
 from tests.conftest import drop_postgres, fresh_postgres
 from tests.fakes.telegram_api import FakeTelegram, message, user
@@ -32,6 +33,8 @@ CHATS, NOTES = int(os.environ.get("LIMITS_CHATS", 40)), int(os.environ.get("LIMI
 SECRET = "s3cret-token-for-tests"
 ROOT = Path(__file__).resolve().parents[3]
 FIRST_USER = 1001
+BURSTS = min(CHATS, 10)  # chats that also forward a customer's three messages, one by one
+BURST = ("Can you send the price list?", "Also 200 units by Dec 3", "Thanks!")
 
 
 def free_port() -> int:
@@ -105,13 +108,23 @@ async def test_two_receivers_and_four_workers_keep_telegrams_limits_together(pos
                                    sender=user(uid, first="Rep", last=str(uid)))
                     posts.append(deliver(http, hooks[(n * CHATS + i) % 2], {"update_id": update_id, **note}))
                 await asyncio.gather(*posts)
+            for j, text in enumerate(BURST):  # then forwarded bursts, each message through the other receiver
+                posts = []
+                for i, uid in enumerate(users[:BURSTS]):
+                    update_id += 1
+                    origin = {"type": "user", "date": 1763430000 + j,
+                              "sender_user": {"id": 9000 + i, "is_bot": False, "first_name": "Lee"}}
+                    forward = message(text, chat_id=uid, sender=user(uid, first="Rep", last=str(uid)),
+                                      forward_origin=origin)
+                    posts.append(deliver(http, hooks[(i + j) % 2], {"update_id": update_id, **forward}))
+                await asyncio.gather(*posts)
 
         def settled() -> bool:
             with Session(engine) as session:
                 stored = session.exec(select(func.count()).select_from(Interaction)).one()
                 left = session.exec(select(func.count()).select_from(InboxItem)
                                     .where(InboxItem.status != "done")).one()
-            return stored >= total and not left and len(fake.sent("sendMessage")) >= total + 2
+            return stored >= total + BURSTS and not left and len(fake.sent("sendMessage")) >= total + 2 + BURSTS
 
         try:
             await until(settled, 120 + total, every=0.1)  # a loaded machine processes slowly; the limits are what is tested
@@ -137,8 +150,13 @@ async def test_two_receivers_and_four_workers_keep_telegrams_limits_together(pos
                 process.kill()
         await fake.stop()
     with Session(engine) as session:
-        stored = session.exec(select(func.count()).select_from(Interaction)).one()
+        stored = session.exec(select(func.count()).select_from(Interaction)
+                              .where(Interaction.kind != "forwarded")).one()
         customers = session.exec(select(Customer.team_id, func.count()).group_by(Customer.team_id)).all()
+        bursts = session.exec(select(ConversationMessage.interaction_id, func.count())
+                              .group_by(ConversationMessage.interaction_id)).all()
+        forwarded = session.exec(select(func.count()).select_from(Interaction)
+                                 .where(Interaction.kind == "forwarded")).one()
     engine.dispose()
     drop_postgres(name)
     sends = sorted(c.at for c in fake.sent("sendMessage") if c.status == 200)
@@ -148,6 +166,10 @@ async def test_two_receivers_and_four_workers_keep_telegrams_limits_together(pos
           f"per chat {fake.chat_violations})")
     timeline(fake)
     assert stored == total  # every note stored once
+    # each burst, its messages processed by whichever workers took them, is one record of its 3 messages
+    assert forwarded == BURSTS and sorted(count for _, count in bursts) == [len(BURST)] * BURSTS
+    summaries = [c.body["text"] for c in fake.sent("sendMessage") if str(c.body.get("text")).startswith("📨")]
+    assert len(summaries) == BURSTS and all(f"已將 {len(BURST)} 則" in text for text in summaries)  # zh-Hant members
     assert sorted(count for _, count in customers) == [1] * CHATS  # one Acme per team: no duplicate customer
     assert not [c for c in fake.calls if c.status == 409 or c.method == "getUpdates"]  # webhooks only: no Conflict
     assert (fake.rate_limited, fake.overall_violations, fake.chat_violations) == (0, 0, 0)
