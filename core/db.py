@@ -91,7 +91,7 @@ def at_newest(engine: Engine) -> bool:
     newest = newest_revision()
     try:
         with engine.connect() as connection:
-            versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+            versions: list[str] = list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
     except DBAPIError:  # no schema yet
         return False
     return newest is not None and versions == [newest]
