@@ -29,6 +29,7 @@ import os
 import platform
 import pstats
 import random
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -104,13 +105,16 @@ def updates(url: str, notes: int) -> list[tuple[str, str, dict[str, Any]]]:
 
 # -- a worker process --------------------------------------------------------------------------------
 
-def work(url: str, name: str, ready: Any, stop: Any, results: Any, profile: bool) -> None:
-    profiler = cProfile.Profile() if profile else None
+def work(url: str, name: str, ready: Any, stop: Any, results: Any, profile: bool, trace: int = 0,
+         profile_out: str | None = None) -> None:
+    profiler = cProfile.Profile(time.process_time) if profile else None  # CPU time: what a note costs the worker
     if profiler is not None:
         profiler.enable()
-    stats = asyncio.run(_work(url, name, ready, stop))
+    stats = asyncio.run(_work(url, name, ready, stop, trace))
     if profiler is not None:
         profiler.disable()
+        if profile_out:
+            profiler.dump_stats(profile_out)
         out = io.StringIO()
         profiled = pstats.Stats(profiler, stream=out)
         profiled.sort_stats("cumulative").print_stats(r"/(core|bot|adapters)/", 30)  # where a note's time goes
@@ -119,7 +123,7 @@ def work(url: str, name: str, ready: Any, stop: Any, results: Any, profile: bool
     results.put(stats)
 
 
-async def _work(url: str, name: str, ready: Any, stop: Any) -> dict[str, Any]:
+async def _work(url: str, name: str, ready: Any, stop: Any, trace: int = 0) -> dict[str, Any]:
     from telegram import Update
 
     from adapters.telegram.translate import to_incoming
@@ -130,8 +134,15 @@ async def _work(url: str, name: str, ready: Any, stop: Any) -> dict[str, Any]:
     settings = load_settings("/nonexistent.toml", database_url=url, default_timezone="Asia/Taipei")
     app = build(settings)
     statements = {"n": 0}
-    event.listen(app.engine, "before_cursor_execute", lambda *_: statements.__setitem__("n", statements["n"] + 1))
     handled = {"notes": 0, "handle": 0.0, "replies": 0}
+    traced: list[str] = []
+
+    def count(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements["n"] += 1
+        if trace and handled["notes"] == trace:  # the statements from the end of note `trace` - 1 to its own end
+            traced.append(f"{threading.current_thread().name[:12]:12} " + " ".join(statement.split())[:160])
+
+    event.listen(app.engine, "before_cursor_execute", count)
 
     async def process(claim: inbox.Claim) -> None:
         update = Update.de_json(claim.payload, None)
@@ -156,16 +167,18 @@ async def _work(url: str, name: str, ready: Any, stop: Any) -> dict[str, Any]:
         await asyncio.sleep(0.05)
     await worker.stop()
     app.engine.dispose()
-    return {"name": name, **handled, "statements": statements["n"], "cpu": time.process_time() - cpu}
+    return {"name": name, **handled, "statements": statements["n"], "cpu": time.process_time() - cpu,
+            "trace": traced}
 
 
 def run(url: str, template: str, workers: int, items: list[tuple[str, str, dict[str, Any]]],
-        profile: bool = False) -> dict[str, Any]:
+        profile: bool = False, trace: int = 0, profile_out: str | None = None) -> dict[str, Any]:
     recreate(url, template=template)
     context = multiprocessing.get_context("spawn")
     ready = [context.Event() for _ in range(workers)]
     stop, results = context.Event(), context.Queue()
-    processes = [context.Process(target=work, args=(url, f"w{i}", ready[i], stop, results, profile))
+    processes = [context.Process(target=work, args=(url, f"w{i}", ready[i], stop, results, profile, trace,
+                                                              profile_out))
                  for i in range(workers)]
     for process in processes:
         process.start()
@@ -205,7 +218,8 @@ def run(url: str, template: str, workers: int, items: list[tuple[str, str, dict[
             "handle_ms": 1000 * sum(s["handle"] for s in stats) / max(1, notes),
             "statements": sum(s["statements"] for s in stats) / max(1, notes),
             "cpu_ms": 1000 * sum(s["cpu"] for s in stats) / max(1, notes),
-            "profile": next((s.get("profile") for s in stats if s.get("profile")), None)}
+            "profile": next((s.get("profile") for s in stats if s.get("profile")), None),
+            "trace": next((s["trace"] for s in stats if s.get("trace")), [])}
 
 
 # -- the inbox alone (no CRM work behind a row) -------------------------------------------------------
@@ -318,7 +332,10 @@ def main() -> None:
     parser.add_argument("--interactions", type=int, default=100_000)
     parser.add_argument("--raw", action="store_true", help="the inbox alone, no CRM work (6,000 rows, 300 chats), "
                         "this claim and the earlier one in turn")
-    parser.add_argument("--profile", action="store_true", help="one worker under cProfile")
+    parser.add_argument("--profile", action="store_true", help="one worker under cProfile (CPU time)")
+    parser.add_argument("--profile-out", help="with --profile: also dump the raw cProfile stats to this file")
+    parser.add_argument("--trace", type=int, default=0, help="with --profile: list the SQL statements of note N "
+                        "(all of the worker's between the end of note N-1 and its own)")
     parser.add_argument("--claim-latency", action="store_true", help="the claim's select against a backlog")
     args = parser.parse_args()
     url = make_url(args.postgres).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -345,7 +362,8 @@ def main() -> None:
           f"{time.perf_counter() - started:.0f} s; {len(items)} notes to process", flush=True)
     try:
         for workers in [1] if args.profile else counts:
-            result = run(url, template, workers, items, profile=args.profile)
+            result = run(url, template, workers, items, profile=args.profile, trace=args.trace,
+                         profile_out=args.profile_out)
             print(f"workers={workers}: {result['rate']:,.0f} notes/s ({len(items)} notes in "
                   f"{result['elapsed']:.1f} s, stored in {result['stored']:.2f} s; {result['logged']} logged, "
                   f"{result['notes'] - len(items)} taken twice, "
@@ -354,6 +372,8 @@ def main() -> None:
                   f"load {result['load'][0]:.1f} → {result['load'][1]:.1f}", flush=True)
             if result["profile"]:
                 print(result["profile"])
+            for line in result["trace"]:
+                print(line)
     finally:
         drop(url)
         drop(template_url)

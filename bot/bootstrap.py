@@ -124,11 +124,23 @@ class ChatCRM:
         env = incoming.env
         keys = update_keys(incoming)
         with unit_of_work(self.engine) as uow:
-            if (stored := self._stored_answer(uow, incoming, keys)) is not None:
-                return stored  # an earlier attempt committed this update: its replies not sent yet, nothing else
-            if inbox.seen_before(uow, env.chat.platform, keys):
-                raise inbox.Redelivered(keys[0])
             member = who_wrote(uow, env.chat.platform, env.sender.platform_user_id)
+            recorded = None  # the transaction the keys were written in, when written first
+            if member is not None and keys and isinstance(incoming, KEYS_FIRST):  # the keys go in first: the insert is the redelivery check (one statement, not three)
+                if inbox.record_keys(uow, env.chat.platform, keys):
+                    if (stored := self._stored_answer(uow, incoming, keys)) is not None:
+                        return stored  # an earlier attempt committed it: its replies not sent yet, nothing else
+                    raise inbox.Redelivered(keys[0])
+                recorded = uow.session.get_transaction()
+                claim = inbox.current()  # taken before: an earlier attempt may have stored replies without keys
+                if claim is not None and claim.attempts > 1 and \
+                        (stored := self._stored_answer(uow, incoming, keys)) is not None:
+                    return stored
+            else:
+                if (stored := self._stored_answer(uow, incoming, keys)) is not None:
+                    return stored  # an earlier attempt committed this update: its replies not sent yet
+                if inbox.seen_before(uow, env.chat.platform, keys):
+                    raise inbox.Redelivered(keys[0])
             if member is None and (refused := self._refuse_former(uow, incoming)) is not None:
                 # someone removed from their team: told so, nothing stored
                 return self._answer_with(uow, incoming, keys, refused, None)
@@ -141,7 +153,8 @@ class ChatCRM:
                 return group_privacy.refusal(ctx, ctx.t(f"errors.{error.code}"))
             if missed:
                 replies.insert(0, Reply(ctx.t("delivery.earlier_lost", n=missed)))
-            if member is not None or ctx.member is not None:
+            if (member is not None or ctx.member is not None) and (
+                    recorded is None or uow.session.get_transaction() is not recorded):  # or a handler rolled back
                 inbox.mark_handled(uow, env.chat.platform, keys)
             replies = self._answer_with(uow, incoming, keys, replies, ctx.member or member)
             events = list(uow.events)
@@ -236,6 +249,11 @@ class ChatCRM:
                 self.member_messages.deliver(event)
             elif isinstance(event, HandedOver):
                 self.handover_messages.deliver(event)
+
+
+# Updates whose keys are recorded before they are handled: their handlers never commit part-way (a voice note
+# commits before transcribing, so a crash then must still find its keys absent: its keys go in at the end).
+KEYS_FIRST = (TextIn, CommandIn, ButtonIn, EditedIn)
 
 
 def update_keys(incoming: Incoming) -> list[str]:

@@ -32,7 +32,8 @@ def short(title: str) -> str:
 
 def proposal_rows(ctx: Ctx, note: NoteView) -> list[tuple[Button, ...]]:
     """`📈 方案報價 · NT$150,000 ✅` / change stage / not a deal; for a customer with several deals, which one."""
-    if note.customer is None or note.deleted or note.owner is not None or ctx.member is None:
+    if note.customer is None or note.deleted or note.owner is not None or ctx.member is None or \
+            not deal_proposals.may_propose(note.text, note.amounts):  # no query for an ordinary note
         return []
     proposal = deal_proposals.propose(ctx.uow, ctx.actor, note.id)
     if proposal is None:

@@ -63,17 +63,20 @@ class Redelivered(Exception):
 
 
 def seen_before(uow: UnitOfWork, platform: str, keys: Sequence[str]) -> bool:
-    return any(uow.session.exec(select(ProcessedUpdate.id).where(ProcessedUpdate.platform == platform,
-                                                                 ProcessedUpdate.key == key)).first() is not None
-               for key in keys)
+    """Whether any of the update's keys was recorded (one query)."""
+    unique = list(dict.fromkeys(keys))
+    return bool(unique) and uow.session.exec(
+        select(ProcessedUpdate.id).where(ProcessedUpdate.platform == platform,
+                                         col(ProcessedUpdate.key).in_(unique)).limit(1)).first() is not None
 
 
-def mark_handled(uow: UnitOfWork, platform: str, keys: Sequence[str]) -> None:
-    """Record the keys in the update's own transaction (one `INSERT … ON CONFLICT DO NOTHING`); a concurrent
-    delivery that got there first raises `Redelivered`, and the caller's transaction is rolled back."""
+def record_keys(uow: UnitOfWork, platform: str, keys: Sequence[str]) -> list[str]:
+    """Record the keys in the update's own transaction with one `INSERT … ON CONFLICT DO NOTHING RETURNING`; the
+    keys that were there already (a redelivery; or a concurrent delivery that committed first: the statement
+    waits for it on the unique index). [] when all are new: this statement is also the check `seen_before` is."""
     unique = list(dict.fromkeys(keys))
     if not unique:
-        return
+        return []
     connection = uow.session.connection()
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = (insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["platform", "key"])
@@ -81,7 +84,13 @@ def mark_handled(uow: UnitOfWork, platform: str, keys: Sequence[str]) -> None:
     now = utcnow()
     stored = set(connection.execute(statement, [{"platform": platform, "key": key, "at": now}
                                                 for key in unique]).scalars())
-    if missing := [key for key in unique if key not in stored]:
+    return [key for key in unique if key not in stored]
+
+
+def mark_handled(uow: UnitOfWork, platform: str, keys: Sequence[str]) -> None:
+    """Record the keys in the update's own transaction (`record_keys`); a concurrent delivery that got there
+    first raises `Redelivered`, and the caller's transaction is rolled back."""
+    if missing := record_keys(uow, platform, keys):
         raise Redelivered(missing[0])
 
 
@@ -91,7 +100,9 @@ def mark_handled(uow: UnitOfWork, platform: str, keys: Sequence[str]) -> None:
 class Claim:
     """One inbox row a worker holds. `done` turns true once the row is marked done (in the effects' transaction);
     `redelivered` when processing found the update's effects already committed (an earlier attempt died after
-    its commit)."""
+    its commit). `sent`: while a `Worker` processes the row, the outbox replies sent meanwhile (their receipts,
+    `core.services.outbox.Receipt.sent`), marked sent in the transaction that finishes the row; None otherwise
+    (a receipt then writes at once)."""
 
     id: int
     platform: str
@@ -103,6 +114,7 @@ class Claim:
     last_error: str | None = None
     done: bool = False
     redelivered: bool = False
+    sent: list[int] | None = None
 
 
 _current: contextvars.ContextVar[Claim | None] = contextvars.ContextVar("inbox_claim", default=None)
@@ -238,14 +250,28 @@ def renew(session: Session, worker: str, ids: Sequence[int], until: datetime) ->
                                                 col(InboxItem.status) == PROCESSING).values(claimed_until=until))
 
 
-def finish(session: Session, worker: str, claim_id: int) -> None:
+def _mark_sent(session: Session, sent: Sequence[int], now: datetime) -> None:
+    """The replies the platform took while the row was processed (`Claim.sent`), in the row's own settling."""
+    if sent:
+        from core.services import outbox  # outbox reads the current claim from here
+
+        outbox.mark_sent(session, sent, now)
+
+
+def finish(session: Session, worker: str, claim_id: int, sent: Sequence[int] = (), now: datetime | None = None
+           ) -> None:
+    """The row is done (a no-op when its effects' transaction marked it so); `sent`: its replies the platform
+    took, marked sent in this same transaction."""
+    _mark_sent(session, sent, now or utcnow())
     session.execute(update(InboxItem).where(col(InboxItem.id) == claim_id, col(InboxItem.claimed_by) == worker,
                                             col(InboxItem.status) == PROCESSING)
                     .values(status=DONE, claimed_by=None, claimed_until=None))
 
 
-def failed(session: Session, worker: str, claim_id: int, error: str, now: datetime) -> None:
+def failed(session: Session, worker: str, claim_id: int, error: str, now: datetime, sent: Sequence[int] = ()
+           ) -> None:
     """The attempt failed: the row is taken again after a short back-off (parked at the next claim if spent)."""
+    _mark_sent(session, sent, now)
     row = session.get(InboxItem, claim_id)
     if row is None or row.claimed_by != worker or row.status != PROCESSING:
         return
@@ -255,8 +281,10 @@ def failed(session: Session, worker: str, claim_id: int, error: str, now: dateti
     session.add(row)
 
 
-def release(session: Session, worker: str, ids: Sequence[int]) -> None:
-    """Hand claims back (a stopping process): taken again at once, this attempt not counted."""
+def release(session: Session, worker: str, ids: Sequence[int], sent: Sequence[int] = ()) -> None:
+    """Hand claims back (a stopping process): taken again at once, this attempt not counted; `sent`: their
+    replies the platform took already (not sent again when the rows are taken again)."""
+    _mark_sent(session, sent, utcnow())
     if ids:
         session.execute(update(InboxItem).where(col(InboxItem.id).in_(list(ids)), col(InboxItem.claimed_by) == worker,
                                                 col(InboxItem.status) == PROCESSING)
@@ -295,14 +323,14 @@ class Inbox:
         until = self.clock.now() + timedelta(seconds=self.lease)
         self._run(lambda s: renew(s, self.worker, ids, until))
 
-    async def finish(self, claim_id: int) -> None:
-        await asyncio.to_thread(self._run, lambda s: finish(s, self.worker, claim_id))
+    async def finish(self, claim_id: int, sent: Sequence[int] = ()) -> None:
+        await asyncio.to_thread(self._run, lambda s: finish(s, self.worker, claim_id, sent))
 
-    async def failed(self, claim_id: int, error: str) -> None:
-        await asyncio.to_thread(self._run, lambda s: failed(s, self.worker, claim_id, error, self.clock.now()))
+    async def failed(self, claim_id: int, error: str, sent: Sequence[int] = ()) -> None:
+        await asyncio.to_thread(self._run, lambda s: failed(s, self.worker, claim_id, error, self.clock.now(), sent))
 
-    async def release(self, ids: Sequence[int]) -> None:
-        await asyncio.to_thread(self._run, lambda s: release(s, self.worker, ids))
+    async def release(self, ids: Sequence[int], sent: Sequence[int] = ()) -> None:
+        await asyncio.to_thread(self._run, lambda s: release(s, self.worker, ids, sent))
 
     processing = staticmethod(processing)
 
@@ -444,6 +472,7 @@ class Worker:
         self.inbox, self.platform, self.process, self.parked = inbox, platform, process, parked
         self.concurrency, self.idle_seconds = concurrency, idle_seconds
         self.inflight: dict[int, asyncio.Task] = {}
+        self._claims: dict[int, Claim] = {}  # the claims of `inflight`
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._stopping = False  # the loops end on it even where a cancellation was lost
@@ -483,14 +512,16 @@ class Worker:
             await asyncio.to_thread(self._beat.join, 5.0)
             self._beat = None
         left = dict(self.inflight)
+        claims = [self._claims[claim_id] for claim_id in left if claim_id in self._claims]
         for task in left.values():
             task.cancel()
         for task in left.values():
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if left:
+            sent = [reply for claim in claims for reply in _take_sent(claim)]
             with contextlib.suppress(Exception):
-                await self.inbox.release(list(left))
+                await self.inbox.release(list(left), sent)
             log.info("handed %d %s inbox rows back", len(left), self.platform)
 
     async def _work(self) -> None:
@@ -507,6 +538,7 @@ class Worker:
                     await asyncio.sleep(1.0)
                     continue
             for claim in claims:
+                self._claims[claim.id] = claim
                 self.inflight[claim.id] = asyncio.create_task(self._one(claim), name=f"inbox-{claim.id}")
             if not claims:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that arrives
@@ -538,16 +570,24 @@ class Worker:
                     with contextlib.suppress(Exception):
                         await self.parked(claim)
                 return
+            claim.sent = []  # the replies' receipts wait for the row's finish: one transaction, not one each
             with processing(claim):
                 await self.process(claim)
-            await self.inbox.finish(claim.id)  # a no-op when the effects' transaction marked it done
+            await self.inbox.finish(claim.id, _take_sent(claim))  # the row: a no-op when its effects marked it
         except asyncio.CancelledError:
-            raise
+            raise  # `stop` hands the row back with its replies sent so far
         except Exception as exc:
             log.exception("inbox row %s failed (attempt %d)", claim.id, claim.attempts)
             with contextlib.suppress(Exception):
-                await self.inbox.failed(claim.id, f"{type(exc).__name__}: {exc}")
+                await self.inbox.failed(claim.id, f"{type(exc).__name__}: {exc}", _take_sent(claim))
         finally:
             self.inflight.pop(claim.id, None)
+            self._claims.pop(claim.id, None)
             self._progress = time.monotonic()
             self._wake.set()
+
+
+def _take_sent(claim: Claim) -> list[int]:
+    """The replies sent while the row was processed; a receipt after this writes its own transaction."""
+    sent, claim.sent = claim.sent or [], None
+    return sent

@@ -6,9 +6,11 @@ text and bytes. A reply whose retries were spent is marked `lost` (the member is
 core.usecases.lost_replies). An update taken again after its effects committed (its worker was killed before or
 while sending) finds its rows here (`unsent`) and sends the ones still pending instead of doing anything twice.
 
-Guarantee: at least once. A kill between the platform taking a reply and the mark-sent UPDATE sends that one
-reply again when the update is taken again (at most one duplicate per reply in flight per kill); a reply is
-never silently dropped: it is sent, or counted as lost and owned up to.
+Guarantee: at least once. A kill between the platform taking a reply and the mark-sent UPDATE sends that
+reply again when the update is taken again; from an inbox `Worker` the marks of an update's replies go with
+the UPDATE that finishes its row (one transaction per update, not one per reply), so a kill while an update's
+replies are being sent repeats those already sent (one each, per kill). A reply is never silently dropped: it
+is sent, or counted as lost and owned up to.
 
 Images and files are stored as bytes (`data`) rather than regenerated: a report or export regenerated later
 would not be the answer the committed transaction gave (data changes, an erasure in between), and the bytes are
@@ -30,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from core.chat import Button, OutFile, Reply
 from core.models import ReplyOutbox, utcnow
+from core.services import inbox
 
 log = logging.getLogger(__name__)
 RECEIPT = "outbox_receipt"  # Reply.extra key: the Receipt an adapter calls once the reply is sent
@@ -152,7 +155,13 @@ class Receipt:
             session.commit()
 
     async def sent(self) -> None:
-        """The platform took the reply. A failure here only means it may be sent again (at least once)."""
+        """The platform took the reply. A failure here only means it may be sent again (at least once). While an
+        inbox `Worker` processes the reply's row, marked in the transaction that finishes the row (`Claim.sent`):
+        a kill before that sends this reply again when the row is taken again, as a kill before this call would."""
+        claim = inbox.current()
+        if claim is not None and claim.sent is not None:
+            claim.sent.append(self.id)
+            return
         try:
             await asyncio.to_thread(self._run, SENT)
         except Exception:

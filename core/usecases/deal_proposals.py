@@ -7,10 +7,13 @@ note's record remembers an accepted or refused proposal (`details["deal"]`), so 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from core.models import Customer, Deal, DealOutcome, Interaction, PipelineStage
@@ -46,7 +49,11 @@ class DealProposal:
 
 
 def _money(interaction: Interaction) -> tuple[Decimal | None, str | None]:
-    for amount in interaction.amounts or ():
+    return _money_of(interaction.amounts)
+
+
+def _money_of(amounts: Sequence[Any] | None) -> tuple[Decimal | None, str | None]:
+    for amount in amounts or ():
         if isinstance(amount, dict) and amount.get("currency") and amount.get("value"):
             try:
                 return deals.parse_amount(amount["value"]), str(amount["currency"])
@@ -62,7 +69,14 @@ def _target(team_stages: list[PipelineStage], outcome: str) -> PipelineStage | N
         (s for s in reversed(team_stages) if s.outcome == DealOutcome.open.value), None)
 
 
-def _proposal(session: Session, actor: Actor, interaction: Interaction) -> DealProposal | None:
+def may_propose(text: str, amounts: Sequence[Any] | None) -> bool:
+    """Whether a note of these words and amounts can propose anything (no query: most notes cannot)."""
+    return deal_signal(text or "") is not None or _money_of(amounts)[0] is not None
+
+
+def _proposal(session: Session, actor: Actor, interaction: Interaction, customer: Customer | None = None,
+              open_deals: list[Deal] | None = None) -> DealProposal | None:
+    """`customer` and `open_deals` (newest activity first, at most MAX_CHOICES): when the caller read them."""
     if interaction.customer_id is None or interaction.deleted_at is not None:
         return None
     if (interaction.details or {}).get("deal") is not None:
@@ -71,7 +85,8 @@ def _proposal(session: Session, actor: Actor, interaction: Interaction) -> DealP
     amount, currency = _money(interaction)
     if signal is None and amount is None:
         return None
-    customer = session.get(Customer, interaction.customer_id)
+    if customer is None:
+        customer = session.get(Customer, interaction.customer_id)
     if customer is None or not actor.can_see(customer):
         return None
     team_stages = deal_service.stages(session, actor.team_id)
@@ -81,11 +96,9 @@ def _proposal(session: Session, actor: Actor, interaction: Interaction) -> DealP
     names = {s.key: deal_service.stage_name(s, actor.language, s.key) for s in team_stages}
     view = StageView(stage.key, names[stage.key], stage.position, stage.probability, stage.outcome)
     reason = signal.reason if signal else None
-    open_deals = list(session.exec(select(Deal).where(Deal.team_id == actor.team_id,
-                                                      Deal.customer_id == interaction.customer_id,
-                                                      col(Deal.closed_at).is_(None))
-                                   .order_by(col(Deal.last_activity_at).desc(), col(Deal.id).desc())
-                                   .limit(MAX_CHOICES)))
+    if open_deals is None:
+        open_deals = list(session.exec(select(Deal).where(*_open_deals(actor, interaction.customer_id))
+                                       .order_by(*NEWEST_FIRST).limit(MAX_CHOICES)))
     iid = interaction.id or 0
     if not open_deals:
         if stage.outcome == DealOutcome.lost.value:
@@ -103,12 +116,26 @@ def _proposal(session: Session, actor: Actor, interaction: Interaction) -> DealP
     return DealProposal(iid, "move", view, amount, currency, reason, deal=choices[0])
 
 
+def _open_deals(actor: Actor, customer_id: Any) -> tuple[Any, ...]:
+    return (col(Deal.team_id) == actor.team_id, col(Deal.customer_id) == customer_id, col(Deal.closed_at).is_(None))
+
+
+NEWEST_FIRST = (col(Deal.last_activity_at).desc(), col(Deal.id).desc())
+
+
 def propose(uow: UnitOfWork, actor: Actor, interaction_id: int) -> DealProposal | None:
-    """What the note `interaction_id` proposes for its customer's deals, or None."""
-    interaction = uow.session.get(Interaction, interaction_id)
-    if interaction is None or interaction.team_id != actor.team_id:
-        return None
-    return _proposal(uow.session, actor, interaction)
+    """What the note `interaction_id` proposes for its customer's deals, or None: the note, its customer and the
+    customer's open deals in one query, the team's stages in a second (only for a note that proposes)."""
+    rows = uow.session.exec(
+        select(Interaction, Customer, Deal)
+        .join(Customer, col(Customer.id) == col(Interaction.customer_id))
+        .outerjoin(Deal, and_(*_open_deals(actor, col(Customer.id))))
+        .where(col(Interaction.id) == interaction_id, col(Interaction.team_id) == actor.team_id)
+        .order_by(*NEWEST_FIRST).limit(MAX_CHOICES)).all()
+    if not rows:
+        return None  # not the team's, or no customer: nothing to propose
+    interaction, customer, _ = rows[0]
+    return _proposal(uow.session, actor, interaction, customer, [deal for _, _, deal in rows if deal is not None])
 
 
 def _mark(session: Session, actor: Actor, interaction: Interaction, value: int) -> None:
