@@ -57,6 +57,18 @@ def _sqlite_savepoint_inside_transaction(connection: Any, _name: str) -> None:
         raw.execute("BEGIN")
 
 
+def lock_for_writing(session: Session) -> None:
+    """On SQLite, take the database's write lock now (`BEGIN IMMEDIATE`, waiting as the busy timeout allows), for a
+    transaction that reads first and writes later: in WAL mode its first write would otherwise fail at once
+    ("database is locked", whatever the timeout) whenever another connection committed since its first read.
+    Nothing on PostgreSQL, or when the transaction has begun already."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    raw = session.connection().connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from core.chat import ChatRef, Reply
-from core.db import session_scope
+from core.db import lock_for_writing, session_scope
 from core.delivery import POLICY, Classified, Outcome, classify
 from core.models import ChatIdentity, Customer, FollowUp, Member
 from core.ports import Clock, Messenger
@@ -185,6 +185,7 @@ class NoticeDelivery:
         back, and the others still go out."""
         out: list[_Outgoing] = []
         with session_scope(self.engine) as session:
+            lock_for_writing(session)  # reads, then claims: on SQLite another writer must not come in between
             for member, day in digests_due(session, now):
                 self._each(session, out, f"digest for member {member.id}", self._digest, session, member, day, now)
             for member, day in weekly_due(session, now):
