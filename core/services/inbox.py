@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, String, and_, case, cast, exists, func, or_, text, update
@@ -78,13 +79,18 @@ def record_keys(uow: UnitOfWork, platform: str, keys: Sequence[str]) -> list[str
     if not unique:
         return []
     connection = uow.session.connection()
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = (insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["platform", "key"])
-                 .returning(col(ProcessedUpdate.key)))
     now = utcnow()
-    stored = set(connection.execute(statement, [{"platform": platform, "key": key, "at": now}
-                                                for key in unique]).scalars())
+    stored: set[str] = set(connection.execute(_insert_keys(connection.dialect.name),
+                                    [{"platform": platform, "key": key, "at": now} for key in unique]).scalars())
     return [key for key in unique if key not in stored]
+
+
+@cache
+def _insert_keys(dialect: str) -> Any:
+    """`record_keys`' statement, built once per dialect (each call binds its values)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["platform", "key"])
+            .returning(col(ProcessedUpdate.key)))
 
 
 def mark_handled(uow: UnitOfWork, platform: str, keys: Sequence[str]) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -78,17 +78,23 @@ def _jsonable(value: Any) -> bool:
 
 def store(session: Session, platform: str, update_key: str, replies: Sequence[Reply], *, team_id: int | None,
           member_id: int | None, now: datetime) -> dict[int, int]:
-    """Write the replies with content in the caller's transaction; {index in `replies`: row id}."""
-    rows: dict[int, ReplyOutbox] = {}
+    """Write the replies with content in the caller's transaction, in one INSERT (no flush of the session's
+    other pending changes: they go at the commit); {index in `replies`: row id}."""
+    rows: dict[int, dict[str, Any]] = {}
     for index, reply in enumerate(replies):
         if not has_content(reply):
             continue
         encoded, data = encode(reply)
-        rows[index] = ReplyOutbox(platform=platform, update_key=update_key[:250], position=index, team_id=team_id,
-                                  member_id=member_id, reply=encoded, data=data, created_at=now)
-    session.add_all(rows.values())
-    session.flush()
-    return {index: row.id or 0 for index, row in rows.items()}
+        rows[index] = {"platform": platform, "update_key": update_key[:250], "position": index, "team_id": team_id,
+                       "member_id": member_id, "reply": encoded, "data": data, "status": PENDING,
+                       "created_at": now, "sent_at": None}
+    if not rows:
+        return {}
+    ids = session.connection().execute(_INSERT, list(rows.values())).scalars().all()
+    return {index: row_id or 0 for index, row_id in zip(rows, ids, strict=True)}
+
+
+_INSERT = insert(ReplyOutbox).returning(col(ReplyOutbox.id), sort_by_parameter_order=True)  # ids in rows' order
 
 
 def unsent(session: Session, platform: str, update_key: str) -> list[tuple[int, Reply]] | None:
@@ -134,11 +140,15 @@ def record_lost(session: Session, platform: str, update_key: str, *, team_id: in
     return True
 
 
+_LOST = select(func.count(func.distinct(ReplyOutbox.update_key))).where(
+    col(ReplyOutbox.member_id) == bindparam("member"), col(ReplyOutbox.status) == LOST)  # built once
+
+
 def take_lost(session: Session, member_id: int, now: datetime) -> int:
     """How many updates' answers this member lost since they were last told; marked told."""
-    lost = (col(ReplyOutbox.member_id) == member_id, col(ReplyOutbox.status) == LOST)
-    count = session.exec(select(func.count(func.distinct(ReplyOutbox.update_key))).where(*lost)).one()
+    count: int = session.execute(_LOST, {"member": member_id}).scalar_one()
     if count:
+        lost = (col(ReplyOutbox.member_id) == member_id, col(ReplyOutbox.status) == LOST)
         session.connection().execute(update(ReplyOutbox).where(*lost).values(status=TOLD))
     return int(count)
 

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlmodel import Session, col, select
 
 from core.models import Customer, Deal, DealOutcome, Interaction, PipelineStage
@@ -121,17 +121,19 @@ def _open_deals(actor: Actor, customer_id: Any) -> tuple[Any, ...]:
 
 
 NEWEST_FIRST = (col(Deal.last_activity_at).desc(), col(Deal.id).desc())
+_PROPOSAL_ROWS = (select(Interaction, Customer, Deal)  # `propose`'s query, built once
+                  .join(Customer, col(Customer.id) == col(Interaction.customer_id))
+                  .outerjoin(Deal, and_(col(Deal.team_id) == col(Interaction.team_id),
+                                        col(Deal.customer_id) == col(Customer.id), col(Deal.closed_at).is_(None)))
+                  .where(col(Interaction.id) == bindparam("note"), col(Interaction.team_id) == bindparam("team"))
+                  .order_by(*NEWEST_FIRST).limit(MAX_CHOICES))
 
 
 def propose(uow: UnitOfWork, actor: Actor, interaction_id: int) -> DealProposal | None:
     """What the note `interaction_id` proposes for its customer's deals, or None: the note, its customer and the
     customer's open deals in one query, the team's stages in a second (only for a note that proposes)."""
-    rows = uow.session.exec(
-        select(Interaction, Customer, Deal)
-        .join(Customer, col(Customer.id) == col(Interaction.customer_id))
-        .outerjoin(Deal, and_(*_open_deals(actor, col(Customer.id))))
-        .where(col(Interaction.id) == interaction_id, col(Interaction.team_id) == actor.team_id)
-        .order_by(*NEWEST_FIRST).limit(MAX_CHOICES)).all()
+    rows = cast(Sequence[tuple[Interaction, Customer, Deal | None]],
+                uow.session.execute(_PROPOSAL_ROWS, {"note": interaction_id, "team": actor.team_id}).all())
     if not rows:
         return None  # not the team's, or no customer: nothing to propose
     interaction, customer, _ = rows[0]
