@@ -139,8 +139,9 @@ def _buttons(body: dict) -> list[dict]:
 
 
 def shortcut(user: str, text: str, ts: str, trigger: str) -> dict:
-    """'Log to CRM' pressed by `user` on a customer's message in a shared channel."""
+    """'Log to CRM' pressed by `user` on a customer's message in a shared channel (now: `action_ts`)."""
     return {"type": "message_action", "callback_id": "log_to_crm", "trigger_id": trigger, "team": {"id": TEAM},
+            "action_ts": f"{time.time():.6f}",
             "user": {"id": user, "team_id": TEAM}, "channel": {"id": "C77", "name": "shared-acme"},
             "message_ts": ts, "message": {"type": "message", "user": "U9", "ts": ts, "text": text},
             "response_url": "http://127.0.0.1:9/r"}

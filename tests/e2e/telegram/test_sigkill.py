@@ -9,8 +9,8 @@ reply sent, so every note is answered (at least once: a kill between Telegram's 
 card again). Three members' chats get the mix of tests/e2e/kill_runs.py: notes, bursts of forwarded messages
 (`forward_origin`) and presses on the cards the bot sent ("No follow-up", a customer chosen).
 
-The long run (1,000 inputs, 20 kills, SQLite) is `SIGKILL_INPUTS=1000 SIGKILL_KILLS=20`; by default CI runs 300
-inputs and 8 kills on SQLite, 150 and 5 on PostgreSQL (one chat's replies leave ~1 s apart there).
+The long run is SQLite's: 1,000 inputs and 20 kills (~100 s on 2 cores: the bursts' gaps set the pace); PostgreSQL
+runs 150 inputs and 5 kills (one chat's replies leave ~1 s apart there). `SIGKILL_INPUTS` / `SIGKILL_KILLS` size both.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import os
 import re
 import signal
 import time
+from functools import partial
 from typing import Any
 
 import pytest
@@ -44,7 +45,7 @@ from tests.e2e.kill_runs import (
     units_of,
     unsummarised,
 )
-from tests.fakes.telegram_api import FakeTelegram, callback, message, user
+from tests.fakes.telegram_api import FakeTelegram, Fault, callback, message, user
 from tests.waiting import until
 
 pytestmark = pytest.mark.slow
@@ -53,7 +54,6 @@ CHATS = [42, 43, 44]
 NAMES = ["Amy", "Ben", "Cat"]
 database = kill_runs.database  # the fixture: SQLite and PostgreSQL
 SUMMARY_WAIT = 90
-LONG = os.environ.get("SIGKILL_INPUTS") is not None  # the 1,000-input run, by hand
 
 
 def bot_env(fake: FakeTelegram, url: str) -> dict[str, str | None]:
@@ -62,9 +62,9 @@ def bot_env(fake: FakeTelegram, url: str) -> dict[str, str | None]:
 
 
 def sizes(dialect: str) -> tuple[int, int]:
-    if LONG:
-        return int(os.environ["SIGKILL_INPUTS"]), int(os.environ.get("SIGKILL_KILLS", 20))
-    return (300, 8) if dialect == "sqlite" else (150, 5)
+    """(inputs, kills): SQLite's is the long run."""
+    default = (1000, 20) if dialect == "sqlite" else (150, 5)
+    return int(os.environ.get("SIGKILL_INPUTS", default[0])), int(os.environ.get("SIGKILL_KILLS", default[1]))
 
 
 class Cards:
@@ -203,3 +203,37 @@ async def test_two_receivers_and_two_workers_on_postgresql_store_every_note_once
     numbers = [int(m.group(1)) for r in rows if (m := re.search(r"order (\d+)\b", r.text))]
     assert numbers == list(range(60))  # each once, and in the order they were sent (one chat)
     assert claimed_by == {None}  # every row finished and released
+
+
+@pytest.mark.xfail(strict=True, reason="a row whose effects committed is parked after 3 claims: the member is told "
+                   "'could not process… send it again' (the note is saved), its outbox row stays pending")
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+async def test_a_note_whose_card_is_in_flight_at_three_kills_is_answered_with_its_card_not_parked(database, tmp_path):
+    """The note commits; its card reaches the fake API and hangs there; the process is killed then, three times
+    (each restart takes the row again once the lease ends, and sends the card again). The fourth process must send
+    the card, not park the row: today `inbox.claim` counts every claim, so the fourth claim parks it and the member
+    is told "I could not process one of your messages… please send it again" about a note that is saved (the kill
+    runs above met this on PostgreSQL, where a kill mid-send also holds the chat's send slot for 10 s)."""
+    url, engine = database
+    one_team(engine, [teams.Newcomer("telegram", "42", "42", "Amy", language="en")])
+    fake = await FakeTelegram().start()
+    fake.fail("sendMessage", Fault(200, "", delay=15, times=3))  # the card in flight, unanswered, three times
+    bot = BotProcess(bot_env(fake, url), tmp_path)
+    try:
+        fake.inject(message("Visited Acme, order 7: wants 8 units", sender=user(42, "Amy", None)))
+        for attempt in range(1, 4):
+            await until(partial(lambda n: len(fake.sent("sendMessage")) >= n, attempt), 60)
+            bot.kill_and_restart()
+        await until(lambda: len(fake.sent("sendMessage")) >= 4, 60)
+        assert bot.stop() == 0
+    finally:
+        bot.close()
+        await fake.stop()
+    texts = [str(c.body.get("text")) for c in fake.sent("sendMessage")]
+    found = stored(engine, Mix(0, ["42"]))
+    with Session(engine) as session:
+        notes = session.exec(select(Interaction.text)).all()
+    assert notes == ["Visited Acme, order 7: wants 8 units"]  # stored once
+    assert not [t for t in texts if "could not process" in t]  # nothing saved was called unprocessed
+    assert units_of(texts[3]) == {7}  # the fourth process sent the card
+    assert found.open_inbox == 0
