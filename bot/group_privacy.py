@@ -17,6 +17,7 @@ from bot import commands
 from bot.context import Ctx
 from bot.render import esc
 from core.chat import ButtonIn, ChatRef, CommandIn, Reply
+from core.usecases.team import person_name
 
 
 def start_link(ctx: Ctx, payload: str = "") -> str | None:
@@ -74,7 +75,7 @@ def route(ctx: Ctx, replies: Sequence[Reply], *, always: bool = False) -> list[R
                 for reply in replies]
     if not always and ctx.member is not None and stays_in_group(ctx):
         return replies
-    name = esc(ctx.incoming.env.sender.display_name)
+    name = esc(person_name(ctx.incoming.env.sender.display_name))  # 林志明, not Telegram's "志明 林"
     link = start_link(ctx)
     pointer = Reply(ctx.t("groups.sent_privately", name=name),
                     private_unreachable=ctx.t("groups.open_private", name=name, link=link) if link else None)

@@ -88,6 +88,13 @@ async def test_a_stranger_who_never_opened_a_private_chat_gets_the_deep_link_in_
                                  "Open one here: https://t.me/chatcrm_test_bot?start")
 
 
+async def test_a_chinese_name_is_written_family_name_first_in_the_group(fake, bot):
+    fake.never_started.add(78)
+    fake.inject(in_group("/c@chatcrm_test_bot 大同五金", sender=user(78, "志明", "林", language="zh-hant")))
+    link = (await fake.wait_for("sendMessage", 3))[-1]
+    assert link.body["chat_id"] == str(GROUP) and link.body["text"].startswith("林志明,")  # Telegram: 志明 林
+
+
 async def test_a_group_card_answers_only_its_member(fake, bot):
     app, _ = bot
     fake.inject(message("Visited Acme, Mr. Lee wants a quote, follow up Friday"))
