@@ -85,10 +85,19 @@ def _imported(ctx: Ctx, view: ImportView) -> list[Reply]:
     return replies
 
 
+FORMAT_NAMES = ("whatsapp", "telegram", "slack", "wechat_txt", "wechat_csv", "pywxdump_csv")
+
+
+def format_name(ctx: Ctx, key: str) -> str:
+    """An export format as the member's language names it (WhatsApp, 微信文字檔…)."""
+    name = key.replace("-", "_")
+    return ctx.t(f"imports.format_{name}") if name in FORMAT_NAMES else esc(key)
+
+
 def summary(ctx: Ctx, view: ImportView, *, edit: bool = False) -> Reply:
     """Messages, date range, customer and proposed follow-ups, with buttons to accept them."""
     iid = view.interaction_id
-    lines = [ctx.t("imports.done", n=f"{view.messages:,}", format=esc(view.format))]
+    lines = [ctx.t("imports.done", n=f"{view.messages:,}", format=format_name(ctx, view.format))]
     if view.first and view.last:
         zone = ctx.actor.zone
         lines.append(ctx.t("imports.range", first=f"{view.first.astimezone(zone):%Y-%m-%d}",

@@ -231,7 +231,7 @@ async def test_the_chat_and_the_cli_store_the_same(engine, clock, tmp_path):
     await amy.say("拜訪大同五金陳小姐,談 A100")
     messenger.files["f1"] = CHAT.encode()
     replies = await amy.file(NAME, "f1")
-    assert "Imported 4 messages" in replies[0].text
+    assert "Imported 4 messages (WhatsApp)." in replies[0].text  # the format by its name, not its key
     by_chat = snapshot(engine)
     forget_imports(engine)
     summary = import_locally(settings, parsed(CHAT, NAME), "Asia/Taipei", interactive=False, clock=clock)
