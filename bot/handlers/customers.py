@@ -49,6 +49,9 @@ def _unclear(ctx: Ctx, name: str, match: CustomerMatch) -> list[Reply]:
                      owner=esc(match.owner or ""))
         ask = Button(ctx.t("customer_admin.btn_ask_access"), f"ac:req:{match.colleagues.id}")
         return [Reply(text, buttons=((ask,),))]
+    if len(match.candidates) == 1:  # one close name: ask about it, not "which of several"
+        text = ctx.t("customers.did_you_mean", name=esc(name), customer=esc(match.candidates[0].name))
+        return [Reply(text, buttons=_choices(match.candidates))]
     if match.candidates:
         return [Reply(ctx.t("customers.which", name=esc(name)), buttons=_choices(match.candidates))]
     return [Reply(ctx.t("customers.unknown", name=esc(name)))]

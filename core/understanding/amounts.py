@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from core.text import guess_language
-from core.understanding.numerals import ARABIC, CN_CHARS, to_number
+from core.understanding.numerals import ARABIC, BIG_UNITS, CN_CHARS, to_number
 
 NUMBER = rf"((?<![a-z0-9.]){ARABIC}|(?<![{CN_CHARS}])[{CN_CHARS}]+)"
 UNITS = ("件", "個", "个", "箱", "台", "臺", "套", "組", "组", "支", "隻", "只", "片", "包", "盒", "瓶", "張", "张",
@@ -44,6 +44,10 @@ _CUR_WORD = "|".join(sorted((re.escape(w) for w in CURRENCY_WORDS), key=len, rev
 _MONEY_PREFIX = re.compile(rf"(?<![a-z])({_PREFIX})\s?{NUMBER}\s?({_MULT})?(?![a-z0-9])", re.I)
 _MONEY_SUFFIX = re.compile(rf"{NUMBER}\s?({_MULT})?\s?({_CUR_WORD})(?![a-z])", re.I)
 _BARE_WAN = re.compile(rf"{NUMBER}\s?(萬|万|億|亿)(?!\s?(?:{_UNIT}))", re.I)
+# 三萬五, 一百二十萬五千 (no 元): the Chinese number goes on after 萬/億, unless that tail is a date or a count
+_CN_NO_BIG = "".join(ch for ch in CN_CHARS if ch not in BIG_UNITS)
+_CN_WAN = re.compile(rf"(?<![{CN_CHARS}])([{CN_CHARS}]*[萬万億亿][{_CN_NO_BIG}]+)"
+                     rf"(?![{CN_CHARS}]|\s?(?:[月號号日點点時时天週周年分歲岁]|{_UNIT}))", re.I)
 _QUANTITY = re.compile(rf"{NUMBER}\s?(萬|万|千|k)?\s?(?:多)?\s?({_UNIT})(?![a-z])", re.I)
 _BARE_K = re.compile(r"(?<![\w$.])(\d+(?:\.\d+)?)\s?(k|m)\b(?!\s?(?:g|m|l)\b)", re.I)
 _EN_COUNT = re.compile(rf"(?<![\w$.]){ARABIC_GROUP}\s?(?:[a-z]{{3,12}}\s+)?([A-Za-z][A-Za-z-]{{1,20}}s)\b")
@@ -116,6 +120,9 @@ def find_amounts(text: str, *, tz: str, skip: list[tuple[int, int]], country: st
             continue
         value = _value(m.group(1), m.group(2))
         add(Amount(value, unit=_unit_name(m.group(3))) if value else None, m.start(), m.end())
+    for m in _CN_WAN.finditer(text) if "萬" in text or "万" in text or "億" in text or "亿" in text else ():
+        value = to_number(m.group(1))
+        add(Amount(value, currency=local) if value else None, m.start(), m.end())
     for m in _BARE_WAN.finditer(text):
         value = _value(m.group(1), m.group(2))
         add(Amount(value, currency=local) if value else None, m.start(), m.end())

@@ -53,7 +53,8 @@ _SLASH_DATE = re.compile(r"(?<![\d/.])(\d{1,2})/(\d{1,2})(?![\d/])")
 _EN_DATE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b"
                       r"|\b(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b",
                       re.I)
-_DAY_OF_MONTH = re.compile(rf"(?<![月\d])({N})\s*(?:號|号)|\bthe\s+(\d{{1,2}})(?:st|nd|rd|th)\b", re.I)
+_DAY_OF_MONTH = re.compile(rf"(?<![月\d])({N})\s*(?:號|号)|\bthe\s+(\d{{1,2}})(?:st|nd|rd|th)\b"
+                           rf"|(?<![月\d{CN_CHARS}])([廿卅][一二三四五六七八九]?)\s*日", re.I)  # 廿五日: only a date
 _ZH_CLOCK = re.compile(rf"({'|'.join(sorted(PERIODS_ZH, key=len, reverse=True))})?\s*({N})\s*(?:點|点|時|时)"
                        rf"(?:\s*(半|一刻|三刻|({N})\s*分?))?")
 _EN_CLOCK = re.compile(r"\b(?:at\s+)?(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)(?![a-z])|\b(?:at\s+)?([01]?\d|2[0-3]):(\d{2})\b",
@@ -214,7 +215,7 @@ def _days(text: str, now: datetime) -> list[_Day]:
         day = int(m.group(2) or m.group(3))
         add(_month_day(today, MONTHS_EN[month_name], day), m)
     for m in _DAY_OF_MONTH.finditer(text):
-        day = _num(m.group(1)) if m.group(1) else float(m.group(2))
+        day = float(m.group(2)) if m.group(2) else _num(m.group(1) or m.group(3))
         if day and 1 <= day <= 31 and float(day).is_integer():
             add(_month_day(today, None, int(day)), m)
     return _drop_overlaps(found)

@@ -29,6 +29,7 @@ from core.scheduling.workhours import (
 )
 from core.services import teams
 from core.services.actor import Actor
+from core.understanding.numerals import day_count, numerals_to_digits
 from core.uow import UnitOfWork
 
 ALL_DAYS = "1234567"
@@ -97,12 +98,12 @@ def _store(uow: UnitOfWork, actor: Actor, **values: str) -> SettingResult:
 
 
 def set_digest(uow: UnitOfWork, actor: Actor, text: str) -> SettingResult:
-    """`07:45`, `下午6點`, `on` (the default time) or `off`."""
+    """`07:45`, `下午6點`, `七點半`, `下午三點`, `on` (the default time) or `off`."""
     if not text.strip():
         return _refused(uow, actor, Refusal.NOTHING_GIVEN)
     if is_off_word(text):
         return _store(uow, actor, digest_time=DIGEST_OFF)
-    at = DEFAULT_DIGEST if is_on_word(text) else parse_clock(text)
+    at = DEFAULT_DIGEST if is_on_word(text) else parse_clock(text) or parse_clock(numerals_to_digits(text))
     if at is None:
         return _refused(uow, actor, Refusal.UNREADABLE)
     return _store(uow, actor, digest_time=_clock(at))
@@ -164,9 +165,8 @@ def set_country(uow: UnitOfWork, actor: Actor, text: str) -> SettingResult:
 
 
 def parse_day_count(text: str) -> int | None:
-    """`30`, `30 days`, `30天` → 30; None when it is not a whole number of days."""
-    wanted = text.strip().removesuffix("天").removesuffix("days").strip()
-    return int(wanted) if wanted.isdigit() else None
+    """`30`, `30 days`, `30天`, `三十`, `三十天`, `３０` → 30; None when it is not a whole number of days."""
+    return day_count(text)
 
 
 def set_team_silent_days(uow: UnitOfWork, actor: Actor, text: str) -> SettingResult:
