@@ -26,21 +26,29 @@ messages and voice clips), deletes the conversation messages they sent, and reda
 customer's rows (and unfiled notes) and their phone numbers and e-mail addresses anywhere in the team; the
 customer itself stays.
 
+A person's phone numbers and e-mail addresses are also taken off every customer and contact person of the team
+that still lists them (a customer list copies a contact's e-mail and phone onto the customer).
+
 One audit event records the erasure (who, when, the reason with any erased words redacted, how many rows),
-without the erased data. On SQLite `secure_delete` is switched on first, so freed pages are zeroed.
+without the erased data. On SQLite `secure_delete` is switched on first, so freed pages are zeroed, and once the
+erasure commits the WAL is checkpointed and truncated (`PRAGMA wal_checkpoint(TRUNCATE)`): the zeroed pages
+reach the database file and no WAL frame keeps the old bytes. On PostgreSQL the old row versions stay in the
+table's files as dead tuples until (auto)vacuum reclaims them.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, TypeVar
 
 import phonenumbers
-from sqlalchemy import Text, cast, delete, func, or_, text, update
+from sqlalchemy import Text, cast, delete, event, func, or_, text, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, col, select
 
 from core.models import (
@@ -67,6 +75,8 @@ from core.services.personal_data import merged_into
 from core.text import match_key, search_form
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+CHECKPOINT = "chatcrm_erasure_checkpoint"  # session.info: checkpoint SQLite's WAL once this commits
 REDACTED = "[…]"
 MIN_TERM = 2  # shorter words are not redacted elsewhere (they would hit unrelated text)
 CHUNK = 500
@@ -156,8 +166,8 @@ def erase_customer(session: Session, actor: Actor, customer: Customer, reason: s
     contacts = list(session.exec(select(Contact).where(col(Contact.customer_id).in_(ids))))
     aliases = list(session.exec(select(CustomerAlias.alias).where(col(CustomerAlias.customer_id).in_(ids))))
     phones = [p for c in customers for p in c.phones] + [p for c in contacts for p in c.phones]
-    strong = _words([*(c.name for c in customers), *(a for c in customers for a in c.aliases), *aliases,
-                     *(e for c in customers for e in [c.email, *c.emails]), *(c.email for c in contacts),
+    emails = [e for c in customers for e in [c.email, *c.emails]] + [c.email for c in contacts]
+    strong = _words([*(c.name for c in customers), *(a for c in customers for a in c.aliases), *aliases, *emails,
                      *(c.address for c in customers), *(f for p in phones for f in phone_forms(p))])
     weak = _words(c.name for c in contacts)
     notes = [i for i in session.exec(select(Interaction.id).where(col(Interaction.customer_id).in_(ids)))
@@ -192,7 +202,8 @@ def erase_customer(session: Session, actor: Actor, customer: Customer, reason: s
         row.important, row.silent_days, row.erased_at, row.updated_at = False, None, now, now
         session.add(row)
     session.flush()
-    counts["redacted"] = _redact_team(session, team_id, strong, None)
+    counts["redacted"] = _drop_details(session, team_id, phones, emails)
+    counts["redacted"] += _redact_team(session, team_id, strong, None)
     counts["redacted"] += _redact_team(session, team_id, weak, [])  # contact names: unfiled notes only
     entities: dict[str, list[int]] = {"customer": ids, "contact": contact_ids, "interaction": notes,
                                       "followup": [f for f in follow_ups if f is not None],
@@ -209,6 +220,7 @@ def erase_contact(session: Session, actor: Actor, contact: Contact, reason: str,
     """Erase one contact person: the contact goes, the notes linked to them are blanked, their words redacted."""
     _secure(session)
     team_id, customer_id = actor.team_id, contact.customer_id
+    phones, emails = list(contact.phones), [contact.email]
     strong = _words([contact.email, *(f for p in contact.phones for f in phone_forms(p))])
     weak = _words([contact.name])
     notes = [i for i in session.exec(select(Interaction.id).where(Interaction.contact_id == contact.id))
@@ -238,7 +250,8 @@ def erase_contact(session: Session, actor: Actor, contact: Contact, reason: str,
     contact_id = contact.id or 0
     session.delete(contact)
     session.flush()
-    counts["redacted"] = _redact_team(session, team_id, strong, None)
+    counts["redacted"] = _drop_details(session, team_id, phones, emails)
+    counts["redacted"] += _redact_team(session, team_id, strong, None)
     counts["redacted"] += _redact_team(session, team_id, weak, [customer_id])
     entities: dict[str, list[int]] = {"contact": [contact_id], "interaction": notes,
                                       "followup": [f for f in follow_ups if f is not None]}
@@ -271,6 +284,48 @@ def _blank_notes(session: Session, notes: list[int]) -> list[tuple[str | None, s
         _bulk(session, delete(AudioClip).where(col(AudioClip.interaction_id).in_(chunk)))
     session.expire_all()
     return sources
+
+
+def _digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone)
+
+
+def _drop_details(session: Session, team_id: int, phones: Iterable[str], emails: Iterable[str | None]) -> int:
+    """Remove these phone numbers (in any of their written forms) and e-mail addresses (in any case) from every
+    customer and contact person of the team that still lists them (a customer list gives a customer its contact's
+    e-mail and phone; colleagues copy them). Returns how many rows changed."""
+    forms = sorted({f for p in phones for f in phone_forms(p)})
+    digits = {_digits(f) for f in forms}
+    addresses = sorted({e.strip().lower() for e in emails if e and e.strip()})
+    if not forms and not addresses:
+        return 0
+    terms = forms + addresses
+
+    def kept_phones(values: list[str]) -> list[str]:
+        return [p for p in values if _digits(p) not in digits]
+
+    def kept_emails(values: Iterable[str | None]) -> list[str]:
+        return [e for e in values if e and e.strip().lower() not in addresses]
+
+    changed = 0
+    customers = select(Customer).where(Customer.team_id == team_id,
+                                       mentions([Customer.phones, Customer.emails, Customer.email], terms))
+    for customer in session.exec(customers).all():
+        phones_left, emails_left = kept_phones(customer.phones), kept_emails(customer.emails)
+        email = customer.email if kept_emails([customer.email]) else (emails_left[0] if emails_left else None)
+        if (phones_left, emails_left, email) != (customer.phones, customer.emails, customer.email):
+            customer.phones, customer.emails, customer.email = phones_left, emails_left, email
+            session.add(customer)
+            changed += 1
+    contacts = select(Contact).where(Contact.team_id == team_id, mentions([Contact.phones, Contact.email], terms))
+    for other in session.exec(contacts).all():
+        phones_left, email = kept_phones(other.phones), other.email if kept_emails([other.email]) else None
+        if (phones_left, email) != (other.phones, other.email):
+            other.phones, other.email = phones_left, email
+            session.add(other)
+            changed += 1
+    session.flush()
+    return changed
 
 
 # model, text columns, JSON columns, the column naming the row's customer (None: the model's own id)
@@ -414,3 +469,30 @@ def _after(session: Session, team_id: int) -> None:
             session.connection().exec_driver_sql("INSERT INTO interaction_fts(interaction_fts) VALUES ('optimize')")
     session.expire_all()
     name_index.invalidate(team_id)
+    if session.get_bind().dialect.name == "sqlite" and not session.info.get(CHECKPOINT):
+        session.info[CHECKPOINT] = True
+        event.listen(session, "after_commit", _checkpoint, once=True)
+        event.listen(session, "after_soft_rollback", _forget_checkpoint, once=True)
+
+
+def _forget_checkpoint(session: Session, _previous: Any) -> None:
+    session.info.pop(CHECKPOINT, None)
+
+
+def _checkpoint(session: Session) -> None:
+    """After an erasure commits on SQLite: copy the WAL into the database file and empty it, so the zeroed pages
+    replace the erased bytes in the file and no WAL frame keeps an older copy of them. Readers of other
+    connections can delay the truncation (the busy timeout applies); what is left waits for the next
+    checkpoint, and is logged."""
+    if not session.info.pop(CHECKPOINT, False):
+        return
+    engine = session.get_bind()
+    try:
+        with engine.connect() as connection:  # type: ignore[union-attr]
+            busy, frames, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    except DBAPIError as exc:
+        log.warning("erasure: the WAL checkpoint failed (%s); the erased bytes go at the next checkpoint", exc)
+        return
+    if busy:
+        log.warning("erasure: the WAL checkpoint was blocked by a reader (%s of %s frames copied); the erased "
+                    "bytes go at the next checkpoint", copied, frames)
