@@ -58,7 +58,7 @@ async def test_a_zh_member_is_refused_in_chinese_and_reads_chinese_numbers(app, 
     refused = (await sales.say("/done ²"))[0].text
     assert refused == "請傳 /done 加上 /todo 裡的編號(1–2)。"
     done = (await sales.say("/done 第二"))[0].text  # the second as shown: 大同五金行 is due after 永豐電子
-    assert done == "✅ 已完成:回覆報價 大同五金行"
+    assert done == "✅ 已完成:大同五金行 · 回覆報價"
 
 
 async def test_a_picker_already_answered_says_so_and_moves_nothing(app, owner):
