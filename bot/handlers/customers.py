@@ -84,7 +84,7 @@ def important(ctx: Ctx) -> list[Reply]:
     """`/important Acme [14|off]`: alert the owner once when Acme has been quiet that many days."""
     assert isinstance(ctx.incoming, CommandIn)
     request = ImportantRequest.parse(ctx.incoming.args)
-    if not request.name:
+    if not request.name or not request.days_in_range:
         return [Reply(ctx.t("settings.important_usage"))]
     result = customers.mark_important(ctx.uow, ctx.actor, request.name, request.important, request.quiet_days)
     customer = result.match.customer

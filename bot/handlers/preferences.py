@@ -128,8 +128,12 @@ def country(ctx: Ctx) -> list[Reply]:
 
 @command("silentdays")
 def silent_days(ctx: Ctx) -> list[Reply]:
-    result = preferences.set_team_silent_days(ctx.uow, ctx.actor, _args(ctx))
-    if result.refused is not None:
-        return [Reply(ctx.t("settings.silent", days=result.settings.team_silent_days) + "\n"
-                      + ctx.t("settings.silentdays_usage"))]
-    return [Reply(ctx.t("settings.silentdays_set", days=result.settings.team_silent_days))]
+    """`/silentdays 30` (also 三十, ３０, 30天): the team's quiet days; 0 or 四百 shows the usage (1 to 365)."""
+    if preferences.silent_days_out_of_range(_args(ctx)):
+        days = preferences.member_settings(ctx.uow, ctx.actor).team_silent_days
+    else:
+        result = preferences.set_team_silent_days(ctx.uow, ctx.actor, _args(ctx))
+        if result.refused is None:
+            return [Reply(ctx.t("settings.silentdays_set", days=result.settings.team_silent_days))]
+        days = result.settings.team_silent_days
+    return [Reply(ctx.t("settings.silent", days=days) + "\n" + ctx.t("settings.silentdays_usage"))]

@@ -124,6 +124,11 @@ class ImportantRequest:
             return cls(" ".join(words[:-1]), quiet_days=days)  # `14`, `十四`, `十四天`, `１４日`, `7days`
         return cls(" ".join(words))
 
+    @property
+    def days_in_range(self) -> bool:
+        """No quiet days given, or 1 to MAX_SILENT_DAYS (`/important Acme 四百` is refused with the usage)."""
+        return self.quiet_days is None or 1 <= self.quiet_days <= customer_service.MAX_SILENT_DAYS
+
 
 def ref(customer: Customer) -> CustomerRef:
     return CustomerRef(customer.id or 0, customer.name)

@@ -29,6 +29,7 @@ from core.scheduling.workhours import (
 )
 from core.services import teams
 from core.services.actor import Actor
+from core.services.customers import MAX_SILENT_DAYS
 from core.understanding.numerals import day_count, numerals_to_digits
 from core.uow import UnitOfWork
 
@@ -110,10 +111,10 @@ def set_digest(uow: UnitOfWork, actor: Actor, text: str) -> SettingResult:
 
 
 def set_hours(uow: UnitOfWork, actor: Actor, text: str) -> SettingResult:
-    """`09:00-18:00 mon-fri`, `9點到18點 週一至週六`, `9am-6pm` (days kept) or only the days: `mon-fri`."""
+    """`09:00-18:00 mon-fri`, `9點到18點 週一至週六`, `九點到下午六點`, `9am-6pm` (days kept) or only the days."""
     if not text.strip():
         return _refused(uow, actor, Refusal.NOTHING_GIVEN)
-    parsed = parse_hours(text)
+    parsed = parse_hours(text) or parse_hours(numerals_to_digits(text))  # 九點到下午六點
     if parsed is None:
         days_only = parse_days(text)
         if days_only is None:
@@ -167,6 +168,12 @@ def set_country(uow: UnitOfWork, actor: Actor, text: str) -> SettingResult:
 def parse_day_count(text: str) -> int | None:
     """`30`, `30 days`, `30天`, `三十`, `三十天`, `３０` → 30; None when it is not a whole number of days."""
     return day_count(text)
+
+
+def silent_days_out_of_range(text: str) -> bool:
+    """A number of days that /silentdays refuses (`0`, `四百`): the chat shows the usage (1 to 365)."""
+    days = day_count(text)
+    return days is not None and not 1 <= days <= MAX_SILENT_DAYS
 
 
 def set_team_silent_days(uow: UnitOfWork, actor: Actor, text: str) -> SettingResult:
