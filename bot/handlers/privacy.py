@@ -145,15 +145,14 @@ def _erase(ctx: Ctx, kind: str, subject_id: int) -> list[Reply]:
     if result.status is EraseStatus.ALREADY:
         text = ctx.t("privacy.already")
         return [Reply(text, edit=True, notice=text)]
-    counts = dict(result.counts)
-    name = esc(result.subject.name)
+    counts = dict(result.counts)  # the answer names no erased word: its stored copy would outlive the checkpoint
     if kind == CONTACT:
-        text = ctx.t("privacy.erased_contact", name=name, customer=esc(result.subject.customer.name),
+        text = ctx.t("privacy.erased_contact", customer=esc(result.subject.customer.name),
                      notes=counts.get("interactions", 0), messages=counts.get("conversation", 0),
                      redacted=counts.get("redacted", 0))
     else:
         shell = privacy.subject(ctx.uow, ctx.actor, CUSTOMER, subject_id).name
-        text = ctx.t("privacy.erased_customer", name=name, notes=counts.get("interactions", 0),
+        text = ctx.t("privacy.erased_customer", notes=counts.get("interactions", 0),
                      contacts=counts.get("contacts", 0), files=counts.get("files", 0),
                      redacted=counts.get("redacted", 0), shell=esc(shell))
     return [Reply(text, edit=True)]

@@ -16,7 +16,8 @@ follow-ups their times). Everything that names or describes the customer goes:
   `REDACTED` and the note's search terms rebuilt;
 - the before/after snapshots of every audit event about these rows (the events stay: who did what, when);
 - awaited answers (`chatstate`) and finished raw updates (`inboxitem`, which keep message texts) of the team's
-  chats that mention it or carried one of its notes;
+  chats that mention it or carried one of its notes; an update being handled (the confirm press, which quotes the
+  preview) keeps its row with the words redacted;
 - the search index: SQLite's FTS5 table follows the rows by trigger and is then optimised, so no segment keeps
   a deleted term; PostgreSQL's GIN index follows the rows (dead row versions go at the next vacuum); the name
   index of every process is rebuilt (the erasure's audit event, entity `erasure`, tells them).
@@ -84,6 +85,7 @@ SHELL_NAMES = {"zh-Hant": "已刪除個資的客戶 #{id}", "zh-Hans": "已删�
                "en": "Erased customer #{id}"}
 OPEN = (FollowUpStatus.pending.value, FollowUpStatus.sent.value, FollowUpStatus.snoozed.value)
 FINISHED_INBOX = ("done", "parked")
+IN_FLIGHT = "processing"  # an update being handled: its keys are recorded, so it is never handled again
 ERASED_DETAILS = {"erased": True}
 
 
@@ -210,7 +212,7 @@ def erase_customer(session: Session, actor: Actor, customer: Customer, reason: s
                                       "deal": [d for d in deals if d is not None]}
     counts["audit"] = _scrub_audit(session, team_id, ids, entities, strong + weak)
     counts["chat_states"] = _drop_chat_states(session, team_id, strong + weak, ids)
-    counts["inbox"] = _drop_inbox(session, team_id, strong + weak, sources)
+    counts["inbox"] = _drop_inbox(session, team_id, strong + weak, sources, actor.member_id)
     _record(session, actor, "customer", customer.id or 0, customer.id or 0, reason, strong + weak, counts)
     _after(session, team_id)
     return counts
@@ -257,7 +259,7 @@ def erase_contact(session: Session, actor: Actor, contact: Contact, reason: str,
                                       "followup": [f for f in follow_ups if f is not None]}
     counts["audit"] = _scrub_audit(session, team_id, [], entities, strong + weak)
     counts["chat_states"] = _drop_chat_states(session, team_id, strong + weak, [])
-    counts["inbox"] = _drop_inbox(session, team_id, strong + weak, sources)
+    counts["inbox"] = _drop_inbox(session, team_id, strong + weak, sources, actor.member_id)
     _record(session, actor, "contact", contact_id, customer_id, reason, strong + weak, counts)
     _after(session, team_id)
     return counts
@@ -409,10 +411,13 @@ def _drop_chat_states(session: Session, team_id: int, terms: list[str], customer
 
 
 def _drop_inbox(session: Session, team_id: int, terms: list[str],
-                sources: list[tuple[str | None, str | None, str | None]]) -> int:
-    """Finished raw updates of the team's chats that carried an erased note or mention an erased word."""
-    keys = {f"{p}:{c}" for p, c in session.exec(select(ChatIdentity.platform, ChatIdentity.chat_id)
-                                                .where(ChatIdentity.team_id == team_id))}
+                sources: list[tuple[str | None, str | None, str | None]], member_id: int) -> int:
+    """Finished raw updates of the team's chats that carried an erased note or mention an erased word are
+    dropped; the eraser's updates being handled now (the confirm press) keep their row, the words redacted."""
+    identities = session.exec(select(ChatIdentity.platform, ChatIdentity.chat_id, ChatIdentity.member_id)
+                              .where(ChatIdentity.team_id == team_id)).all()
+    keys = {f"{p}:{c}" for p, c, _m in identities}
+    own = sorted({f"{p}:{c}" for p, c, m in identities if m == member_id})
     by_chat: dict[str, set[str]] = {}
     for platform, chat, message_id in sources:
         if platform and chat and message_id:
@@ -434,6 +439,14 @@ def _drop_inbox(session: Session, team_id: int, terms: list[str],
                 if _message_ids(row.payload) & wanted:
                     session.delete(row)
                     dropped += 1
+    pattern = _pattern(terms)
+    if pattern is not None and own:  # in flight (this very press, whose message quotes the preview): redacted
+        for row in session.exec(select(InboxItem).where(col(InboxItem.chat_key).in_(own),
+                                                        InboxItem.status == IN_FLIGHT,
+                                                        mentions([InboxItem.payload], terms))).all():
+            row.payload = redact(row.payload, pattern)
+            session.add(row)
+            dropped += 1
     session.flush()
     return dropped
 

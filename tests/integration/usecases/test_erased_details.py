@@ -1,12 +1,13 @@
 """/erase takes the person's phone numbers and e-mail addresses off every customer and contact person of the team
 that still lists them, in whatever form they were written (`02-2345-6789` for `+886223456789`, another case of
-the e-mail), on both databases; other numbers and addresses stay, and another team's rows are not touched."""
+the e-mail), on both databases; other numbers and addresses stay, and another team's rows are not touched. The
+eraser's own update being handled (the confirm press, quoting the preview) keeps its row with the words redacted."""
 
 from __future__ import annotations
 
 from sqlmodel import select
 
-from core.models import Contact, Customer
+from core.models import Contact, Customer, InboxItem
 from core.services import customers, teams
 from core.services.actor import Actor
 from core.uow import unit_of_work
@@ -68,3 +69,22 @@ def test_erasing_a_customer_takes_its_phone_and_email_off_the_teams_other_rows(e
         assert [(c.name, c.phones, c.email) for c in s.exec(select(Contact).order_by(Contact.id))] == [
             ("王先生", [], None), ("陳經理", ["+886933000111"], "chen@logi.tw")]
         assert s.get(Customer, ids["theirs"]).phones == [PHONE]
+
+
+def test_the_erasers_update_in_flight_keeps_its_row_with_the_words_redacted(engine):
+    manager, ids = _populate(engine)
+    press = {"callback_query": {"id": "7", "data": f"pv:y:p:{ids['wang']}",
+                                "message": {"message_id": 5, "text": f"⚠️ Erase 王志明 ({EMAIL}) permanently?"}}}
+    other = {"message": {"message_id": 6, "text": "王志明 called"}}
+    with unit_of_work(engine) as uow:
+        uow.session.add(InboxItem(platform="telegram", key="u:1", chat_key="telegram:dm2", payload=press,
+                                  status="processing", claimed_by="w1"))
+        uow.session.add(InboxItem(platform="telegram", key="u:2", chat_key="telegram:dm3", payload=other,
+                                  status="processing", claimed_by="w2"))  # a colleague's, being handled
+    run(engine, lambda uow: privacy.erase(uow, manager, NOW, "contact", ids["wang"], "本人要求"))
+    with unit_of_work(engine) as uow:
+        rows = {r.key: r for r in uow.session.exec(select(InboxItem))}
+        assert rows["u:1"].status == "processing" and rows["u:1"].claimed_by == "w1"
+        assert rows["u:1"].payload["callback_query"]["message"]["text"] == "⚠️ Erase […] ([…]) permanently?"
+        assert rows["u:1"].payload["callback_query"]["data"] == f"pv:y:p:{ids['wang']}"
+        assert rows["u:2"].payload == other
