@@ -78,6 +78,7 @@ from core.text import match_key, search_form
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 CHECKPOINT = "chatcrm_erasure_checkpoint"  # session.info: checkpoint SQLite's WAL once this commits
+CHECKPOINT_WAIT_MS = 2000  # how long the checkpoint waits for other connections' readers and writers
 REDACTED = "[…]"
 MIN_TERM = 2  # shorter words are not redacted elsewhere (they would hit unrelated text)
 CHUNK = 500
@@ -494,15 +495,20 @@ def _forget_checkpoint(session: Session, _previous: Any) -> None:
 
 def _checkpoint(session: Session) -> None:
     """After an erasure commits on SQLite: copy the WAL into the database file and empty it, so the zeroed pages
-    replace the erased bytes in the file and no WAL frame keeps an older copy of them. Readers of other
-    connections can delay the truncation (the busy timeout applies); what is left waits for the next
-    checkpoint, and is logged."""
+    replace the erased bytes in the file and no WAL frame keeps an older copy of them. It waits at most
+    CHECKPOINT_WAIT_MS for other connections' readers and writers (the caller's event loop waits with it);
+    what a long reader holds back waits for the next checkpoint, and is logged."""
     if not session.info.pop(CHECKPOINT, False):
         return
     engine = session.get_bind()
     try:
         with engine.connect() as connection:  # type: ignore[union-attr]
-            busy, frames, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            waits = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")  # the event loop waits too
+            try:
+                busy, frames, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            finally:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(waits or 0)}")
     except DBAPIError as exc:
         log.warning("erasure: the WAL checkpoint failed (%s); the erased bytes go at the next checkpoint", exc)
         return
