@@ -106,11 +106,11 @@ def updates(url: str, notes: int) -> list[tuple[str, str, dict[str, Any]]]:
 # -- a worker process --------------------------------------------------------------------------------
 
 def work(url: str, name: str, ready: Any, stop: Any, results: Any, profile: bool, trace: int = 0,
-         profile_out: str | None = None) -> None:
+         profile_out: str | None = None, pre_ping: bool = True) -> None:
     profiler = cProfile.Profile(time.process_time) if profile else None  # CPU time: what a note costs the worker
     if profiler is not None:
         profiler.enable()
-    stats = asyncio.run(_work(url, name, ready, stop, trace))
+    stats = asyncio.run(_work(url, name, ready, stop, trace, pre_ping))
     if profiler is not None:
         profiler.disable()
         if profile_out:
@@ -123,7 +123,8 @@ def work(url: str, name: str, ready: Any, stop: Any, results: Any, profile: bool
     results.put(stats)
 
 
-async def _work(url: str, name: str, ready: Any, stop: Any, trace: int = 0) -> dict[str, Any]:
+async def _work(url: str, name: str, ready: Any, stop: Any, trace: int = 0, pre_ping: bool = True
+                ) -> dict[str, Any]:
     from telegram import Update
 
     from adapters.telegram.translate import to_incoming
@@ -132,7 +133,7 @@ async def _work(url: str, name: str, ready: Any, stop: Any, trace: int = 0) -> d
     from core.settings import load_settings
 
     settings = load_settings("/nonexistent.toml", database_url=url, default_timezone="Asia/Taipei")
-    app = build(settings)
+    app = build(settings, engine=make_engine(url, pool_pre_ping=pre_ping))
     statements = {"n": 0}
     handled = {"notes": 0, "handle": 0.0, "replies": 0}
     traced: list[str] = []
@@ -172,13 +173,14 @@ async def _work(url: str, name: str, ready: Any, stop: Any, trace: int = 0) -> d
 
 
 def run(url: str, template: str, workers: int, items: list[tuple[str, str, dict[str, Any]]],
-        profile: bool = False, trace: int = 0, profile_out: str | None = None) -> dict[str, Any]:
+        profile: bool = False, trace: int = 0, profile_out: str | None = None, pre_ping: bool = True
+        ) -> dict[str, Any]:
     recreate(url, template=template)
     context = multiprocessing.get_context("spawn")
     ready = [context.Event() for _ in range(workers)]
     stop, results = context.Event(), context.Queue()
     processes = [context.Process(target=work, args=(url, f"w{i}", ready[i], stop, results, profile, trace,
-                                                              profile_out))
+                                                              profile_out, pre_ping))
                  for i in range(workers)]
     for process in processes:
         process.start()
@@ -336,6 +338,8 @@ def main() -> None:
     parser.add_argument("--profile-out", help="with --profile: also dump the raw cProfile stats to this file")
     parser.add_argument("--trace", type=int, default=0, help="with --profile: list the SQL statements of note N "
                         "(all of the worker's between the end of note N-1 and its own)")
+    parser.add_argument("--no-pre-ping", action="store_true", help="the workers' engine without pool_pre_ping "
+                        "(core.db.make_engine sets it: a round trip at every connection checkout)")
     parser.add_argument("--claim-latency", action="store_true", help="the claim's select against a backlog")
     args = parser.parse_args()
     url = make_url(args.postgres).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -363,7 +367,7 @@ def main() -> None:
     try:
         for workers in [1] if args.profile else counts:
             result = run(url, template, workers, items, profile=args.profile, trace=args.trace,
-                         profile_out=args.profile_out)
+                         profile_out=args.profile_out, pre_ping=not args.no_pre_ping)
             print(f"workers={workers}: {result['rate']:,.0f} notes/s ({len(items)} notes in "
                   f"{result['elapsed']:.1f} s, stored in {result['stored']:.2f} s; {result['logged']} logged, "
                   f"{result['notes'] - len(items)} taken twice, "
