@@ -126,7 +126,8 @@ class ChatCRM:
         with unit_of_work(self.engine) as uow:
             member = who_wrote(uow, env.chat.platform, env.sender.platform_user_id)
             recorded = None  # the transaction the keys were written in, when written first
-            if member is not None and keys and isinstance(incoming, KEYS_FIRST):  # the keys go in first: the insert is the redelivery check (one statement, not three)
+            if member is not None and keys and isinstance(incoming, KEYS_FIRST):
+                # the keys go in first: the insert is the redelivery check (one statement, not three)
                 if inbox.record_keys(uow, env.chat.platform, keys):
                     if (stored := self._stored_answer(uow, incoming, keys)) is not None:
                         return stored  # an earlier attempt committed it: its replies not sent yet, nothing else
