@@ -108,7 +108,9 @@ def from_shortcut(body: dict[str, Any], sender: Sender, dm_channel: str, author_
     channel = (body.get("channel") or {}).get("id", "")
     origin = ForwardOrigin("slack_message", author_name or message.get("user"), message.get("user"),
                            when(message.get("ts")))
-    env = Envelope(ChatRef(PLATFORM, dm_channel), sender, f"{channel}:{message.get('ts', '')}", datetime.now(UTC),
+    # when the member chose it (Slack's action_ts), not when a worker gets to it: forwards form bursts by that time
+    chosen = when(body["action_ts"]) if body.get("action_ts") else datetime.now(UTC)
+    env = Envelope(ChatRef(PLATFORM, dm_channel), sender, f"{channel}:{message.get('ts', '')}", chosen,
                    forwarded=origin)
     return _content(env, message)
 

@@ -163,8 +163,10 @@ def _open_burst(uow: UnitOfWork, actor: Actor, chat: str, now: datetime, arrived
     """The chat's open burst this message joins, if any; and the chat's previous burst when it is over but its
     summary was not sent yet (its timer is late: the message starts a new burst, the old one is summarised now).
 
-    A message joins while the burst's quiet period runs, or when it was sent within `window` of the burst's last
-    message however late it is processed (a busy worker, a restart: the platform's times decide, not ours)."""
+    A message joins when it was sent within `window` of the burst's last message, however late either is
+    processed (a busy worker, a backlog after a restart: the platform's times decide, not ours; a backlog processed
+    at once must not merge bursts sent seconds apart). A burst row written before these times were kept: while its
+    quiet period runs."""
     session = uow.session
     query = select(ChatState).where(ChatState.member_id == actor.member_id, ChatState.chat == chat)
     if session.get_bind().dialect.name == "postgresql":
@@ -180,7 +182,8 @@ def _open_burst(uow: UnitOfWork, actor: Actor, chat: str, now: datetime, arrived
     if found is None or found.deleted_at is not None:
         return None, None
     last_at = _moment(row.payload.get("last_at"))
-    if row.expires_at > now or (last_at is not None and abs(arrived_at - last_at) <= window):
+    joins = abs(arrived_at - last_at) <= window if last_at is not None else row.expires_at > now
+    if joins:
         return found, None
     return None, burst_summary(uow, actor.member_id, found.id or 0)
 

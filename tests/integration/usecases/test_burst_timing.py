@@ -67,3 +67,15 @@ def test_the_summary_waits_while_the_chat_has_updates_stored_but_not_processed(e
     assert end.summary is not None and end.summary.messages == 1
     end, _ = run(engine, lambda uow: end_burst(uow, amy.member_id, CHAT, over))
     assert end.summary is None and end.open_for is None  # claimed once
+
+
+def test_a_backlog_processed_at_once_keeps_bursts_sent_apart_apart(engine):
+    amy = founder(engine)
+    at_once = NOW + timedelta(minutes=2)  # a restart: both bursts are processed in the same second
+    first, _ = run(engine, lambda uow: append_forward(uow, amy, at_once, forward("f1", "Price please", 0),
+                                                      window=WINDOW))
+    run(engine, lambda uow: append_forward(uow, amy, at_once, forward("f2", "200 units", 1), window=WINDOW))
+    second, _ = run(engine, lambda uow: append_forward(uow, amy, at_once, forward("f3", "Another topic", 10),
+                                                       window=WINDOW))
+    assert second.started_burst and second.note_id != first.note_id  # sent 9 s after the burst's last message
+    assert second.ended is not None and second.ended.note.id == first.note_id and second.ended.messages == 2
