@@ -46,15 +46,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _sqlite_savepoint_inside_transaction(connection: Any, _name: str) -> None:
-    """Open the outer transaction before a first SAVEPOINT.
+    """Open the outer transaction before a first SAVEPOINT, taking the write lock (`BEGIN IMMEDIATE`).
 
     The sqlite3 driver begins a transaction only before INSERT/UPDATE/DELETE; a SAVEPOINT issued first starts a
     transaction of its own, and releasing it commits, so a write made in `begin_nested()` as a unit of work's
-    first write would survive the rollback of the whole unit. A deferred BEGIN here keeps it inside (the lock is
-    taken at the first write, as the driver would take it)."""
+    first write would survive the rollback of the whole unit. A BEGIN here keeps it inside. IMMEDIATE, not
+    deferred: a transaction that began with a read and writes later fails at its first write, at once, whenever
+    another connection committed in between (WAL snapshots; the busy timeout does not apply), so it waits for
+    the lock here instead."""
     raw = connection.connection.dbapi_connection
     if raw is not None and not raw.in_transaction:
-        raw.execute("BEGIN")
+        raw.execute("BEGIN IMMEDIATE")
 
 
 def lock_for_writing(session: Session) -> None:
@@ -74,6 +76,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")  # freed pages zeroed, on every connection (some builds default off)
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cursor.close()
 

@@ -1,22 +1,24 @@
-"""SQLite in WAL mode: a transaction that reads and then writes fails at its first write, at once, when another
-connection committed in between ("database is locked", whatever the busy timeout). `lock_for_writing` takes the
-write lock first, so the other writer waits its turn instead, and both writes land."""
+"""SQLite in WAL mode: a transaction that began with a read fails at its first write, at once, when another
+connection committed in between ("database is locked", whatever the busy timeout). So a transaction the bot opens
+for a savepoint, and one that `lock_for_writing` opens, takes the write lock first: the other writer waits its
+turn instead, and both writes land."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
 from core.db import lock_for_writing, make_engine
 from core.models import Team
 
 
-def team_count(engine) -> int:
+def team_names(engine) -> list[str]:
     with Session(engine) as session:
-        return session.exec(select(func.count()).select_from(Team)).one()
+        return sorted(team.name for team in session.exec(select(Team)))
 
 
 def write_elsewhere(engine, name: str, started: threading.Event) -> threading.Thread:
@@ -35,26 +37,36 @@ def write_elsewhere(engine, name: str, started: threading.Event) -> threading.Th
     return thread
 
 
-def test_a_read_then_write_transaction_fails_when_another_connection_wrote_in_between(sqlite_engine):
-    before = team_count(sqlite_engine)
-    session = Session(sqlite_engine)
+def test_a_deferred_transaction_that_read_first_cannot_write_after_another_connection_did(sqlite_engine):
+    """Why: the plain driver's behaviour, which the bot's transactions avoid."""
+    path = sqlite_engine.url.database
+    ours, theirs = sqlite3.connect(path, timeout=5), sqlite3.connect(path, timeout=5)
     try:
-        with pytest.raises(OperationalError, match="locked"), session.begin_nested():  # a savepoint: BEGIN first
-            session.exec(select(Team)).all()  # the read starts the snapshot
-            write_elsewhere(sqlite_engine, "elsewhere", threading.Event()).join()
-            session.add(Team(name="ours"))
-            session.flush()
+        theirs.execute("CREATE TABLE probe (x)")
+        theirs.commit()
+        ours.execute("BEGIN")
+        ours.execute("SELECT count(*) FROM probe").fetchone()  # the snapshot
+        theirs.execute("INSERT INTO probe VALUES ('elsewhere')")
+        theirs.commit()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            ours.execute("INSERT INTO probe VALUES ('ours')")
     finally:
-        session.close()
-    assert team_count(sqlite_engine) == before + 1  # only the other connection's
+        ours.close()
+        theirs.close()
 
 
-def test_with_the_write_lock_taken_first_the_other_writer_waits_and_both_land(sqlite_engine):
-    before = team_count(sqlite_engine)
+def savepoint_first(session: Session) -> None:
+    with session.begin_nested():  # the unit of work's first statement is a savepoint
+        session.exec(select(func.count()).select_from(Team)).one()
+
+
+@pytest.mark.parametrize("opening", [savepoint_first, lock_for_writing], ids=["savepoint", "lock_for_writing"])
+def test_the_bots_transaction_takes_the_lock_first_so_the_other_writer_waits_and_both_land(
+        sqlite_engine, opening: Callable[[Session], None]):
+    before = team_names(sqlite_engine)
     with Session(sqlite_engine) as session:
-        lock_for_writing(session)
-        with session.begin_nested():
-            session.exec(select(Team)).all()
+        opening(session)
+        session.exec(select(Team)).all()
         started = threading.Event()
         other = write_elsewhere(sqlite_engine, "elsewhere", started)
         assert started.wait(10)
@@ -63,6 +75,4 @@ def test_with_the_write_lock_taken_first_the_other_writer_waits_and_both_land(sq
         session.commit()
     other.join(30)
     assert not other.is_alive()
-    with Session(sqlite_engine) as session:
-        names = sorted(team.name for team in session.exec(select(Team)).all()[before:])
-    assert names == ["elsewhere", "ours"]
+    assert team_names(sqlite_engine) == sorted([*before, "elsewhere", "ours"])
