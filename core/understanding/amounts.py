@@ -6,9 +6,11 @@ import re
 from dataclasses import dataclass
 
 from core.text import guess_language
-from core.understanding.numerals import ARABIC, BIG_UNITS, CN_CHARS, to_number
+from core.understanding.numerals import ARABIC, CN_CHARS, CN_NO_BIG, cn_to_number, to_number
 
-NUMBER = rf"((?<![a-z0-9.]){ARABIC}|(?<![{CN_CHARS}])[{CN_CHARS}]+)"
+# 3萬5, 3萬5千, 12萬5000 (a date or a clock time after it is not its tail: 3萬5月 is 3萬, then 5月)
+MIXED = rf"\d+\s?[萬万億亿][{CN_NO_BIG}\d]+(?![\d{CN_CHARS}])(?!\s?[月號号日點点時时天週周年分])"
+NUMBER = rf"((?<![a-z0-9.,]){MIXED}|(?<![a-z0-9.]){ARABIC}|(?<![{CN_CHARS}])[{CN_CHARS}]+)"
 UNITS = ("件", "個", "个", "箱", "台", "臺", "套", "組", "组", "支", "隻", "只", "片", "包", "盒", "瓶", "張", "张",
          "顆", "颗", "條", "条", "捲", "卷", "桶", "袋", "噸", "吨", "公噸", "公吨", "公斤", "千克", "斤", "米", "公尺",
          "碼", "码", "打", "批", "櫃", "柜", "車", "车", "樽", "罐", "粒", "雙", "双", "卡板", "pcs", "pc", "piece", "pieces", "unit", "units", "set", "sets",
@@ -45,9 +47,8 @@ _MONEY_PREFIX = re.compile(rf"(?<![a-z])({_PREFIX})\s?{NUMBER}\s?({_MULT})?(?![a
 _MONEY_SUFFIX = re.compile(rf"{NUMBER}\s?({_MULT})?\s?({_CUR_WORD})(?![a-z])", re.I)
 _BARE_WAN = re.compile(rf"{NUMBER}\s?(萬|万|億|亿)(?!\s?(?:{_UNIT}))", re.I)
 # 三萬五, 一百二十萬五千 (no 元): the Chinese number goes on after 萬/億, unless that tail is a date or a count
-_CN_NO_BIG = "".join(ch for ch in CN_CHARS if ch not in BIG_UNITS)
-_CN_WAN = re.compile(rf"(?<![{CN_CHARS}])([{CN_CHARS}]*[萬万億亿][{_CN_NO_BIG}]+)"
-                     rf"(?![{CN_CHARS}]|\s?(?:[月號号日點点時时天週周年分歲岁]|{_UNIT}))", re.I)
+_CN_WAN = re.compile(rf"(?<![{CN_CHARS}a-z0-9.,])((?:\d+\s?|[{CN_CHARS}]*)[萬万億亿][{CN_NO_BIG}\d]+)"
+                     rf"(?![{CN_CHARS}\d]|\s?(?:[月號号日點点時时天週周年分歲岁]|{_UNIT}))", re.I)
 _QUANTITY = re.compile(rf"{NUMBER}\s?(萬|万|千|k)?\s?(?:多)?\s?({_UNIT})(?![a-z])", re.I)
 _BARE_K = re.compile(r"(?<![\w$.])(\d+(?:\.\d+)?)\s?(k|m)\b(?!\s?(?:g|m|l)\b)", re.I)
 _EN_COUNT = re.compile(rf"(?<![\w$.]){ARABIC_GROUP}\s?(?:[a-z]{{3,12}}\s+)?([A-Za-z][A-Za-z-]{{1,20}}s)\b")
@@ -68,6 +69,8 @@ class Amount:
 
 
 def _value(number: str, multiplier: str | None) -> float | None:
+    if multiplier and multiplier[0] in CN_CHARS and (whole := cn_to_number(number + multiplier)) is not None:
+        return whole  # 三億五千 + 萬 is 三億五千萬 (350,000,000), not 三億五千 × 10,000
     value = to_number(number)
     if value is None:
         return None

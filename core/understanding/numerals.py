@@ -18,6 +18,10 @@ CN_NUMBER = f"[{CN_CHARS}]+"
 ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _ARABIC = re.compile(ARABIC)
 _CN_RUN = re.compile(CN_NUMBER)
+CN_NO_BIG = "".join(ch for ch in CN_CHARS if ch not in BIG_UNITS)
+# 3萬5, 3萬5千, 12萬5000, 三萬5000: Arabic digits on either side of 萬/億
+_MIXED = re.compile(rf"(\d+|[{CN_CHARS}]+)\s?([萬万億亿])([{CN_NO_BIG}\d]+)")
+_TO_CN_DIGIT = str.maketrans("0123456789０１２３４５６７８９", "〇一二三四五六七八九" * 2)
 _DAY_WORD = r"(?:個|个)?\s*(?:天|日|days?|d)\.?"
 _DAY_UNIT = re.compile(rf"\s*{_DAY_WORD}\s*$", re.I)
 _ONLY_DAY_WORD = re.compile(_DAY_WORD, re.I)
@@ -59,12 +63,32 @@ def cn_to_number(text: str) -> float | None:
     return float(total + section + number)
 
 
+def _mixed_to_number(text: str) -> float | None:
+    """3萬5 → 35000 (as 三萬五), 3萬5千 → 35000, 12萬5000 → 125000, 三萬5000 → 35000; None otherwise."""
+    match = _MIXED.fullmatch(text)
+    if match is None:
+        return None
+    lead_text, big, tail = match.groups()
+    lead = float(lead_text) if lead_text.isdecimal() else cn_to_number(lead_text)
+    unit = BIG_UNITS[big]
+    if lead is None:
+        return None
+    if tail.isdecimal():  # one digit: the next lower unit (3萬5); more: as written (12萬5000)
+        rest = float(int(tail) * unit // 10 if len(tail) == 1 else int(tail))
+        return lead * unit + rest if rest < unit else None
+    rest_and_one = cn_to_number("一" + big + tail.translate(_TO_CN_DIGIT))
+    return None if rest_and_one is None else lead * unit + rest_and_one - unit
+
+
 def to_number(text: str) -> float | None:
-    """A number in Arabic digits (also full-width, with thousands separators) or Chinese numerals."""
+    """A number in Arabic digits (also full-width, with thousands separators), Chinese numerals or both (3萬5)."""
     text = text.strip()
     if _ARABIC.fullmatch(text):
         return float(text.replace(",", ""))
-    return cn_to_number(text)
+    value = cn_to_number(text)
+    if value is None and _MIXED.fullmatch(text):
+        return _mixed_to_number(text)
+    return value
 
 
 def whole_number(text: str) -> int | None:

@@ -10,7 +10,14 @@ import pytest
 
 from core.scheduling.workhours import parse_clock
 from core.understanding import CustomerIndex, KnownCustomer, parse_note
-from core.understanding.numerals import cn_to_number, day_count, is_day_word, numerals_to_digits, whole_number
+from core.understanding.numerals import (
+    cn_to_number,
+    day_count,
+    is_day_word,
+    numerals_to_digits,
+    to_number,
+    whole_number,
+)
 from core.usecases.customers import ImportantRequest
 from core.usecases.preferences import parse_day_count, silent_days_out_of_range
 
@@ -126,3 +133,23 @@ def test_dates_with_nian_and_sa(note, due):
     draft = parse(note)
     assert draft.follow_up is not None and draft.follow_up.due == due
     assert "廿" not in draft.follow_up.action and "卅" not in draft.follow_up.action
+
+
+@pytest.mark.parametrize(("note", "value", "unit_or_currency"), [
+    ("大同 報價3萬5", 35_000, "TWD"), ("大同 NT$3萬5", 35_000, "TWD"), ("大同 3萬5千元", 35_000, "TWD"),
+    ("大同 3萬5元", 35_000, "TWD"), ("大同 報價12萬5000", 125_000, "TWD"), ("大同 3萬5件", 35_000, "件"),
+    ("华为 报价3万5 下周回复", 35_000, "CNY"), ("大同 三億五千萬的案子", 350_000_000, "TWD"),
+    ("大同 報價1.5萬", 15_000, "TWD"), ("大同 80 萬的案子", 800_000, "TWD"), ("大同 報價3萬 5月交貨", 30_000, "TWD"),
+    ("大同 報價3萬5月交貨", 30_000, "TWD"),
+])
+def test_arabic_digits_around_wan(note, value, unit_or_currency):
+    draft = parse(note, country="CN" if "华为" in note else "TW")
+    assert [(a.value, a.currency or a.unit) for a in draft.amounts] == [(value, unit_or_currency)]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("3萬5", 35_000), ("3萬5千", 35_000), ("12萬5000", 125_000), ("三萬5000", 35_000), ("3万5", 35_000),
+    ("１萬２", 12_000), ("3萬五千", 35_000), ("3萬50000", None), ("3萬x", None),
+])
+def test_mixed_digits(text, value):
+    assert to_number(text) == value
