@@ -25,6 +25,7 @@ _TO_CN_DIGIT = str.maketrans("0123456789０１２３４５６７８９", "〇一
 _DAY_WORD = r"(?:個|个)?\s*(?:天|日|days?|d)\.?"
 _DAY_UNIT = re.compile(rf"\s*{_DAY_WORD}\s*$", re.I)
 _ONLY_DAY_WORD = re.compile(_DAY_WORD, re.I)
+_WEEK_UNIT = re.compile(r"\s*(?:個|个)?\s*(?:週|周|星期|禮拜|礼拜|weeks?|wks?)\.?\s*$", re.I)
 
 
 def cn_to_number(text: str) -> float | None:
@@ -98,13 +99,19 @@ def whole_number(text: str) -> int | None:
 
 
 def day_count(text: str) -> int | None:
-    """A number of days as typed in a command: `30`, `３０`, `三十`, `30天`, `三十日`, `30 days`, `7 day` → 30…"""
-    return whole_number(_DAY_UNIT.sub("", text.strip()))
+    """A number of days as typed in a command: `30`, `３０`, `三十`, `30天`, `三十日`, `30 days`, `7 day` → 30…;
+    weeks count seven days (`兩週`, `2 weeks` → 14)."""
+    text = text.strip()
+    weeks = _WEEK_UNIT.search(text)
+    if weeks is not None:
+        count = whole_number(text[:weeks.start()])
+        return None if count is None else count * 7
+    return whole_number(_DAY_UNIT.sub("", text))
 
 
 def is_day_word(word: str) -> bool:
-    """`days`, `day`, `天`, `日`, `個天`: the unit after a number of days written apart (`7 days`)."""
-    return _ONLY_DAY_WORD.fullmatch(word.strip()) is not None
+    """`days`, `天`, `日`, `weeks`, `週`: the unit after a number of days written apart (`7 days`, `2 weeks`)."""
+    return _ONLY_DAY_WORD.fullmatch(word.strip()) is not None or _WEEK_UNIT.fullmatch(word) is not None
 
 
 def numerals_to_digits(text: str) -> str:

@@ -14,7 +14,7 @@ from core.services import customers as customer_service
 from core.services import handover as handover_service
 from core.services.actor import Actor
 from core.services.company_names import same_company
-from core.understanding.numerals import day_count, is_day_word, whole_number
+from core.understanding.numerals import day_count, is_day_word
 from core.uow import UnitOfWork
 from core.usecases import attachments, customer_pool
 from core.usecases.views import CustomerRef, FollowUpView
@@ -118,10 +118,10 @@ class ImportantRequest:
         words = args.split()
         if len(words) > 1 and words[-1].lower() in IMPORTANT_OFF:
             return cls(" ".join(words[:-1]), important=False)
-        if len(words) > 2 and is_day_word(words[-1]) and (days := whole_number(words[-2])) is not None:
-            return cls(" ".join(words[:-2]), quiet_days=days)  # `Globex 7 days`, `大同五金 十四 天`
+        if len(words) > 2 and is_day_word(words[-1]) and (days := day_count(" ".join(words[-2:]))) is not None:
+            return cls(" ".join(words[:-2]), quiet_days=days)  # `Globex 7 days`, `Globex 2 weeks`, `大同五金 十四 天`
         if len(words) > 1 and (days := day_count(words[-1])) is not None:
-            return cls(" ".join(words[:-1]), quiet_days=days)  # `14`, `十四`, `十四天`, `１４日`, `7days`
+            return cls(" ".join(words[:-1]), quiet_days=days)  # `14`, `十四`, `十四天`, `１４日`, `兩週`
         return cls(" ".join(words))
 
     @property

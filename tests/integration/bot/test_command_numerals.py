@@ -59,6 +59,8 @@ async def test_important_reads_chinese_numerals_and_day_words(app, owner, sales)
     assert "after 7 days" in owner.text and customer(app, "Globex").silent_days == 7
     await owner.say("/important Globex １４日")
     assert "after 14 days" in owner.text
+    await owner.say("/important Globex 3 weeks")
+    assert "after 21 days" in owner.text and customer(app, "Globex").silent_days == 21
     await sales.say("/important 大同五金 四百")
     assert "請傳 /important" in sales.text and customer(app, "大同五金").silent_days == 20
 

@@ -49,18 +49,20 @@ def test_not_numbers(text):
 @pytest.mark.parametrize(("text", "days"), [
     ("30", 30), ("３０", 30), ("三十", 30), ("三十天", 30), ("三十日", 30), ("30天", 30), ("30 days", 30),
     ("1 day", 1), ("7days", 7), ("十四個天", 14), ("廿", 20), ("兩百", 200), ("1,000", 1000),
+    ("兩週", 14), ("2 weeks", 14), ("二個星期", 14), ("1 week", 7), ("１週", 7), ("2wks", 14),
 ])
 def test_day_counts(text, days):
     assert day_count(text) == days == parse_day_count(text)
 
 
-@pytest.mark.parametrize("text", ["soon", "1.5", "30 weeks", "三十歲", "²", "days", ""])
+@pytest.mark.parametrize("text", ["soon", "1.5", "30 months", "三十歲", "²", "days", "週", ""])
 def test_not_day_counts(text):
     assert day_count(text) is None
 
 
 def test_day_words_and_whole_numbers():
-    assert [is_day_word(w) for w in ("days", "day", "天", "日", "Days", "weeks", "十")] == [True] * 5 + [False] * 2
+    assert [is_day_word(w) for w in ("days", "day", "天", "日", "Days", "weeks", "週", "十", "months")] == (
+        [True] * 7 + [False] * 2)
     assert (whole_number("１４"), whole_number("十四"), whole_number("1.5"), whole_number("14a")) == (14, 14, None, None)
     assert silent_days_out_of_range("四百") and silent_days_out_of_range("0")
     assert not silent_days_out_of_range("三百六十五") and not silent_days_out_of_range("soon")
@@ -84,6 +86,7 @@ def test_numerals_to_digits_leaves_other_words():
     ("大同五金 １４日", "大同五金", 14), ("华为 三十天", "华为", 30), ("华为 廿", "华为", 20),
     ("Globex 7 days", "Globex", 7), ("Globex 7 day", "Globex", 7), ("Globex 7days", "Globex", 7),
     ("Blue Harbor 14", "Blue Harbor", 14), ("Globex", "Globex", None), ("Globex days", "Globex days", None),
+    ("Globex 2 weeks", "Globex", 14), ("大同五金 兩週", "大同五金", 14), ("华为 两周", "华为", 14),
 ])
 def test_important_arguments(args, name, days):
     request = ImportantRequest.parse(args)
