@@ -131,6 +131,8 @@ def test_a_count_or_a_date_after_wan_is_not_its_tail():
     ("华为 十二月卅一日前报价", datetime(2026, 12, 31, 9, tzinfo=TAIPEI)),
     ("华为 卅日前回复", datetime(2026, 12, 30, 9, tzinfo=TAIPEI)),
     ("Globex follow up on the 25th", datetime(2026, 12, 25, 9, tzinfo=TAIPEI)),
+    ("大同 廿天後再跟進", datetime(2026, 12, 25, 9, tzinfo=TAIPEI)),
+    ("大同 卅五萬的案子 下個月廿號開會", datetime(2027, 1, 20, 9, tzinfo=TAIPEI)),
 ])
 def test_dates_with_nian_and_sa(note, due):
     draft = parse(note)
@@ -156,3 +158,9 @@ def test_arabic_digits_around_wan(note, value, unit_or_currency):
 ])
 def test_mixed_digits(text, value):
     assert to_number(text) == value
+
+
+def test_nian_in_amounts_and_names():
+    assert [a.value for a in parse("大同 報價廿萬").amounts] == [200_000]
+    draft = parse("廿一世紀科技 王總 要報價")
+    assert (draft.customer, draft.contact, draft.amounts, draft.follow_up) == ("廿一世紀科技", "王總", [], None)
