@@ -163,4 +163,4 @@ def test_mixed_digits(text, value):
 def test_nian_in_amounts_and_names():
     assert [a.value for a in parse("大同 報價廿萬").amounts] == [200_000]
     draft = parse("廿一世紀科技 王總 要報價")
-    assert (draft.customer, draft.contact, draft.amounts, draft.follow_up) == ("廿一世紀科技", "王總", [], None)
+    assert (draft.customer, draft.contact, draft.amounts, draft.follow_up) == ("廿一世紀科技", "王總", (), None)
