@@ -134,7 +134,7 @@ class ChatCRM:
                     raise inbox.Redelivered(keys[0])
                 recorded = uow.session.get_transaction()
                 claim = inbox.current()  # taken before: an earlier attempt may have stored replies without keys
-                if claim is not None and claim.attempts > 1 and \
+                if claim is not None and (claim.attempts > 1 or inbox.answering(claim) is not None) and \
                         (stored := self._stored_answer(uow, incoming, keys)) is not None:
                     return stored
             else:
@@ -188,6 +188,7 @@ class ChatCRM:
         rows = outbox.store(uow.session, incoming.env.chat.platform, keys[0], replies,
                             team_id=member.team_id if member is not None else None,
                             member_id=member.member_id if member is not None else None, now=self.clock.now())
+        inbox.mark_current_answering(uow, keys[0])  # committed: later claims of the row only send these
         return [outbox.with_receipt(reply, outbox.Receipt(self.engine, rows[index])) if index in rows else reply
                 for index, reply in enumerate(replies)]
 

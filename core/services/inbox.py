@@ -47,6 +47,11 @@ from core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
+# a row whose effects committed with replies still to send (`mark_current_answering`): claims that only send those
+# replies get this many more attempts; spent, its replies are recorded lost (the member told at their next message,
+# "it was stored") and the row is done — never parked as "not processed", which would ask to send it again
+REPLY_ATTEMPTS = 3
+ANSWERING = "answering: "  # last_error of such a row, followed by its replies' outbox key
 LEASE_SECONDS = 10.0
 STALLED_SECONDS = 60.0  # a worker loop with no progress for this long stops renewing its leases (see Worker)
 PENDING, PROCESSING, DONE, PARKED = "pending", "processing", "done", "parked"
@@ -150,6 +155,28 @@ def mark_current_done(uow: UnitOfWork) -> None:
     claim.done = True  # a rollback after this point is the update failing: `finish`/`failed` settle the row
 
 
+def mark_current_answering(uow: UnitOfWork, outbox_key: str) -> None:
+    """The row being processed committed its effects with its replies in the outbox under `outbox_key`: from now
+    on its claims only send them (see `REPLY_ATTEMPTS`)."""
+    claim = _current.get()
+    if claim is None or claim.done:
+        return
+    marker = (ANSWERING + outbox_key)[:2000]
+    uow.session.execute(update(InboxItem).where(col(InboxItem.id) == claim.id).values(last_error=marker))
+    claim.last_error = marker
+
+
+def answering(claim: Claim) -> str | None:
+    """The outbox key of a row whose effects committed with replies to send (`mark_current_answering`), else None."""
+    error = claim.last_error or ""
+    return error[len(ANSWERING):] if error.startswith(ANSWERING) else None
+
+
+def _spent(attempts: int, last_error: str | None) -> bool:
+    limit = MAX_ATTEMPTS + REPLY_ATTEMPTS if (last_error or "").startswith(ANSWERING) else MAX_ATTEMPTS
+    return attempts >= limit
+
+
 def chat_has_open(session: Session, chat_key: str) -> bool:
     """Whether an update of this chat is stored but not yet processed (or being processed right now)."""
     return session.exec(select(InboxItem.id).where(InboxItem.chat_key == chat_key, OPEN_ROWS).limit(1)).first() \
@@ -195,7 +222,7 @@ def _claim_each(session: Session, worker: str, now: datetime, *, lease: float, l
     claims: list[Claim] = []
     until = now + timedelta(seconds=lease)
     for row in session.exec(query).all():
-        parked = row.attempts >= MAX_ATTEMPTS
+        parked = _spent(row.attempts, row.last_error)
         values: dict[str, Any] = ({"status": PARKED, "claimed_by": None, "claimed_until": None,
                                    "last_error": row.last_error or f"not finished after {row.attempts} attempts"}
                                   if parked else
@@ -234,7 +261,8 @@ def _claim_postgres(session: Session, worker: str, now: datetime, *, lease: floa
     if platform is not None:
         picked = picked.where(item.c.platform == platform)
     picked_cte = picked.order_by(item.c.id).limit(limit).with_for_update(skip_locked=True, of=item).cte("picked")
-    spent = item.c.attempts >= MAX_ATTEMPTS
+    spent = item.c.attempts >= case((item.c.last_error.startswith(ANSWERING, autoescape=True),
+                                     MAX_ATTEMPTS + REPLY_ATTEMPTS), else_=MAX_ATTEMPTS)
     statement = (update(item).where(item.c.id == picked_cte.c.id)
                  .values(status=case((spent, PARKED), else_=PROCESSING),
                          claimed_by=case((spent, None), else_=worker),
@@ -281,10 +309,25 @@ def failed(session: Session, worker: str, claim_id: int, error: str, now: dateti
     row = session.get(InboxItem, claim_id)
     if row is None or row.claimed_by != worker or row.status != PROCESSING:
         return
-    row.last_error = error[:2000]
+    if not (row.last_error or "").startswith(ANSWERING):  # committed already: it stays a row that only answers
+        row.last_error = error[:2000]
     row.claimed_by = None
     row.claimed_until = now + timedelta(seconds=min(30.0, 2.0 * row.attempts))
     session.add(row)
+
+
+def give_up_replies(session: Session, claim: Claim, now: datetime) -> int:
+    """A committed row whose replies could not be sent in `REPLY_ATTEMPTS` claims: its pending replies are recorded
+    lost (core.usecases.lost_replies tells the member at their next message that it was stored) and the row is
+    done. Returns how many replies were lost."""
+    from core.services import outbox
+
+    key = answering(claim)
+    lost = [row_id for row_id, _ in (outbox.unsent(session, claim.platform, key) or [])] if key is not None else []
+    outbox.mark_lost(session, lost, now)
+    session.execute(update(InboxItem).where(col(InboxItem.id) == claim.id)
+                    .values(status=DONE, claimed_by=None, claimed_until=None))
+    return len(lost)
 
 
 def release(session: Session, worker: str, ids: Sequence[int], sent: Sequence[int] = ()) -> None:
@@ -337,6 +380,9 @@ class Inbox:
 
     async def release(self, ids: Sequence[int], sent: Sequence[int] = ()) -> None:
         await asyncio.to_thread(self._run, lambda s: release(s, self.worker, ids, sent))
+
+    async def give_up_replies(self, claim: Claim) -> int:
+        return int(await asyncio.to_thread(self._run, lambda s: give_up_replies(s, claim, self.clock.now())))
 
     processing = staticmethod(processing)
 
@@ -570,6 +616,11 @@ class Worker:
     async def _one(self, claim: Claim) -> None:
         self._progress = time.monotonic()
         try:
+            if claim.parked and answering(claim) is not None:
+                lost = await self.inbox.give_up_replies(claim)
+                log.error("inbox row %s (%s): stored, but %d replies could not be sent in %d attempts; recorded lost",
+                          claim.id, claim.key, lost, claim.attempts)
+                return
             if claim.parked:
                 log.error("inbox row %s (%s) parked: %s", claim.id, claim.key, claim.last_error)
                 if self.parked is not None:

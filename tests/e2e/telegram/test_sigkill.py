@@ -206,15 +206,13 @@ async def test_two_receivers_and_two_workers_on_postgresql_store_every_note_once
     assert claimed_by == {None}  # every row finished and released
 
 
-@pytest.mark.xfail(strict=True, reason="a row whose effects committed is parked after 3 claims: the member is told "
-                   "'could not process… send it again' (the note is saved), its outbox row stays pending")
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 async def test_a_note_whose_card_is_in_flight_at_three_kills_is_answered_with_its_card_not_parked(database, tmp_path):
     """The note commits; its card reaches the fake API and hangs there; the process is killed then, three times
     (each restart takes the row again once the lease ends, and sends the card again). The fourth process must send
-    the card, not park the row: today `inbox.claim` counts every claim, so the fourth claim parks it and the member
-    is told "I could not process one of your messages… please send it again" about a note that is saved (the kill
-    runs above met this on PostgreSQL, where a kill mid-send also holds the chat's send slot for 10 s)."""
+    the card, not park the row: a row whose effects committed has `inbox.REPLY_ATTEMPTS` more claims to send its
+    replies (before, the fourth claim parked it and the member was told "I could not process one of your messages…
+    please send it again" about a note that was saved; the kill runs above met this on PostgreSQL)."""
     url, engine = database
     one_team(engine, [teams.Newcomer("telegram", "42", "42", "Amy", language="en")])
     fake = await FakeTelegram().start()

@@ -53,6 +53,40 @@ def test_dead_worker_rows_taken_after_the_lease_and_parked_after_three_tries(eng
     assert run(engine, lambda s: inbox.claim(s, "w9", now + timedelta(hours=1))) == []  # never retried again
 
 
+def test_a_row_that_committed_only_sends_its_replies_longer_then_records_them_lost_never_parked(engine):
+    """Effects committed with a reply in the outbox, then every process holding the row dies while sending it:
+    REPLY_ATTEMPTS more claims send it again; spent, the reply is recorded lost (the member is told at their next
+    message that it was stored) and the row is done, not parked as unprocessed."""
+    from core.chat import Reply
+    from core.models import ReplyOutbox
+    from core.services import outbox, teams
+    from core.uow import unit_of_work
+
+    def found(session):
+        member = teams.found_team(session, teams.Newcomer("telegram", "42", "42", "Amy"))
+        session.flush()
+        return member.team_id, member.id
+
+    team_id, member_id = run(engine, found)
+    run(engine, lambda s: inbox.store(s, "telegram", [("u:1", "a", {"x": 1})], T0))
+    (first,) = run(engine, lambda s: inbox.claim(s, "w1", T0, lease=5))
+    with inbox.processing(first), unit_of_work(engine) as uow:  # the update's transaction: effects and its reply
+        outbox.store(uow.session, "telegram", "telegram:42:7", [Reply("✅ Logged: Acme")], team_id=team_id,
+                     member_id=member_id, now=T0)
+        inbox.mark_current_answering(uow, "telegram:42:7")
+    now = T0 + timedelta(seconds=6)
+    for attempt in range(2, inbox.MAX_ATTEMPTS + inbox.REPLY_ATTEMPTS + 1):  # each dies while sending
+        (taken,) = run(engine, lambda s, now=now, attempt=attempt: inbox.claim(s, f"w{attempt}", now, lease=5))
+        assert taken.attempts == attempt and not taken.parked and inbox.answering(taken) == "telegram:42:7"
+        now += timedelta(seconds=6)
+    (spent,) = run(engine, lambda s: inbox.claim(s, "w9", now))
+    assert spent.parked and inbox.answering(spent) == "telegram:42:7"
+    assert run(engine, lambda s: inbox.give_up_replies(s, spent, now)) == 1
+    assert rows(engine) == {"u:1": ("done", inbox.MAX_ATTEMPTS + inbox.REPLY_ATTEMPTS)}
+    assert run(engine, lambda s: [r.status for r in s.exec(select(ReplyOutbox))]) == ["lost"]
+    assert run(engine, lambda s: outbox.take_lost(s, member_id, now)) == 1  # told at the member's next message
+
+
 def test_heartbeat_keeps_the_claim_and_release_hands_it_back(engine):
     run(engine, lambda s: inbox.store(s, "telegram", [("u:1", "a", {}), ("u:2", "a", {})], T0))
     (taken,) = run(engine, lambda s: inbox.claim(s, "w1", T0, lease=5))
