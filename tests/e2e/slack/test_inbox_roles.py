@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import signal
 
 import aiohttp
 import pytest
@@ -16,8 +15,10 @@ from sqlmodel import Session, select
 from core.models import InboxItem, Interaction
 from core.services import teams
 from tests.conftest import drop_postgres, fresh_postgres
-from tests.e2e.slack.test_sigkill import SlackSender, free_port, start_bot, until
+from tests.e2e.kill_runs import BotProcess
+from tests.e2e.slack.test_sigkill import SlackSender, bot_env, free_port
 from tests.fakes.slack_api import TEAM, FakeSlack, dm
+from tests.waiting import until
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 NOTES = 60
@@ -31,17 +32,16 @@ async def test_two_receivers_and_two_workers_store_every_note_once_in_order(post
         session.commit()
     fake = await FakeSlack().start()
     ports = [free_port(), free_port()]
-    log = (tmp_path / "bot.log").open("w")
-    processes = [start_bot(fake, url, port, tmp_path, log, "--role", "receiver") for port in ports]
-    processes += [start_bot(fake, url, free_port(), tmp_path, log, "--role", "worker") for _ in range(2)]
+    processes = [BotProcess(bot_env(fake, url, port), tmp_path, "--role", "receiver") for port in ports]
+    processes += [BotProcess(bot_env(fake, url, free_port()), tmp_path, "--role", "worker") for _ in range(2)]
     receivers = [SlackSender(f"http://127.0.0.1:{port}/slack/events") for port in ports]
     try:
         async with aiohttp.ClientSession() as session:
             for i in range(NOTES):
                 note = dm(f"Visited Acme, order {i}: wants {i + 1} units", ts=f"1763440000.{i:06d}")
-                await receivers[i % 2].send(session, note, f"EvRoles{i}")
+                await receivers[i % 2].event(session, note, f"EvRoles{i}")
                 if i % 3 == 0:  # Slack missed our 200 and retried; the load balancer chose the other receiver
-                    await receivers[(i + 1) % 2].send(session, note, f"EvRoles{i}")
+                    await receivers[(i + 1) % 2].event(session, note, f"EvRoles{i}")
                 await asyncio.sleep(0.01)
 
         def settled() -> bool:
@@ -51,13 +51,10 @@ async def test_two_receivers_and_two_workers_store_every_note_once_in_order(post
             return stored >= NOTES and not left and len(fake.sent("chat.postMessage")) >= NOTES
 
         await until(settled, 90)
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        assert [process.wait(15) for process in processes] == [0, 0, 0, 0]
+        assert [process.stop() for process in processes] == [0, 0, 0, 0]  # SIGTERM: each stops cleanly
     finally:
         for process in processes:
-            if process.poll() is None:
-                process.kill()
+            process.close()
         await fake.stop()
     with Session(engine) as session:
         rows = session.exec(select(Interaction).order_by(Interaction.id)).all()
