@@ -33,10 +33,14 @@ class ForwardSummaries:
     def __init__(self, deps: Deps, database: Database, delay: float) -> None:
         self.deps, self.database, self.delay = deps, database, delay
         self._timers: dict[str, asyncio.Task[None]] = {}
+        self._looking: set[asyncio.Task[None]] = set()  # timers past their first wait: claiming, never cancelled
 
     def restart(self, event: ForwardBurstGrew) -> None:
+        """A message joined (or began) the chat's burst: its timer starts again. A timer already looking is left
+        to finish: cancelled in the middle of a claim, the summary it claimed would be lost; it finds the burst
+        extended (and waits) or claims the burst this message did not join, and exactly one timer claims each."""
         key = str(event.chat)
-        if (old := self._timers.get(key)) is not None:
+        if (old := self._timers.get(key)) is not None and old not in self._looking:
             old.cancel()
         due = self.deps.clock.now() + timedelta(seconds=self.delay)
         self._timers[key] = asyncio.get_running_loop().create_task(self._send_later(event, due))
@@ -49,17 +53,25 @@ class ForwardSummaries:
     async def _send_later(self, event: ForwardBurstGrew, due: datetime) -> None:
         """At `due` (the burst's end as this process knows it), end the burst or wait for its new end."""
         await asyncio.sleep(self.delay)
-        reply = None
-        for _ in range(MAX_LOOKS):
-            summary, open_for = await asyncio.to_thread(self._end, event, due)
-            if open_for is None:
-                reply = summary
-                break
-            await asyncio.sleep(open_for.total_seconds())  # extended (maybe by another process): look again then
-            due += open_for
-        self._timers.pop(str(event.chat), None)
-        if reply is not None:
-            await self._send(event.chat, reply)
+        me = asyncio.current_task()
+        if me is not None:
+            self._looking.add(me)
+        try:
+            reply = None
+            for _ in range(MAX_LOOKS):
+                summary, open_for = await asyncio.to_thread(self._end, event, due)
+                if open_for is None:
+                    reply = summary
+                    break
+                await asyncio.sleep(open_for.total_seconds())  # extended (maybe by another process): look again
+                due += open_for
+            if self._timers.get(str(event.chat)) is me:
+                self._timers.pop(str(event.chat), None)
+            if reply is not None:
+                await self._send(event.chat, reply)
+        finally:
+            if me is not None:
+                self._looking.discard(me)
 
     async def sweep(self, now: datetime) -> int:
         """Send the summaries of bursts that ended more than `SWEEP_GRACE` ago without one (their process died);

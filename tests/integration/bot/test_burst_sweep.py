@@ -100,3 +100,31 @@ async def test_the_sweep_runs_when_the_bot_starts(app, clock, restarted):
     finally:
         await fresh.stop()
     assert len(summaries(fresh)) == 1 and "2 forwarded" in summaries(fresh)[0]
+
+
+async def test_a_forward_arriving_while_the_timer_claims_does_not_lose_the_summary(app, clock):
+    """The timer is in the middle of its claim (a database call in a thread) when the next forward restarts it:
+    cancelling it then would drop the summary it claimed. It is left to finish: one summary, both messages."""
+    import threading
+
+    from tests.waiting import until
+
+    amy = Chat(app, "owner", "Amy Lin", "en")
+    await amy.say("/start")
+    entered, gate = threading.Event(), threading.Event()
+    claim = app.forward_summaries._end
+
+    def slow_claim(event, due):
+        entered.set()
+        gate.wait(10)
+        return claim(event, due)
+
+    app.forward_summaries._end = slow_claim
+    origin = ForwardOrigin("user", "Mr. Lee", "5005", clock.now())
+    await amy.forward("Can you send the price list?", origin)
+    await until(entered.is_set, 10)  # the first timer is claiming
+    await amy.forward("And delivery by Dec 3", origin)  # joins the burst; its timer starts again
+    gate.set()
+    await settled()
+    found = summaries(app)
+    assert len(found) == 1 and "2 forwarded" in found[0]

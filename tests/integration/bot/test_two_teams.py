@@ -73,6 +73,7 @@ async def test_a_forwarded_burst_from_the_other_teams_contact_stays_in_its_team(
     a = await found(app, CAST_A)
     b = await found(app, CAST_B)
     await play(app, b)
+    app.forward_summaries.delay = 1.0  # both forwards before the summary, however slow the machine (the clock stands)
     origin = ForwardOrigin("user", CAST_B.contact, "777", clock.now())
     await a.sales.forward("Please send the catalogue", origin)
     await a.sales.forward("And the price list", origin)
