@@ -5,6 +5,7 @@ team's buttons or look for the other team's words."""
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -222,6 +223,9 @@ def tables_without_team() -> list[str]:
 
 
 def leaks(texts: list[str], cast: Cast) -> list[str]:
-    """The other team's words found in these texts."""
-    return [f"{marker!r} in {text[:200]!r}" for text in texts for marker in cast.markers if marker in text]
+    """The other team's words found in these texts; its units only as a number of their own (not the digits
+    inside a timestamp, an id or a hash of an export)."""
+    units = re.compile(rf"(?<![\w.:+-]){cast.units}(?![\w.])")
+    return [f"{marker!r} in {text[:200]!r}" for text in texts for marker in cast.markers
+            if (units.search(text) if marker == f"{cast.units}" else marker in text)]
 
